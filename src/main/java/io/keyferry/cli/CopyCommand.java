@@ -1,0 +1,159 @@
+package io.keyferry.cli;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+
+import io.keyferry.KeyferryException;
+import io.keyferry.job.CopyLauncher;
+import io.keyferry.job.CopyOutcome;
+import io.keyferry.job.CopySettings;
+import io.keyferry.redis.Backoff;
+import io.keyferry.redis.ConflictPolicy;
+import io.keyferry.redis.Endpoint;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code keyferry copy}: copies the keys of a source into a target, resuming the last
+ * unfinished run with the same source, target and filter.
+ */
+@Command(name = "copy", sortOptions = false, showDefaultValues = true, description = {
+		"Copy keys from SOURCE to TARGET (SCAN -> DUMP + PTTL -> RESTORE).",
+		"Running the same command after a failure, a stop or a kill resumes that run from its last checkpoint; after a completed run it starts the next run." },
+		footer = { "",
+				"Passwords may come from KEYFERRY_SOURCE_PASSWORD and KEYFERRY_TARGET_PASSWORD instead of the URIs.",
+				"They are never stored or printed.", "", "Examples:",
+				"  keyferry copy --source redis://10.0.0.5:6379 --target rediss://app@cache.example.com:6380/0",
+				"  keyferry copy --source redis://prod:6379 --target redis://staging:6379 --match 'user:*' --on-conflict skip" })
+public class CopyCommand implements Callable<Integer> {
+
+	static final Set<String> TYPES = Set.of("string", "list", "set", "zset", "hash", "stream");
+
+	@ParentCommand
+	KeyferryCommand parent;
+
+	@Option(names = "--source", required = true, paramLabel = "URI",
+			description = "Source: redis://[user[:password]@]host:port[/db] or rediss:// for TLS.")
+	String source;
+
+	@Option(names = "--target", required = true, paramLabel = "URI", description = "Target, same form as --source.")
+	String target;
+
+	@Option(names = "--match", paramLabel = "GLOB", defaultValue = "*",
+			description = "Copy only keys matching GLOB (SCAN MATCH).")
+	String match;
+
+	@Option(names = "--type", paramLabel = "TYPE",
+			description = "Copy only keys of TYPE (SCAN TYPE): string, list, set, zset, hash or stream.")
+	String type;
+
+	@Option(names = "--on-conflict", paramLabel = "POLICY", defaultValue = "replace",
+			description = "When a key exists in the target: replace, skip (recorded with reason 'exists') or fail.")
+	String onConflict;
+
+	@Option(names = "--dry-run", description = "Scan and dump, count what would be written, write nothing.")
+	boolean dryRun;
+
+	@Option(names = "--fresh",
+			description = "Start a new run even when the last one with the same source, target and filter is unfinished (it is abandoned).")
+	boolean fresh;
+
+	@Option(names = "--json", description = "Print the final summary as one JSON object on stdout.")
+	boolean json;
+
+	@Option(names = "--scan-count", paramLabel = "N", defaultValue = "1000", description = "SCAN COUNT hint.")
+	int scanCount;
+
+	@Option(names = "--chunk-size", paramLabel = "N", defaultValue = "1000",
+			description = "Keys per chunk: the cursor is committed after each chunk.")
+	int chunkSize;
+
+	@Option(names = "--threads", paramLabel = "N", defaultValue = "4",
+			description = "Concurrent DUMP batches per chunk.")
+	int threads;
+
+	@Option(names = "--max-value-bytes", paramLabel = "BYTES", defaultValue = "536870912",
+			description = "Skip keys whose DUMP payload is larger (reason 'too-large').")
+	long maxValueBytes;
+
+	@Option(names = "--rate-limit", paramLabel = "KEYS/S", defaultValue = "0",
+			description = "Read at most this many keys per second (0: no limit).")
+	long rateLimit;
+
+	@Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10s", converter = DurationConverter.class,
+			description = "Timeout of a Redis command batch.")
+	Duration timeout;
+
+	@Option(names = "--retries", paramLabel = "N", defaultValue = "5",
+			description = "Retries of a transient failure (connection, timeout, OOM, READONLY) before the run fails.")
+	int retries;
+
+	@Option(names = "--retry-backoff", paramLabel = "DURATION", defaultValue = "200ms",
+			converter = DurationConverter.class, description = "First retry delay; doubles up to 5s.")
+	Duration retryBackoff;
+
+	@Option(names = "--progress", paramLabel = "MODE", defaultValue = "auto",
+			description = "Progress on stderr: auto (a bar on a terminal, lines otherwise), bar, plain or off.")
+	String progress;
+
+	@Option(names = "--progress-interval", paramLabel = "DURATION", defaultValue = "5s",
+			converter = DurationConverter.class, description = "How often progress is printed.")
+	Duration progressInterval;
+
+	@Override
+	public Integer call() {
+		CopySettings settings = settings();
+		return Runs.run(this.parent, Map.of(), (launcher) -> launcher.copy(settings, this.fresh), this.json,
+				this.progress, this.progressInterval);
+	}
+
+	CopySettings settings() {
+		Endpoint sourceEndpoint = Endpoint.parse("source", this.source).withPasswordFrom(System::getenv);
+		Endpoint targetEndpoint = Endpoint.parse("target", this.target).withPasswordFrom(System::getenv);
+		ConflictPolicy policy;
+		try {
+			policy = ConflictPolicy.of(this.onConflict);
+		}
+		catch (IllegalArgumentException ex) {
+			throw KeyferryException.usage("invalid --on-conflict '" + this.onConflict + "'",
+					"use replace, skip or fail");
+		}
+		String normalizedType = (this.type != null) ? this.type.toLowerCase(java.util.Locale.ROOT) : null;
+		if (normalizedType != null && !TYPES.contains(normalizedType)) {
+			throw KeyferryException.usage("invalid --type '" + this.type + "'",
+					"use one of string, list, set, zset, hash, stream");
+		}
+		positive("--scan-count", this.scanCount);
+		positive("--chunk-size", this.chunkSize);
+		positive("--threads", this.threads);
+		positive("--max-value-bytes", this.maxValueBytes);
+		if (this.rateLimit < 0 || this.retries < 0) {
+			throw KeyferryException.usage("--rate-limit and --retries must not be negative", "use 0 or more");
+		}
+		if (this.timeout.isZero() || this.retryBackoff.isZero()) {
+			throw KeyferryException.usage("--timeout and --retry-backoff must be longer than 0", "e.g. --timeout 10s");
+		}
+		if (this.match == null || this.match.isEmpty()) {
+			throw KeyferryException.usage("--match must not be empty", "use '*' for every key");
+		}
+		return new CopySettings(sourceEndpoint, targetEndpoint, this.match, normalizedType, this.dryRun, 0, policy,
+				this.scanCount, this.chunkSize, this.threads, 1, this.maxValueBytes, this.rateLimit, this.timeout,
+				new Backoff(this.retries, this.retryBackoff, Backoff.DEFAULT.max()));
+	}
+
+	private static void positive(String option, long value) {
+		if (value < 1) {
+			throw KeyferryException.usage(option + " must be at least 1, not " + value, "see 'keyferry copy --help'");
+		}
+	}
+
+	interface LauncherCall {
+
+		CopyOutcome apply(CopyLauncher launcher);
+
+	}
+
+}

@@ -1,0 +1,53 @@
+package io.keyferry.cli;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import io.keyferry.redis.Endpoint;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code keyferry resume}: resumes an unfinished run from its last checkpoint. */
+@Command(name = "resume", sortOptions = false, showDefaultValues = true, description = {
+		"Resume the given execution's run, or the latest unfinished run, from its last checkpoint.",
+		"An execution left running by a killed process is recovered first (only when that process is really gone).",
+		"Credentials are never stored: give the URIs again, or set KEYFERRY_SOURCE_PASSWORD / KEYFERRY_TARGET_PASSWORD." })
+public class ResumeCommand implements Callable<Integer> {
+
+	@ParentCommand
+	KeyferryCommand parent;
+
+	@Parameters(index = "0", arity = "0..1", paramLabel = "EXECUTION_ID",
+			description = "The execution to resume (default: the latest unfinished run).")
+	Long executionId;
+
+	@Option(names = "--source", paramLabel = "URI", description = "The run's source URI, for its password.")
+	String source;
+
+	@Option(names = "--target", paramLabel = "URI", description = "The run's target URI, for its password.")
+	String target;
+
+	@Option(names = "--json", description = "Print the final summary as one JSON object on stdout.")
+	boolean json;
+
+	@Option(names = "--progress", paramLabel = "MODE", defaultValue = "auto",
+			description = "Progress on stderr: auto, bar, plain or off.")
+	String progress;
+
+	@Option(names = "--progress-interval", paramLabel = "DURATION", defaultValue = "5s",
+			converter = DurationConverter.class, description = "How often progress is printed.")
+	Duration progressInterval;
+
+	@Override
+	public Integer call() {
+		Endpoint sourceEndpoint = (this.source != null) ? Endpoint.parse("source", this.source) : null;
+		Endpoint targetEndpoint = (this.target != null) ? Endpoint.parse("target", this.target) : null;
+		return Runs.run(this.parent, Map.of(),
+				(launcher) -> launcher.resume(this.executionId, sourceEndpoint, targetEndpoint), this.json,
+				this.progress, this.progressInterval);
+	}
+
+}

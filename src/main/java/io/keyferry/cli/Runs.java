@@ -1,0 +1,47 @@
+package io.keyferry.cli;
+
+import java.time.Duration;
+import java.util.Map;
+
+import io.keyferry.job.BatchRuntime;
+import io.keyferry.job.CopyLauncher;
+import io.keyferry.job.CopyOutcome;
+import io.keyferry.job.ProgressReporter;
+import io.keyferry.job.RunMonitor;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * Runs a copy or a resume inside a Spring context, with progress, signals and the
+ * summary.
+ */
+final class Runs {
+
+	private Runs() {
+	}
+
+	static int run(KeyferryCommand top, Map<String, Object> overrides, CopyCommand.LauncherCall call, boolean json,
+			String progress, Duration interval) {
+		boolean bar = switch (progress) {
+			case "bar" -> true;
+			case "plain", "off" -> false;
+			case "auto" -> System.console() != null;
+			default -> throw io.keyferry.KeyferryException.usage("invalid --progress '" + progress + "'",
+					"use auto, bar, plain or off");
+		};
+		Duration every = "off".equals(progress) ? Duration.ZERO : interval;
+		try (ConfigurableApplicationContext context = BatchRuntime.start(top.home(), top.verbose, overrides)) {
+			CopyLauncher launcher = context.getBean(CopyLauncher.class);
+			RunMonitor monitor = context.getBean(RunMonitor.class);
+			monitor.setWarnings(top.err);
+			if (top.mainProcess) {
+				SignalStop.install(launcher::stopCurrent, top.err);
+			}
+			CopyOutcome outcome;
+			try (ProgressReporter reporter = new ProgressReporter(monitor, top.err, every, bar)) {
+				outcome = call.apply(launcher);
+			}
+			return RunPrinter.print(outcome, json, top.stacktrace, top.out, top.err);
+		}
+	}
+
+}

@@ -1,0 +1,67 @@
+package io.keyferry.job;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+import io.keyferry.KeyferryException;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * Starts Spring (Boot's batch-jdbc auto-configuration builds the job repository and the
+ * job operator) for a command that needs the job repository. The default repository is an
+ * H2 file in {@code $KEYFERRY_HOME/repository} opened with {@code AUTO_SERVER=TRUE}, so a
+ * second keyferry process (stop, history) can read it while a copy runs;
+ * {@code spring.datasource.*} selects any other JDBC database.
+ */
+@SpringBootApplication(proxyBeanMethods = false)
+@EnableConfigurationProperties(KeyferryProperties.class)
+public class BatchRuntime {
+
+	/**
+	 * Starts the context.
+	 * @param home the keyferry home directory
+	 * @param verbose whether logs go to stderr as well as to the log file
+	 * @param overrides extra properties (e.g. {@code spring.datasource.url})
+	 * @return the running context; close it when done
+	 */
+	public static ConfigurableApplicationContext start(Path home, boolean verbose, Map<String, Object> overrides) {
+		try {
+			Files.createDirectories(home.resolve("repository"));
+			Files.createDirectories(home.resolve("logs"));
+		}
+		catch (java.io.IOException ex) {
+			throw KeyferryException.usage("cannot create the keyferry home " + home + ": " + ex.getMessage(),
+					"set KEYFERRY_HOME to a writable directory");
+		}
+		// the H2 auto-server listens on loopback only
+		System.setProperty("h2.bindAddress", "127.0.0.1");
+		Map<String, Object> properties = new HashMap<>();
+		properties.put("keyferry.home", home.toString());
+		properties.put("spring.main.banner-mode", "off");
+		properties.put("spring.main.log-startup-info", "false");
+		properties.put("spring.batch.job.enabled", "false");
+		properties.put("spring.batch.jdbc.initialize-schema", "never");
+		properties.put("spring.datasource.url", "jdbc:h2:file:" + home.resolve("repository").resolve("keyferry")
+				+ ";AUTO_SERVER=TRUE;TRACE_LEVEL_FILE=0;LOCK_TIMEOUT=10000");
+		properties.put("spring.datasource.username", "sa");
+		properties.put("spring.datasource.password", "");
+		properties.put("spring.datasource.hikari.maximum-pool-size", "10");
+		properties.put("spring.datasource.hikari.pool-name", "keyferry-repository");
+		properties.put("logging.file.name", home.resolve("logs").resolve("keyferry.log").toString());
+		properties.put("logging.threshold.console", verbose ? "INFO" : "OFF");
+		properties.put("logging.level.root", "INFO");
+		properties.putAll(overrides);
+		SpringApplication application = new SpringApplication(BatchRuntime.class);
+		application.setWebApplicationType(WebApplicationType.NONE);
+		application.setRegisterShutdownHook(false);
+		application.setDefaultProperties(properties);
+		return application.run();
+	}
+
+}

@@ -1,0 +1,102 @@
+package io.keyferry.job;
+
+import io.keyferry.job.item.DumpBatch;
+import io.keyferry.job.item.DumpProcessor;
+import io.keyferry.job.item.KeyBatch;
+import io.keyferry.job.item.RestoreWriter;
+import io.keyferry.job.item.ScanKeyReader;
+import org.springframework.batch.core.job.Job;
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.job.builder.JobBuilder;
+import org.springframework.batch.core.listener.JobExecutionListener;
+import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.batch.core.step.Step;
+import org.springframework.batch.core.step.builder.StepBuilder;
+import org.springframework.core.task.SimpleAsyncTaskExecutor;
+import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
+import org.springframework.transaction.PlatformTransactionManager;
+
+/**
+ * Builds the copy job for one run: a partitioned step whose partitions each run a Batch 6
+ * chunk-oriented step ({@code chunk(n)} with a task executor: serial read and write on
+ * the partition's thread, concurrent DUMP batches) committing the cursor, the counts and
+ * the skip records in the job repository's transaction. Built per run so that chunk size
+ * and threads come from the run's settings; the job has no incrementer, so the same
+ * identifying parameters restart an unfinished run.
+ */
+public class CopyJobFactory {
+
+	private final JobRepository jobRepository;
+
+	private final PlatformTransactionManager transactionManager;
+
+	private final ScanKeyReader reader;
+
+	private final DumpProcessor processor;
+
+	private final RestoreWriter writer;
+
+	private final RunOwners runOwners;
+
+	private final RunMonitor monitor;
+
+	CopyJobFactory(JobRepository jobRepository, PlatformTransactionManager transactionManager, ScanKeyReader reader,
+			DumpProcessor processor, RestoreWriter writer, RunOwners runOwners, RunMonitor monitor) {
+		this.monitor = monitor;
+		this.jobRepository = jobRepository;
+		this.transactionManager = transactionManager;
+		this.reader = reader;
+		this.processor = processor;
+		this.writer = writer;
+		this.runOwners = runOwners;
+	}
+
+	/**
+	 * Builds the job.
+	 * @param settings the run's settings
+	 * @return the job; its executors shut down when it ends
+	 */
+	public Job create(CopySettings settings) {
+		ThreadPoolTaskExecutor processing = new ThreadPoolTaskExecutor();
+		processing.setCorePoolSize(settings.threads() * settings.partitions());
+		processing.setMaxPoolSize(settings.threads() * settings.partitions());
+		processing.setThreadNamePrefix("keyferry-dump-");
+		processing.setDaemon(true);
+		processing.initialize();
+		SimpleAsyncTaskExecutor partitions = new SimpleAsyncTaskExecutor("keyferry-partition-");
+		partitions.setConcurrencyLimit(settings.partitions());
+		partitions.setDaemon(true);
+
+		Step partitionStep = new StepBuilder(JobNames.PARTITION_STEP, this.jobRepository)
+			.<KeyBatch, DumpBatch>chunk(settings.batchesPerChunk())
+			.transactionManager(this.transactionManager)
+			.reader(this.reader)
+			.processor(this.processor)
+			.writer(this.writer)
+			.taskExecutor(processing)
+			.listener(new StopOnRequest(this.monitor))
+			.build();
+		Step step = new StepBuilder(JobNames.STEP, this.jobRepository)
+			.partitioner(JobNames.PARTITION_STEP,
+					new ScanPartitioner(settings.source().address(), settings.partitions()))
+			.step(partitionStep)
+			.gridSize(settings.partitions())
+			.taskExecutor(partitions)
+			.build();
+		return new JobBuilder(JobNames.JOB, this.jobRepository).start(step)
+			.listener(this.runOwners)
+			.listener(new JobExecutionListener() {
+				@Override
+				public void beforeJob(JobExecution jobExecution) {
+					CopyJobFactory.this.monitor.setCurrentExecution(jobExecution);
+				}
+
+				@Override
+				public void afterJob(JobExecution jobExecution) {
+					processing.shutdown();
+				}
+			})
+			.build();
+	}
+
+}

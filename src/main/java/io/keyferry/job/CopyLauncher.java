@@ -1,0 +1,432 @@
+package io.keyferry.job;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+import io.keyferry.KeyferryException;
+import io.keyferry.redis.Endpoint;
+import io.keyferry.redis.RdbVersion;
+import io.keyferry.redis.RedisConnector;
+import io.keyferry.redis.Restorer;
+import io.keyferry.redis.ServerInfo;
+import io.lettuce.core.KeyScanArgs;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.api.sync.RedisCommands;
+import org.springframework.batch.core.BatchStatus;
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.job.JobInstance;
+import org.springframework.batch.core.launch.JobOperator;
+import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.batch.core.step.StepExecution;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * Starts, resumes and stops copy runs. A run is one job instance, identified by source,
+ * target, filter and run number; its executions share the checkpoint. Before anything is
+ * written it checks both servers (reachable, authenticated, permitted, compatible
+ * versions). An execution left running by a process that is gone is recovered first; one
+ * whose process is alive is never touched. Not thread-safe: one launch at a time per
+ * process.
+ */
+public class CopyLauncher {
+
+	private final JobOperator jobOperator;
+
+	private final JobRepository jobRepository;
+
+	private final CopyJobFactory jobFactory;
+
+	private final RunOwners owners;
+
+	private final EndpointCredentials credentials;
+
+	private final RedisConnector connector;
+
+	private final RunMonitor monitor;
+
+	private final JdbcTemplate jdbc;
+
+	public CopyLauncher(JobOperator jobOperator, JobRepository jobRepository, CopyJobFactory jobFactory,
+			RunOwners owners, EndpointCredentials credentials, RedisConnector connector, RunMonitor monitor,
+			JdbcTemplate jdbc) {
+		this.jobOperator = jobOperator;
+		this.jobRepository = jobRepository;
+		this.jobFactory = jobFactory;
+		this.owners = owners;
+		this.credentials = credentials;
+		this.connector = connector;
+		this.monitor = monitor;
+		this.jdbc = jdbc;
+	}
+
+	/**
+	 * Runs {@code keyferry copy}: resumes the last run with the same source, target and
+	 * filter when it is unfinished (unless {@code fresh}), otherwise starts the next run.
+	 * @param requested the settings given (run number ignored)
+	 * @param fresh start a new run even if the last one is unfinished
+	 * @return the outcome
+	 */
+	public CopyOutcome copy(CopySettings requested, boolean fresh) {
+		this.credentials.register(requested.source());
+		this.credentials.register(requested.target());
+		long sourceKeys = preflight(requested);
+		JobExecution last = findLast(requested.copyKey());
+		if (last == null) {
+			return launch(requested.withRun(1), null, sourceKeys);
+		}
+		last = settle(last);
+		long run = last.getJobParameters().getLong(JobNames.RUN, 0L);
+		if (isResumable(last.getStatus())) {
+			if (!fresh) {
+				CopySettings stored = CopySettings.fromJobParameters(last.getJobParameters());
+				CopySettings settings = new CopySettings(requested.source(), requested.target(), requested.match(),
+						requested.type(), requested.dryRun(), run, requested.onConflict(), requested.scanCount(),
+						requested.chunkSize(), requested.threads(), stored.partitions(), requested.maxValueBytes(),
+						requested.rateLimit(), requested.timeout(), requested.backoff());
+				return launch(settings, last, sourceKeys);
+			}
+			try {
+				this.jobOperator.abandon(last);
+			}
+			catch (Exception ex) {
+				throw new KeyferryException("could not abandon run " + last.getJobInstanceId() + ": " + ex.getMessage(),
+						"try again", ex);
+			}
+			this.monitor.info("abandoned unfinished run " + last.getJobInstanceId() + " (execution " + last.getId()
+					+ ", " + last.getStatus() + ") because of --fresh");
+		}
+		return launch(requested.withRun(run + 1), null, sourceKeys);
+	}
+
+	/**
+	 * Runs {@code keyferry resume}: resumes the given execution's run, or the latest
+	 * unfinished one, with its stored settings.
+	 * @param executionId the execution, or {@code null} for the latest unfinished run
+	 * @param source the source URI given again (for its password), or {@code null}
+	 * @param target the target URI given again, or {@code null}
+	 * @return the outcome
+	 */
+	public CopyOutcome resume(Long executionId, Endpoint source, Endpoint target) {
+		JobExecution execution = (executionId != null) ? this.jobRepository.getJobExecution(executionId)
+				: latestUnfinished();
+		if (execution == null) {
+			throw (executionId != null)
+					? KeyferryException.usage("no execution " + executionId + " in the job repository",
+							"list the runs with keyferry history")
+					: KeyferryException.usage("there is no unfinished run to resume",
+							"start one with keyferry copy --source URI --target URI");
+		}
+		JobExecution last = this.jobRepository.getLastJobExecution(execution.getJobInstance());
+		if (last == null) {
+			last = execution;
+		}
+		if (last.getStatus() == BatchStatus.COMPLETED || last.getStatus() == BatchStatus.ABANDONED) {
+			throw KeyferryException.usage(
+					"run " + last.getJobInstanceId() + " is " + last.getStatus().name().toLowerCase() + " (execution "
+							+ last.getId() + "): nothing to resume",
+					"keyferry copy with the same options starts the next run");
+		}
+		last = settle(last);
+		CopySettings stored = CopySettings.fromJobParameters(last.getJobParameters());
+		Endpoint resolvedSource = checkSame(stored.source(), source);
+		Endpoint resolvedTarget = checkSame(stored.target(), target);
+		this.credentials.register(resolvedSource);
+		this.credentials.register(resolvedTarget);
+		CopySettings settings = stored.withEndpoints(this.credentials.resolve(resolvedSource),
+				this.credentials.resolve(resolvedTarget));
+		long sourceKeys = preflight(settings);
+		return launch(settings, last, sourceKeys);
+	}
+
+	private static Endpoint checkSame(Endpoint stored, Endpoint given) {
+		if (given == null) {
+			return stored;
+		}
+		if (!given.redacted().equals(stored.redacted())) {
+			throw KeyferryException.usage(
+					"--" + stored.role() + " " + given.redacted() + " is not this run's " + stored.role() + " "
+							+ stored.redacted(),
+					"give the same URI the run was started with, or none (the password may come from "
+							+ stored.passwordVariable() + ")");
+		}
+		return given;
+	}
+
+	/**
+	 * Requests a stop of a running execution; it stops at its next chunk boundary,
+	 * checkpoint saved.
+	 * @param executionId the execution, or {@code null} for the latest running one
+	 * @return the execution asked to stop
+	 */
+	public JobExecution stop(Long executionId) {
+		JobExecution execution;
+		if (executionId != null) {
+			execution = this.jobRepository.getJobExecution(executionId);
+			if (execution == null) {
+				throw KeyferryException.usage("no execution " + executionId + " in the job repository",
+						"list the runs with keyferry history");
+			}
+		}
+		else {
+			execution = this.jobRepository.findRunningJobExecutions(JobNames.JOB)
+				.stream()
+				.max((a, b) -> Long.compare(a.getId(), b.getId()))
+				.orElseThrow(() -> KeyferryException.usage("no copy is running", "nothing to stop"));
+		}
+		if (!execution.isRunning() || execution.getStatus() == BatchStatus.STOPPING) {
+			if (execution.getStatus() == BatchStatus.STOPPING) {
+				return execution;
+			}
+			throw KeyferryException.usage(
+					"execution " + execution.getId() + " is not running (status " + execution.getStatus() + ")",
+					"nothing to stop");
+		}
+		if (this.owners.livingOwner(execution).isEmpty()) {
+			throw KeyferryException.usage(
+					"execution " + execution.getId() + " is marked running but its process is gone",
+					"keyferry resume " + execution.getId() + " recovers and resumes it");
+		}
+		try {
+			this.jobOperator.stop(execution);
+		}
+		catch (Exception ex) {
+			throw new KeyferryException("could not stop execution " + execution.getId() + ": " + ex.getMessage(),
+					"try again", ex);
+		}
+		return execution;
+	}
+
+	/**
+	 * Asks the execution running in this process to stop (SIGTERM, Ctrl-C).
+	 */
+	public void stopCurrent() {
+		this.monitor.requestStop();
+		JobExecution current = this.monitor.currentExecution();
+		if (current != null && current.isRunning() && !current.isStopping()) {
+			try {
+				this.jobOperator.stop(current);
+			}
+			catch (Exception ex) {
+				// the stop flag alone ends the run at the next chunk boundary
+			}
+		}
+	}
+
+	private CopyOutcome launch(CopySettings settings, JobExecution resumed, long sourceKeys) {
+		if (this.monitor.isStopRequested()) {
+			throw new KeyferryException("stopped before the run started", "nothing was written");
+		}
+		if (resumed != null) {
+			this.monitor
+				.info(String.format("resuming run %d (#%d) from execution %d (%s), %s", resumed.getJobInstanceId(),
+						settings.run(), resumed.getId(), resumed.getStatus(), checkpoint(resumed)));
+		}
+		else {
+			this.monitor.info("starting run #" + settings.run() + ": " + settings.source().redacted() + " -> "
+					+ settings.target().redacted() + (settings.dryRun() ? " (dry run)" : ""));
+		}
+		this.monitor.reset();
+		this.monitor.setSourceKeys(sourceKeys);
+		JobExecution execution;
+		try {
+			execution = this.jobOperator.start(this.jobFactory.create(settings), settings.toJobParameters());
+		}
+		catch (Exception ex) {
+			throw new KeyferryException("could not start the run: " + ex.getMessage(),
+					"check the job repository; see the log in $KEYFERRY_HOME/logs", ex);
+		}
+		finally {
+			this.monitor.setCurrentExecution(null);
+		}
+		List<Throwable> failures = new ArrayList<>(execution.getAllFailureExceptions());
+		for (StepExecution step : execution.getStepExecutions()) {
+			for (Throwable failure : step.getFailureExceptions()) {
+				if (!failures.contains(failure)) {
+					failures.add(failure);
+				}
+			}
+		}
+		JobExecution stored = this.jobRepository.getJobExecution(execution.getId());
+		return new CopyOutcome((stored != null) ? stored : execution, failures);
+	}
+
+	private String checkpoint(JobExecution execution) {
+		double scanned = 0;
+		int ranges = 0;
+		for (StepExecution step : execution.getStepExecutions()) {
+			if (step.getStepName().startsWith(JobNames.PARTITION_STEP)) {
+				var context = step.getExecutionContext();
+				scanned += context.getDouble(JobNames.FRACTION, 0.0)
+						/ Math.max(1, context.getInt(JobNames.RANGE_COUNT, 1));
+				ranges++;
+			}
+		}
+		if (ranges == 0) {
+			return "before its first checkpoint";
+		}
+		return String.format("checkpoint at %.1f%% of the keyspace scanned", Math.min(1, scanned) * 100);
+	}
+
+	/**
+	 * Recovers an execution left running by a process that is gone; refuses when it is
+	 * alive.
+	 */
+	private JobExecution settle(JobExecution execution) {
+		BatchStatus status = execution.getStatus();
+		if (status == BatchStatus.UNKNOWN) {
+			throw new KeyferryException(
+					"execution " + execution.getId() + " is in an unknown state: its outcome was not recorded",
+					"check the target, then start a new run with --fresh");
+		}
+		if (!status.isRunning()) {
+			return execution;
+		}
+		Optional<RunOwners.Owner> owner = this.owners.livingOwner(execution);
+		if (owner.isPresent()) {
+			throw new KeyferryException(
+					"run " + execution.getJobInstanceId() + " is being copied right now by " + owner.get().describe()
+							+ " (execution " + execution.getId() + ")",
+					"wait for it to finish, or stop it with: keyferry stop " + execution.getId());
+		}
+		String who = this.owners.find(execution.getId())
+			.map((o) -> "pid " + o.pid() + " on " + o.host())
+			.orElse("a process");
+		this.monitor.info("execution " + execution.getId() + " was left " + status + " by " + who
+				+ ", which is gone: recovering it");
+		this.jobOperator.recover(execution);
+		return this.jobRepository.getJobExecution(execution.getId());
+	}
+
+	private static boolean isResumable(BatchStatus status) {
+		return status == BatchStatus.FAILED || status == BatchStatus.STOPPED;
+	}
+
+	private JobExecution findLast(String copyKey) {
+		List<Long> ids = this.jdbc.queryForList(
+				"SELECT MAX(P.JOB_EXECUTION_ID) FROM BATCH_JOB_EXECUTION_PARAMS P WHERE P.PARAMETER_NAME = ? AND P.PARAMETER_VALUE = ?",
+				Long.class, JobNames.COPY_KEY, copyKey);
+		if (ids.isEmpty() || ids.get(0) == null) {
+			return null;
+		}
+		JobExecution execution = this.jobRepository.getJobExecution(ids.get(0));
+		if (execution == null) {
+			return null;
+		}
+		JobExecution last = this.jobRepository.getLastJobExecution(execution.getJobInstance());
+		return (last != null) ? last : execution;
+	}
+
+	private JobExecution latestUnfinished() {
+		for (JobInstance instance : this.jobRepository.getJobInstances(JobNames.JOB, 0, 200)) {
+			JobExecution last = this.jobRepository.getLastJobExecution(instance);
+			if (last != null && last.getStatus() != BatchStatus.COMPLETED
+					&& last.getStatus() != BatchStatus.ABANDONED) {
+				return last;
+			}
+		}
+		return null;
+	}
+
+	/**
+	 * Checks both servers before anything is written: reachable, authenticated,
+	 * permitted, standalone, not the same database, and the target able to read the
+	 * source's payloads.
+	 * @param settings the run's settings with credentials
+	 * @return the source's key count
+	 */
+	public long preflight(CopySettings settings) {
+		Endpoint source = settings.source();
+		Endpoint target = settings.target();
+		try (RedisConnector.Connection s = this.connector.connect(source);
+				RedisConnector.Connection t = this.connector.connect(target)) {
+			ServerInfo sourceInfo = RedisConnector.info(s.connection(), source);
+			ServerInfo targetInfo = RedisConnector.info(t.connection(), target);
+			for (var pair : List.of(List.of(source, sourceInfo), List.of(target, targetInfo))) {
+				Endpoint endpoint = (Endpoint) pair.get(0);
+				if (((ServerInfo) pair.get(1)).clusterEnabled()) {
+					throw KeyferryException.usage(
+							"the " + endpoint.role() + " " + endpoint.redacted() + " is a Redis Cluster node",
+							"Redis Cluster is not supported yet: copy between standalone servers (or a primary's endpoint)");
+				}
+			}
+			if (sourceInfo.runId().equals(targetInfo.runId()) && source.database() == target.database()) {
+				throw KeyferryException.usage("the source and the target are the same database",
+						"point --target at another server or database");
+			}
+			var sourceRdb = RdbVersion.ofRedisVersion(sourceInfo.version());
+			var targetRdb = RdbVersion.ofRedisVersion(targetInfo.version());
+			if (sourceRdb.isPresent() && targetRdb.isPresent() && sourceRdb.getAsInt() > targetRdb.getAsInt()) {
+				KeyferryException tooOld = Restorer.targetTooOld(sourceRdb.getAsInt(), targetRdb.getAsInt());
+				throw KeyferryException.usage(
+						"the target (Redis " + targetInfo.version() + ") is older than the source (Redis "
+								+ sourceInfo.version() + "): "
+								+ tooOld.getMessage().replace("the target is older than the source: ", ""),
+						tooOld.getHint());
+			}
+			probeSource(s.connection().sync(), settings);
+			probeTarget(t.connection().sync(), settings);
+			return sourceInfo.keys();
+		}
+	}
+
+	private void probeSource(RedisCommands<byte[], byte[]> source, CopySettings settings) {
+		byte[] probe = ("keyferry:probe:" + UUID.randomUUID()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+		try {
+			KeyScanArgs args = KeyScanArgs.Builder.limit(1);
+			if (settings.type() != null) {
+				args.type(settings.type());
+			}
+			source.scan(ScanCursor.INITIAL, args);
+		}
+		catch (RedisCommandExecutionException ex) {
+			if (settings.type() != null && String.valueOf(ex.getMessage()).contains("syntax")) {
+				throw KeyferryException.usage("the source does not support SCAN … TYPE",
+						"--type needs Redis 6.0 or newer on the source; filter with --match instead");
+			}
+			checkPermission(settings.source(), ex);
+		}
+		for (Runnable command : List.<Runnable>of(() -> source.dump(probe), () -> source.pttl(probe))) {
+			try {
+				command.run();
+			}
+			catch (RedisCommandExecutionException ex) {
+				checkPermission(settings.source(), ex);
+			}
+		}
+	}
+
+	private void probeTarget(RedisCommands<byte[], byte[]> target, CopySettings settings) {
+		byte[] probe = ("keyferry:probe:" + UUID.randomUUID()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+		try {
+			if (settings.dryRun()) {
+				target.exists(probe);
+			}
+			else {
+				// an invalid payload: the server checks permissions first, then rejects
+				// it
+				target.restore(probe, 0, new byte[] { 0 });
+			}
+		}
+		catch (RedisCommandExecutionException ex) {
+			String message = String.valueOf(ex.getMessage());
+			if (message.contains("payload version or checksum") || message.contains("Bad data format")) {
+				return;
+			}
+			checkPermission(settings.target(), ex);
+		}
+	}
+
+	private static void checkPermission(Endpoint endpoint, RedisCommandExecutionException ex) {
+		String message = String.valueOf(ex.getMessage());
+		if (message.startsWith("NOPERM") && !message.contains("run the")) {
+			// a key-pattern restriction on the probe key only: real keys may be allowed
+			return;
+		}
+		KeyferryException described = io.keyferry.redis.RedisFailures.describe(endpoint.role(), endpoint, ex);
+		throw KeyferryException.usage(described.getMessage(), described.getHint(), ex);
+	}
+
+}

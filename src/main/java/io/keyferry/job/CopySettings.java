@@ -1,0 +1,135 @@
+package io.keyferry.job;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+
+import io.keyferry.redis.Backoff;
+import io.keyferry.redis.ConflictPolicy;
+import io.keyferry.redis.Endpoint;
+import org.springframework.batch.core.job.parameters.JobParameters;
+import org.springframework.batch.core.job.parameters.JobParametersBuilder;
+
+/**
+ * Everything a copy run needs, and its mapping to job parameters. The identifying
+ * parameters (redacted source and target, filter, dry run, run number) decide which run
+ * an execution belongs to; tuning options are not identifying, so a resumed run may
+ * change them. Passwords never reach job parameters: only {@link Endpoint#redacted()}
+ * forms do. Immutable.
+ *
+ * @param source the source endpoint (with credentials in memory only)
+ * @param target the target endpoint
+ * @param match the SCAN MATCH glob
+ * @param type the SCAN TYPE or {@code null}
+ * @param dryRun scan and dump, write nothing
+ * @param run the run number among runs with the same source, target and filter
+ * @param onConflict what to do with existing keys
+ * @param scanCount the SCAN COUNT hint
+ * @param chunkSize keys per committed chunk
+ * @param threads concurrent DUMP batches
+ * @param partitions slices of the cursor space scanned in parallel per source node
+ * @param maxValueBytes larger payloads are skipped
+ * @param rateLimit keys per second, 0 for no limit
+ * @param timeout command timeout
+ * @param backoff retries of transient failures
+ */
+public record CopySettings(Endpoint source, Endpoint target, String match, String type, boolean dryRun, long run,
+		ConflictPolicy onConflict, int scanCount, int chunkSize, int threads, int partitions, long maxValueBytes,
+		long rateLimit, Duration timeout, Backoff backoff) {
+
+	/** Redis's own limit for a bulk string (proto-max-bulk-len). */
+	public static final long DEFAULT_MAX_VALUE_BYTES = 512L * 1024 * 1024;
+
+	/**
+	 * The key that identifies "the same copy" across runs: source, target, filter and dry
+	 * run.
+	 * @return a hex digest
+	 */
+	public String copyKey() {
+		String identity = String.join("\n", this.source.redacted(), this.target.redacted(), this.match,
+				(this.type != null) ? this.type : "", Boolean.toString(this.dryRun));
+		try {
+			byte[] digest = MessageDigest.getInstance("SHA-256").digest(identity.getBytes(StandardCharsets.UTF_8));
+			return HexFormat.of().formatHex(digest, 0, 16);
+		}
+		catch (NoSuchAlgorithmException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	/**
+	 * Keys per DUMP batch, one batch per processing task.
+	 * @return the batch size
+	 */
+	public int batchSize() {
+		return Math.max(1, (this.chunkSize + this.threads - 1) / this.threads);
+	}
+
+	/**
+	 * Batches per chunk.
+	 * @return the number of items in a chunk
+	 */
+	public int batchesPerChunk() {
+		int batch = batchSize();
+		return Math.max(1, (this.chunkSize + batch - 1) / batch);
+	}
+
+	public CopySettings withRun(long newRun) {
+		return new CopySettings(this.source, this.target, this.match, this.type, this.dryRun, newRun, this.onConflict,
+				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.rateLimit,
+				this.timeout, this.backoff);
+	}
+
+	public CopySettings withEndpoints(Endpoint newSource, Endpoint newTarget) {
+		return new CopySettings(newSource, newTarget, this.match, this.type, this.dryRun, this.run, this.onConflict,
+				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.rateLimit,
+				this.timeout, this.backoff);
+	}
+
+	/**
+	 * The job parameters of this run: no secrets.
+	 * @return the parameters
+	 */
+	public JobParameters toJobParameters() {
+		return new JobParametersBuilder().addString(JobNames.SOURCE, this.source.redacted(), true)
+			.addString(JobNames.TARGET, this.target.redacted(), true)
+			.addString(JobNames.MATCH, this.match, true)
+			.addString(JobNames.TYPE, (this.type != null) ? this.type : "", true)
+			.addString(JobNames.DRY_RUN, Boolean.toString(this.dryRun), true)
+			.addLong(JobNames.RUN, this.run, true)
+			.addString(JobNames.COPY_KEY, copyKey(), false)
+			.addString(JobNames.ON_CONFLICT, this.onConflict.id(), false)
+			.addLong(JobNames.SCAN_COUNT, (long) this.scanCount, false)
+			.addLong(JobNames.CHUNK_SIZE, (long) this.chunkSize, false)
+			.addLong(JobNames.THREADS, (long) this.threads, false)
+			.addLong(JobNames.PARTITIONS, (long) this.partitions, false)
+			.addLong(JobNames.MAX_VALUE_BYTES, this.maxValueBytes, false)
+			.addLong(JobNames.RATE_LIMIT, this.rateLimit, false)
+			.addLong(JobNames.TIMEOUT_MS, this.timeout.toMillis(), false)
+			.addLong(JobNames.RETRIES, (long) this.backoff.retries(), false)
+			.addLong(JobNames.RETRY_BACKOFF_MS, this.backoff.initial().toMillis(), false)
+			.toJobParameters();
+	}
+
+	/**
+	 * Reads the settings of a stored run; the endpoints carry no password.
+	 * @param parameters the stored parameters
+	 * @return the settings
+	 */
+	public static CopySettings fromJobParameters(JobParameters parameters) {
+		String type = parameters.getString(JobNames.TYPE, "");
+		return new CopySettings(Endpoint.parse("source", parameters.getString(JobNames.SOURCE)),
+				Endpoint.parse("target", parameters.getString(JobNames.TARGET)), parameters.getString(JobNames.MATCH),
+				type.isEmpty() ? null : type, Boolean.parseBoolean(parameters.getString(JobNames.DRY_RUN)),
+				parameters.getLong(JobNames.RUN), ConflictPolicy.of(parameters.getString(JobNames.ON_CONFLICT)),
+				parameters.getLong(JobNames.SCAN_COUNT).intValue(), parameters.getLong(JobNames.CHUNK_SIZE).intValue(),
+				parameters.getLong(JobNames.THREADS).intValue(), parameters.getLong(JobNames.PARTITIONS, 1L).intValue(),
+				parameters.getLong(JobNames.MAX_VALUE_BYTES), parameters.getLong(JobNames.RATE_LIMIT),
+				Duration.ofMillis(parameters.getLong(JobNames.TIMEOUT_MS)),
+				new Backoff(parameters.getLong(JobNames.RETRIES).intValue(),
+						Duration.ofMillis(parameters.getLong(JobNames.RETRY_BACKOFF_MS)), Backoff.DEFAULT.max()));
+	}
+
+}

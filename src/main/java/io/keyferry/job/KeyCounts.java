@@ -1,0 +1,120 @@
+package io.keyferry.job;
+
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import io.keyferry.redis.RestoreResult;
+import io.keyferry.redis.SkipReason;
+import org.springframework.batch.infrastructure.item.ExecutionContext;
+
+/**
+ * Key counts of one partition or one execution: every key read ends written, filtered or
+ * skipped (by reason), so {@code read = written + filtered + skipped}. Not thread-safe.
+ */
+public final class KeyCounts {
+
+	private long read;
+
+	private long written;
+
+	private long filtered;
+
+	private long bytes;
+
+	private final EnumMap<SkipReason, Long> skipped = new EnumMap<>(SkipReason.class);
+
+	public void addRead(long keys) {
+		this.read += keys;
+	}
+
+	/**
+	 * Counts the end of one key.
+	 * @param result the key's result
+	 */
+	public void add(RestoreResult result) {
+		switch (result.outcome()) {
+			case WRITTEN -> {
+				this.written++;
+				this.bytes += result.dump().size();
+			}
+			case FILTERED -> this.filtered++;
+			case SKIPPED -> this.skipped.merge(result.reason(), 1L, Long::sum);
+		}
+	}
+
+	public void addFiltered(long keys) {
+		this.filtered += keys;
+	}
+
+	public void add(KeyCounts other) {
+		this.read += other.read;
+		this.written += other.written;
+		this.filtered += other.filtered;
+		this.bytes += other.bytes;
+		other.skipped.forEach((reason, count) -> this.skipped.merge(reason, count, Long::sum));
+	}
+
+	public long read() {
+		return this.read;
+	}
+
+	public long written() {
+		return this.written;
+	}
+
+	public long filtered() {
+		return this.filtered;
+	}
+
+	public long bytes() {
+		return this.bytes;
+	}
+
+	public long skippedTotal() {
+		return this.skipped.values().stream().mapToLong(Long::longValue).sum();
+	}
+
+	/**
+	 * Skips by reason, every reason present (0 when none).
+	 * @return reason id → count
+	 */
+	public Map<String, Long> skipped() {
+		Map<String, Long> result = new LinkedHashMap<>();
+		for (SkipReason reason : SkipReason.values()) {
+			result.put(reason.id(), this.skipped.getOrDefault(reason, 0L));
+		}
+		return result;
+	}
+
+	public void writeTo(ExecutionContext context) {
+		context.putLong(JobNames.COUNT_READ, this.read);
+		context.putLong(JobNames.COUNT_WRITTEN, this.written);
+		context.putLong(JobNames.COUNT_FILTERED, this.filtered);
+		context.putLong(JobNames.COUNT_BYTES, this.bytes);
+		for (SkipReason reason : SkipReason.values()) {
+			context.putLong(JobNames.COUNT_SKIPPED + reason.id(), this.skipped.getOrDefault(reason, 0L));
+		}
+	}
+
+	/**
+	 * Reads counts saved by {@link #writeTo(ExecutionContext)}.
+	 * @param context the context
+	 * @return the counts (zero where absent)
+	 */
+	public static KeyCounts readFrom(ExecutionContext context) {
+		KeyCounts counts = new KeyCounts();
+		counts.read = context.getLong(JobNames.COUNT_READ, 0);
+		counts.written = context.getLong(JobNames.COUNT_WRITTEN, 0);
+		counts.filtered = context.getLong(JobNames.COUNT_FILTERED, 0);
+		counts.bytes = context.getLong(JobNames.COUNT_BYTES, 0);
+		for (SkipReason reason : SkipReason.values()) {
+			long n = context.getLong(JobNames.COUNT_SKIPPED + reason.id(), 0);
+			if (n > 0) {
+				counts.skipped.put(reason, n);
+			}
+		}
+		return counts;
+	}
+
+}

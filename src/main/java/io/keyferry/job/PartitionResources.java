@@ -1,0 +1,101 @@
+package io.keyferry.job;
+
+import java.util.OptionalInt;
+
+import io.keyferry.redis.Endpoint;
+import io.keyferry.redis.RdbVersion;
+import io.keyferry.redis.RedisConnector;
+import io.keyferry.redis.ServerInfo;
+import org.springframework.batch.core.step.StepExecution;
+import org.springframework.beans.factory.DisposableBean;
+
+/**
+ * The connections of one partition: a source connection shared by the reader and the
+ * processor's threads, and a target connection used by the writer. Step-scoped: opened
+ * when the partition starts, closed when it ends.
+ */
+public class PartitionResources implements DisposableBean {
+
+	private final CopySettings settings;
+
+	private final RedisConnector.Connection source;
+
+	private final RedisConnector.Connection target;
+
+	private final ServerInfo sourceInfo;
+
+	private final int targetRdbVersion;
+
+	private final StepExecution stepExecution;
+
+	public PartitionResources(StepExecution stepExecution, EndpointCredentials credentials, RedisConnector connector) {
+		this.stepExecution = stepExecution;
+		CopySettings stored = CopySettings.fromJobParameters(stepExecution.getJobExecution().getJobParameters());
+		Endpoint sourceEndpoint = credentials.resolve(stored.source());
+		Endpoint targetEndpoint = credentials.resolve(stored.target());
+		this.settings = stored.withEndpoints(sourceEndpoint, targetEndpoint);
+		RedisConnector.Connection sourceConnection = connector.connect(sourceEndpoint);
+		RedisConnector.Connection targetConnection = null;
+		try {
+			targetConnection = connector.connect(targetEndpoint);
+			this.sourceInfo = RedisConnector.info(sourceConnection.connection(), sourceEndpoint);
+			ServerInfo targetInfo = RedisConnector.info(targetConnection.connection(), targetEndpoint);
+			OptionalInt rdb = RdbVersion.ofRedisVersion(targetInfo.version());
+			this.targetRdbVersion = rdb.orElse(-1);
+		}
+		catch (RuntimeException ex) {
+			sourceConnection.close();
+			if (targetConnection != null) {
+				targetConnection.close();
+			}
+			throw ex;
+		}
+		this.source = sourceConnection;
+		this.target = targetConnection;
+	}
+
+	public CopySettings settings() {
+		return this.settings;
+	}
+
+	public RedisConnector.Connection source() {
+		return this.source;
+	}
+
+	public RedisConnector.Connection target() {
+		return this.target;
+	}
+
+	public ServerInfo sourceInfo() {
+		return this.sourceInfo;
+	}
+
+	public int targetRdbVersion() {
+		return this.targetRdbVersion;
+	}
+
+	public StepExecution stepExecution() {
+		return this.stepExecution;
+	}
+
+	/**
+	 * The partition's name, e.g. {@code node0.range0}.
+	 * @return the name after the step name's separator
+	 */
+	public String partitionName() {
+		String name = this.stepExecution.getStepName();
+		int colon = name.indexOf(':');
+		return (colon >= 0) ? name.substring(colon + 1) : name;
+	}
+
+	@Override
+	public void destroy() {
+		try {
+			this.target.close();
+		}
+		finally {
+			this.source.close();
+		}
+	}
+
+}

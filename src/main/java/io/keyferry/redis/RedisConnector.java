@@ -1,0 +1,157 @@
+package io.keyferry.redis;
+
+import java.net.ConnectException;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Locale;
+
+import io.keyferry.KeyferryException;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.protocol.ProtocolVersion;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+
+/**
+ * Opens binary-safe Lettuce connections configured for a batch job: commands fail fast
+ * while disconnected (instead of queueing without bound), have an explicit timeout, and
+ * the connection reconnects in the background so that a retry can succeed. One instance
+ * shares its client resources between all connections; thread-safe; close it after every
+ * connection is closed.
+ */
+public final class RedisConnector implements AutoCloseable {
+
+	private final ClientResources resources;
+
+	private final Duration timeout;
+
+	public RedisConnector(Duration timeout) {
+		this.timeout = timeout;
+		this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build();
+	}
+
+	/**
+	 * A connected server.
+	 *
+	 * @param client the client, closed with the connection
+	 * @param connection the binary-safe connection
+	 */
+	public record Connection(RedisClient client,
+			StatefulRedisConnection<byte[], byte[]> connection) implements AutoCloseable {
+
+		@Override
+		public void close() {
+			try {
+				this.connection.close();
+			}
+			finally {
+				this.client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+			}
+		}
+
+	}
+
+	/**
+	 * Connects and authenticates, translating failures into messages with hints.
+	 * @param endpoint the server
+	 * @return the connection
+	 */
+	public Connection connect(Endpoint endpoint) {
+		RedisClient client = RedisClient.create(this.resources, endpoint.toRedisUri(this.timeout));
+		client.setOptions(ClientOptions.builder()
+			.autoReconnect(true)
+			.disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+			.protocolVersion(ProtocolVersion.RESP2)
+			.timeoutOptions(TimeoutOptions.enabled(this.timeout))
+			.socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(5)).keepAlive(true).build())
+			.build());
+		try {
+			return new Connection(client, client.connect(ByteArrayCodec.INSTANCE));
+		}
+		catch (RuntimeException ex) {
+			client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+			throw describeConnectFailure(endpoint, ex);
+		}
+	}
+
+	/**
+	 * Reads the server's identity, version and key count.
+	 * @param connection the connection
+	 * @param endpoint the endpoint (for messages)
+	 * @return the information
+	 */
+	public static ServerInfo info(StatefulRedisConnection<byte[], byte[]> connection, Endpoint endpoint) {
+		try {
+			String info = connection.sync().info("server");
+			String cluster = connection.sync().info("cluster");
+			long keys = connection.sync().dbsize();
+			return ServerInfo.parse(info + "\n" + cluster, keys);
+		}
+		catch (RuntimeException ex) {
+			throw RedisFailures.describe(endpoint.role(), endpoint, ex);
+		}
+	}
+
+	static KeyferryException describeConnectFailure(Endpoint endpoint, Throwable failure) {
+		String where = endpoint.role() + " " + endpoint.redacted();
+		for (Throwable t = failure; t != null; t = t.getCause()) {
+			if (t instanceof RedisCommandExecutionException ex) {
+				String message = String.valueOf(ex.getMessage());
+				String code = RedisFailures.code(message);
+				if (code.equals("WRONGPASS") || code.equals("NOAUTH") || message.contains("AUTH")
+						|| message.toLowerCase(Locale.ROOT).contains("password")) {
+					return RedisFailures.authentication(endpoint, failure);
+				}
+				if (code.equals("NOPERM")) {
+					return RedisFailures.describe(endpoint.role(), endpoint, ex);
+				}
+				if (message.contains("DB index is out of range")) {
+					return KeyferryException.usage(where + ": database " + endpoint.database() + " does not exist",
+							"use a database number below the server's 'databases' setting", failure);
+				}
+				return KeyferryException.usage("cannot use " + where + ": " + message,
+						"check the URI and the server's configuration", failure);
+			}
+			if (t instanceof UnknownHostException) {
+				return KeyferryException.usage("cannot connect to " + where + ": unknown host " + endpoint.host(),
+						"check the host name in --" + endpoint.role(), failure);
+			}
+			if (t instanceof ConnectException) {
+				return KeyferryException.usage("cannot connect to " + where + ": connection refused",
+						"check that Redis is running on " + endpoint.address() + " and reachable from here"
+								+ (endpoint.tls() ? "" : "; use rediss:// if the server requires TLS"),
+						failure);
+			}
+			if (t instanceof javax.net.ssl.SSLException) {
+				return KeyferryException.usage("TLS handshake with " + where + " failed: " + t.getMessage(),
+						"check that the server speaks TLS and its certificate is trusted by this JVM", failure);
+			}
+		}
+		return KeyferryException.usage("cannot connect to " + where + ": " + rootMessage(failure),
+				"check the host, port and network; use rediss:// for TLS servers", failure);
+	}
+
+	private static String rootMessage(Throwable failure) {
+		Throwable t = failure;
+		while (t.getCause() != null && t.getCause() != t) {
+			t = t.getCause();
+		}
+		return String.valueOf(t.getMessage());
+	}
+
+	static byte[] bytes(String value) {
+		return value.getBytes(StandardCharsets.UTF_8);
+	}
+
+	@Override
+	public void close() {
+		this.resources.shutdown(0, 2, java.util.concurrent.TimeUnit.SECONDS);
+	}
+
+}

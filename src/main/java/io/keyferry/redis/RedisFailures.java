@@ -1,0 +1,155 @@
+package io.keyferry.redis;
+
+import java.util.Locale;
+
+import io.keyferry.KeyferryException;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisConnectionException;
+import io.lettuce.core.RedisException;
+
+/**
+ * Classifies Redis errors into the three kinds keyferry treats differently: a problem of
+ * one key (recorded as a skip), a transient failure (retried with back-off, then the run
+ * fails and stays resumable), and a fatal one (fails at once: permissions, unknown
+ * command, wrong server kind). Stateless and thread-safe.
+ */
+public final class RedisFailures {
+
+	/** How an error is handled. */
+	public enum Kind {
+
+		/** A problem of one key: skipped and recorded. */
+		KEY,
+
+		/** Worth retrying: connection, timeout, OOM, READONLY, LOADING … */
+		TRANSIENT,
+
+		/** Retrying cannot help. */
+		FATAL
+
+	}
+
+	private RedisFailures() {
+	}
+
+	/**
+	 * Classifies an error reply of a RESTORE.
+	 * @param message the reply, e.g. {@code BUSYKEY Target key name already exists.}
+	 * @return the kind
+	 */
+	public static Kind classifyReply(String message) {
+		String code = code(message);
+		return switch (code) {
+			case "BUSYKEY" -> Kind.KEY;
+			case "OOM", "READONLY", "LOADING", "MASTERDOWN", "BUSY", "TRYAGAIN", "CLUSTERDOWN" -> Kind.TRANSIENT;
+			case "NOPERM", "NOAUTH", "WRONGPASS", "MOVED", "ASK", "CROSSSLOT" -> Kind.FATAL;
+			default -> {
+				String lower = message.toLowerCase(Locale.ROOT);
+				if (lower.contains("unknown command") || lower.contains("max number of clients")) {
+					yield lower.contains("unknown command") ? Kind.FATAL : Kind.TRANSIENT;
+				}
+				yield Kind.KEY;
+			}
+		};
+	}
+
+	/**
+	 * Classifies an exception thrown while talking to Redis.
+	 * @param failure the exception
+	 * @return the kind
+	 */
+	public static Kind classify(Throwable failure) {
+		Throwable t = unwrap(failure);
+		if (t instanceof RedisCommandExecutionException ex) {
+			return classifyReply(String.valueOf(ex.getMessage()));
+		}
+		if (t instanceof RedisConnectionException || t instanceof RedisCommandTimeoutException
+				|| t instanceof java.io.IOException || t instanceof java.util.concurrent.TimeoutException) {
+			return Kind.TRANSIENT;
+		}
+		if (t instanceof RedisException) {
+			// "Connection closed", "Currently not connected. Commands are rejected." …
+			return Kind.TRANSIENT;
+		}
+		return Kind.FATAL;
+	}
+
+	/**
+	 * The error code of a reply: its first word, upper case.
+	 * @param message the reply
+	 * @return the code, e.g. {@code OOM}
+	 */
+	public static String code(String message) {
+		if (message == null) {
+			return "";
+		}
+		int space = message.indexOf(' ');
+		return ((space > 0) ? message.substring(0, space) : message).toUpperCase(Locale.ROOT);
+	}
+
+	static Throwable unwrap(Throwable failure) {
+		Throwable t = failure;
+		while ((t instanceof java.util.concurrent.ExecutionException
+				|| t instanceof java.util.concurrent.CompletionException) && t.getCause() != null) {
+			t = t.getCause();
+		}
+		return t;
+	}
+
+	/**
+	 * Turns a failure that ends a run into a message and a hint for the operator.
+	 * @param role "source" or "target"
+	 * @param endpoint the server
+	 * @param failure the last failure
+	 * @return the exception to throw
+	 */
+	public static KeyferryException describe(String role, Endpoint endpoint, Throwable failure) {
+		Throwable t = unwrap(failure);
+		String reply = String.valueOf(t.getMessage());
+		String where = role + " " + endpoint.redacted();
+		String resume = "the run is resumable: fix the cause, then run the same command again (or keyferry resume)";
+		if (t instanceof RedisCommandExecutionException) {
+			String code = code(reply);
+			switch (code) {
+				case "OOM":
+					return new KeyferryException(where + " is out of memory: " + reply,
+							"free memory or raise maxmemory on the " + role + "; " + resume, failure);
+				case "READONLY":
+					return new KeyferryException(where + " is a read-only replica: " + reply,
+							"point --" + role + " at the primary; " + resume, failure);
+				case "NOPERM":
+					return new KeyferryException("the " + role + " user lacks a permission: " + reply,
+							"grant the ACL user " + ("source".equals(role) ? "+scan +dump +pttl +info"
+									: "+restore +info (+exists for --dry-run)") + " on " + endpoint.redacted(),
+							failure);
+				case "NOAUTH", "WRONGPASS":
+					return authentication(endpoint, failure);
+				case "MOVED", "ASK", "CROSSSLOT":
+					return new KeyferryException(where + " is a Redis Cluster: " + reply,
+							"Redis Cluster is not supported yet: copy from and to standalone servers", failure);
+				default:
+					if (reply.toLowerCase(Locale.ROOT).contains("unknown command")) {
+						return new KeyferryException(where + " does not allow a command keyferry needs: " + reply,
+								"keyferry needs SCAN, DUMP, PTTL and INFO on the source and RESTORE on the target",
+								failure);
+					}
+					return new KeyferryException(where + " failed: " + reply, resume, failure);
+			}
+		}
+		if (t instanceof RedisCommandTimeoutException) {
+			return new KeyferryException(where + " did not answer in time: " + reply,
+					"check the server's load and latency, or raise --timeout; " + resume, failure);
+		}
+		return new KeyferryException("lost the connection to " + where + ": " + reply,
+				"check that the server is up and reachable; " + resume, failure);
+	}
+
+	static KeyferryException authentication(Endpoint endpoint, Throwable failure) {
+		return KeyferryException.usage("authentication failed for " + endpoint.role() + " " + endpoint.redacted(),
+				"check the user and password in --" + endpoint.role() + " (redis://user:password@host:port) or in "
+						+ endpoint.passwordVariable(),
+				failure);
+	}
+
+}

@@ -1,0 +1,247 @@
+package io.keyferry.redis;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+
+import io.keyferry.KeyferryException;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.output.ByteArrayOutput;
+import io.lettuce.core.output.IntegerOutput;
+import io.lettuce.core.output.StatusOutput;
+import io.lettuce.core.protocol.AsyncCommand;
+import io.lettuce.core.protocol.Command;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandKeyword;
+import io.lettuce.core.protocol.CommandType;
+import io.lettuce.core.protocol.RedisCommand;
+
+/**
+ * Writes dumps to the target with pipelined RESTOREs and classifies every reply itself: a
+ * per-key problem becomes a recorded skip, a transient failure is retried for the keys it
+ * hit (with back-off, recomputing each TTL), anything else fails the batch. Not
+ * thread-safe: one writer thread owns an instance; its connection may be shared.
+ */
+public final class Restorer {
+
+	private static final ByteArrayCodec CODEC = ByteArrayCodec.INSTANCE;
+
+	private final StatefulRedisConnection<byte[], byte[]> connection;
+
+	private final Endpoint endpoint;
+
+	private final Options options;
+
+	private final BooleanSupplier stopping;
+
+	/**
+	 * How to write.
+	 *
+	 * @param policy what to do with existing keys
+	 * @param dryRun check, but write nothing
+	 * @param maxValueBytes larger payloads are skipped as {@code too-large}
+	 * @param targetRdbVersion the target's RDB version, or -1 when unknown
+	 * @param backoff retries of transient failures
+	 * @param timeout how long to wait for a batch's replies
+	 */
+	public record Options(ConflictPolicy policy, boolean dryRun, long maxValueBytes, int targetRdbVersion,
+			Backoff backoff, Duration timeout) {
+	}
+
+	public Restorer(StatefulRedisConnection<byte[], byte[]> connection, Endpoint endpoint, Options options,
+			BooleanSupplier stopping) {
+		this.connection = connection;
+		this.endpoint = endpoint;
+		this.options = options;
+		this.stopping = stopping;
+	}
+
+	/**
+	 * Writes the dumps of existing keys; gone keys come back filtered.
+	 * @param dumps the dumps
+	 * @return one result per dump, in order
+	 */
+	public List<RestoreResult> restore(List<KeyDump> dumps) {
+		int n = dumps.size();
+		RestoreResult[] results = new RestoreResult[n];
+		boolean[] uncertain = new boolean[n];
+		List<Integer> pending = new ArrayList<>(n);
+		for (int i = 0; i < n; i++) {
+			KeyDump dump = dumps.get(i);
+			if (!dump.exists()) {
+				results[i] = RestoreResult.filtered(dump);
+			}
+			else if (dump.size() > this.options.maxValueBytes()) {
+				results[i] = RestoreResult.skipped(dump, SkipReason.TOO_LARGE, "payload of " + dump.size()
+						+ " bytes exceeds --max-value-bytes " + this.options.maxValueBytes());
+			}
+			else {
+				pending.add(i);
+			}
+		}
+		Throwable lastFailure = null;
+		for (int attempt = 1; !pending.isEmpty(); attempt++) {
+			if (attempt > 1) {
+				if (attempt > this.options.backoff().retries() + 1) {
+					throw RedisFailures.describe("target", this.endpoint, lastFailure);
+				}
+				this.options.backoff().pause(attempt - 1, this.stopping);
+			}
+			lastFailure = attemptOnce(dumps, pending, results, uncertain);
+		}
+		return Arrays.asList(results);
+	}
+
+	private Throwable attemptOnce(List<KeyDump> dumps, List<Integer> pending, RestoreResult[] results,
+			boolean[] uncertain) {
+		long now = System.nanoTime();
+		List<Integer> sent = new ArrayList<>(pending.size());
+		List<AsyncCommand<byte[], byte[], ?>> commands = new ArrayList<>(pending.size());
+		for (int i : pending) {
+			KeyDump dump = dumps.get(i);
+			long ttl = dump.ttlAt(now);
+			if (ttl == KeyDump.EXPIRED) {
+				results[i] = RestoreResult.filtered(dump);
+				continue;
+			}
+			sent.add(i);
+			commands.add(command(dump, ttl));
+		}
+		pending.clear();
+		if (commands.isEmpty()) {
+			return null;
+		}
+		try {
+			this.connection.dispatch(new ArrayList<RedisCommand<byte[], byte[], ?>>(commands));
+		}
+		catch (RedisException ex) {
+			pending.addAll(sent);
+			return ex;
+		}
+		long deadline = System.nanoTime() + this.options.timeout().toNanos();
+		Throwable failure = null;
+		for (int k = 0; k < sent.size(); k++) {
+			int i = sent.get(k);
+			KeyDump dump = dumps.get(i);
+			Object reply;
+			try {
+				reply = commands.get(k).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+			}
+			catch (ExecutionException ex) {
+				Throwable cause = ex.getCause();
+				if (cause instanceof RedisCommandExecutionException error) {
+					RedisFailures.Kind kind = RedisFailures.classifyReply(String.valueOf(error.getMessage()));
+					if (kind == RedisFailures.Kind.KEY) {
+						results[i] = keyProblem(dump, String.valueOf(error.getMessage()), uncertain[i]);
+						continue;
+					}
+					if (kind == RedisFailures.Kind.FATAL) {
+						throw RedisFailures.describe("target", this.endpoint, error);
+					}
+				}
+				failure = cause;
+				uncertain[i] = true;
+				pending.add(i);
+				continue;
+			}
+			catch (TimeoutException ex) {
+				commands.get(k).cancel(false);
+				failure = new RedisCommandTimeoutException("RESTORE timed out after " + this.options.timeout());
+				uncertain[i] = true;
+				pending.add(i);
+				continue;
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				throw new Backoff.StopRequestedException();
+			}
+			results[i] = checkReply(dump, reply);
+		}
+		return failure;
+	}
+
+	private AsyncCommand<byte[], byte[], ?> command(KeyDump dump, long ttl) {
+		if (this.options.dryRun()) {
+			// a dry run writes nothing; it only asks whether the key exists when that
+			// matters
+			CommandType type = (this.options.policy() == ConflictPolicy.REPLACE) ? CommandType.PING
+					: CommandType.EXISTS;
+			CommandArgs<byte[], byte[]> args = new CommandArgs<>(CODEC);
+			if (type == CommandType.EXISTS) {
+				args.addKey(dump.key());
+				return new AsyncCommand<>(new Command<>(type, new IntegerOutput<>(CODEC), args));
+			}
+			return new AsyncCommand<>(new Command<>(type, new StatusOutput<>(CODEC), args));
+		}
+		CommandArgs<byte[], byte[]> args = new CommandArgs<>(CODEC).addKey(dump.key()).add(ttl).add(dump.payload());
+		if (this.options.policy() == ConflictPolicy.REPLACE) {
+			args.add(CommandKeyword.REPLACE);
+		}
+		return new AsyncCommand<>(new Command<>(CommandType.RESTORE, new StatusOutput<>(CODEC), args));
+	}
+
+	private RestoreResult checkReply(KeyDump dump, Object reply) {
+		if (this.options.dryRun() && reply instanceof Long exists && exists > 0) {
+			return keyProblem(dump, "BUSYKEY Target key name already exists.", false);
+		}
+		return RestoreResult.written(dump);
+	}
+
+	private RestoreResult keyProblem(KeyDump dump, String reply, boolean uncertain) {
+		String code = RedisFailures.code(reply);
+		if ("BUSYKEY".equals(code)) {
+			if (uncertain && sameAsTarget(dump)) {
+				// an earlier attempt timed out after the server had applied it
+				return RestoreResult.written(dump);
+			}
+			if (this.options.policy() == ConflictPolicy.FAIL) {
+				throw new KeyferryException(
+						"key " + KeyNames.escape(dump.key()) + " already exists in the target (--on-conflict fail)",
+						"delete it, or use --on-conflict replace or skip; the run is resumable: run the same command again");
+			}
+			return RestoreResult.skipped(dump, SkipReason.EXISTS, reply);
+		}
+		if (reply.contains("payload version or checksum")) {
+			int payloadVersion = RdbVersion.ofPayload(dump.payload());
+			if (this.options.targetRdbVersion() > 0 && payloadVersion > this.options.targetRdbVersion()) {
+				throw targetTooOld(payloadVersion, this.options.targetRdbVersion());
+			}
+			return RestoreResult.skipped(dump, SkipReason.REJECTED, reply);
+		}
+		if (reply.contains("Bad data format")) {
+			return RestoreResult.skipped(dump, SkipReason.REJECTED, reply);
+		}
+		return RestoreResult.skipped(dump, SkipReason.OTHER, reply);
+	}
+
+	private boolean sameAsTarget(KeyDump dump) {
+		AsyncCommand<byte[], byte[], byte[]> command = new AsyncCommand<>(new Command<>(CommandType.DUMP,
+				new ByteArrayOutput<>(CODEC), new CommandArgs<>(CODEC).addKey(dump.key())));
+		this.connection.dispatch(command);
+		byte[] existing = DumpFetcher.await(command, System.nanoTime() + this.options.timeout().toNanos());
+		return Arrays.equals(existing, dump.payload());
+	}
+
+	/**
+	 * The error for a target whose RDB format is older than the source's.
+	 * @param sourceVersion the source's RDB version
+	 * @param targetVersion the target's RDB version
+	 * @return the exception
+	 */
+	public static KeyferryException targetTooOld(int sourceVersion, int targetVersion) {
+		return KeyferryException.usage(
+				"the target is older than the source: it reads RDB format " + targetVersion
+						+ " but the source writes format " + sourceVersion,
+				"DUMP payloads only restore on the same or a newer Redis: use a target running at least the source's version");
+	}
+
+}

@@ -1,0 +1,37 @@
+package io.keyferry.redis;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * What keyferry needs to know about a server: the identity of its process (a SCAN cursor
+ * is only valid within one process), its version (DUMP payloads are version specific) and
+ * its key count.
+ *
+ * @param runId {@code run_id} from {@code INFO server}: new for every server process
+ * @param version the Redis (or Valkey) version
+ * @param clusterEnabled whether the server runs in cluster mode
+ * @param keys the number of keys in the selected database
+ */
+public record ServerInfo(String runId, String version, boolean clusterEnabled, long keys) {
+
+	/**
+	 * Parses the text of {@code INFO}.
+	 * @param info the INFO reply
+	 * @param keys the DBSIZE of the selected database
+	 * @return the information
+	 */
+	public static ServerInfo parse(String info, long keys) {
+		Map<String, String> fields = new HashMap<>();
+		for (String line : info.split("\r?\n")) {
+			int colon = line.indexOf(':');
+			if (colon > 0 && !line.startsWith("#")) {
+				fields.put(line.substring(0, colon), line.substring(colon + 1).trim());
+			}
+		}
+		String version = fields.getOrDefault("redis_version", fields.get("valkey_version"));
+		return new ServerInfo(fields.getOrDefault("run_id", ""), version, "1".equals(fields.get("cluster_enabled")),
+				keys);
+	}
+
+}

@@ -1,0 +1,173 @@
+package io.keyferry.report;
+
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import io.keyferry.job.JobNames;
+import io.keyferry.job.KeyCounts;
+import org.springframework.batch.core.BatchStatus;
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.job.parameters.JobParameters;
+import org.springframework.batch.core.step.StepExecution;
+
+/**
+ * What one execution did, read from the job repository: its status, its key counts
+ * (summed over the partitions that ran in it) and its timing. Immutable.
+ *
+ * @param executionId the job execution id
+ * @param runId the run (job instance) id
+ * @param run the run's number among copies with the same source, target and filter
+ * @param status the batch status
+ * @param source the redacted source
+ * @param target the redacted target
+ * @param match the filter
+ * @param type the type filter, empty for all
+ * @param dryRun whether nothing was written
+ * @param counts the key counts of this execution
+ * @param startTime when it started
+ * @param endTime when it ended, {@code null} while running
+ * @param scanned how far the scan got, 0 to 1
+ * @param rescans partitions rescanned from 0 because the source process changed
+ */
+public record RunSummary(long executionId, long runId, long run, BatchStatus status, String source, String target,
+		String match, String type, boolean dryRun, KeyCounts counts, LocalDateTime startTime, LocalDateTime endTime,
+		double scanned, int rescans) {
+
+	/**
+	 * Summarizes an execution loaded from the repository.
+	 * @param execution the execution with its step executions
+	 * @return the summary
+	 */
+	public static RunSummary of(JobExecution execution) {
+		KeyCounts counts = new KeyCounts();
+		double scanned = 0;
+		int partitions = 0;
+		int rescans = 0;
+		for (StepExecution step : execution.getStepExecutions()) {
+			if (!step.getStepName().startsWith(JobNames.PARTITION_STEP)) {
+				continue;
+			}
+			var context = step.getExecutionContext();
+			if (context.getLong(JobNames.COUNT_EXECUTION, -1) == step.getId()) {
+				counts.add(KeyCounts.readFrom(context));
+			}
+			scanned += context.getDouble(JobNames.FRACTION, 0.0) / Math.max(1, context.getInt(JobNames.RANGE_COUNT, 1));
+			rescans += context.getInt(JobNames.RESCANS, 0);
+			partitions++;
+		}
+		JobParameters parameters = execution.getJobParameters();
+		return new RunSummary(execution.getId(), execution.getJobInstanceId(), parameters.getLong(JobNames.RUN, 0L),
+				execution.getStatus(), parameters.getString(JobNames.SOURCE, ""),
+				parameters.getString(JobNames.TARGET, ""), parameters.getString(JobNames.MATCH, "*"),
+				parameters.getString(JobNames.TYPE, ""), Boolean.parseBoolean(parameters.getString(JobNames.DRY_RUN)),
+				counts, execution.getStartTime(), execution.getEndTime(), (partitions > 0) ? Math.min(1, scanned) : 0,
+				rescans);
+	}
+
+	public Duration duration() {
+		if (this.startTime == null) {
+			return Duration.ZERO;
+		}
+		LocalDateTime end = (this.endTime != null) ? this.endTime : LocalDateTime.now();
+		return Duration.between(this.startTime, end);
+	}
+
+	public double keysPerSecond() {
+		long millis = duration().toMillis();
+		return (millis > 0) ? this.counts.read() * 1000.0 / millis : 0;
+	}
+
+	/**
+	 * The summary as a JSON-ready map.
+	 * @return ordered fields
+	 */
+	public Map<String, Object> toMap() {
+		Map<String, Object> map = new LinkedHashMap<>();
+		map.put("executionId", this.executionId);
+		map.put("runId", this.runId);
+		map.put("run", this.run);
+		map.put("status", this.status.name());
+		map.put("source", this.source);
+		map.put("target", this.target);
+		map.put("match", this.match);
+		map.put("type", this.type.isEmpty() ? null : this.type);
+		map.put("dryRun", this.dryRun);
+		map.put("read", this.counts.read());
+		map.put("written", this.counts.written());
+		map.put("filtered", this.counts.filtered());
+		map.put("skipped", this.counts.skipped());
+		map.put("skippedTotal", this.counts.skippedTotal());
+		map.put("bytes", this.counts.bytes());
+		map.put("startTime", (this.startTime != null) ? this.startTime.toString() : null);
+		map.put("endTime", (this.endTime != null) ? this.endTime.toString() : null);
+		map.put("durationMs", duration().toMillis());
+		map.put("keysPerSecond", Math.round(keysPerSecond()));
+		map.put("scanned", Math.round(this.scanned * 10000) / 10000.0);
+		map.put("rescans", this.rescans);
+		return map;
+	}
+
+	/**
+	 * The summary as text lines.
+	 * @return the lines
+	 */
+	public List<String> toText() {
+		List<String> lines = new ArrayList<>();
+		lines.add(String.format(Locale.ROOT, "%s%s  execution %d  run %d (#%d)", this.status.name(),
+				this.dryRun ? " (dry run: nothing written)" : "", this.executionId, this.runId, this.run));
+		lines.add("  " + this.source + " -> " + this.target + "  match " + this.match
+				+ (this.type.isEmpty() ? "" : "  type " + this.type));
+		StringBuilder skipped = new StringBuilder();
+		this.counts.skipped().forEach((reason, n) -> {
+			if (n > 0) {
+				skipped.append(skipped.isEmpty() ? " (" : ", ").append(reason).append(' ').append(number(n));
+			}
+		});
+		if (!skipped.isEmpty()) {
+			skipped.append(')');
+		}
+		lines.add(String.format(Locale.ROOT, "  read %s  %s %s  filtered %s  skipped %s%s", number(this.counts.read()),
+				this.dryRun ? "would write" : "written", number(this.counts.written()), number(this.counts.filtered()),
+				number(this.counts.skippedTotal()), skipped));
+		lines.add(String.format(Locale.ROOT, "  %s in %s, %s keys/s", bytes(this.counts.bytes()), duration(duration()),
+				number(Math.round(keysPerSecond()))));
+		return lines;
+	}
+
+	static String number(long n) {
+		return String.format(Locale.ROOT, "%,d", n);
+	}
+
+	static String bytes(long bytes) {
+		if (bytes < 1024) {
+			return bytes + " B";
+		}
+		String[] units = { "KiB", "MiB", "GiB", "TiB" };
+		double value = bytes;
+		int unit = -1;
+		while (value >= 1024 && unit < units.length - 1) {
+			value /= 1024;
+			unit++;
+		}
+		return String.format(Locale.ROOT, "%.1f %s", value, units[unit]);
+	}
+
+	static String duration(Duration duration) {
+		long millis = duration.toMillis();
+		if (millis < 60_000) {
+			return String.format(Locale.ROOT, "%.1f s", millis / 1000.0);
+		}
+		long s = millis / 1000;
+		return String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60);
+	}
+
+	static boolean isUnfinished(BatchStatus status) {
+		return status != BatchStatus.COMPLETED && status != BatchStatus.ABANDONED;
+	}
+
+}
