@@ -19,7 +19,7 @@ import org.springframework.context.ConfigurableApplicationContext;
  * second keyferry process (stop, history) can read it while a copy runs;
  * {@code spring.datasource.*} selects any other JDBC database.
  */
-@SpringBootApplication(proxyBeanMethods = false)
+@SpringBootApplication(proxyBeanMethods = false, scanBasePackages = { "io.keyferry.job", "io.keyferry.report" })
 @EnableConfigurationProperties(KeyferryProperties.class)
 public class BatchRuntime {
 
@@ -47,10 +47,12 @@ public class BatchRuntime {
 		properties.put("spring.main.log-startup-info", "false");
 		properties.put("spring.batch.job.enabled", "false");
 		properties.put("spring.batch.jdbc.initialize-schema", "never");
-		properties.put("spring.datasource.url", "jdbc:h2:file:" + home.resolve("repository").resolve("keyferry")
-				+ ";AUTO_SERVER=TRUE;TRACE_LEVEL_FILE=0;LOCK_TIMEOUT=10000");
-		properties.put("spring.datasource.username", "sa");
-		properties.put("spring.datasource.password", "");
+		if (!configured("spring.datasource.url", overrides)) {
+			properties.put("spring.datasource.url", "jdbc:h2:file:" + home.resolve("repository").resolve("keyferry")
+					+ ";AUTO_SERVER=TRUE;TRACE_LEVEL_FILE=0;LOCK_TIMEOUT=10000;WRITE_DELAY=0");
+			properties.put("spring.datasource.username", "sa");
+			properties.put("spring.datasource.password", "");
+		}
 		properties.put("spring.datasource.hikari.maximum-pool-size", "10");
 		properties.put("spring.datasource.hikari.pool-name", "keyferry-repository");
 		properties.put("logging.file.name", home.resolve("logs").resolve("keyferry.log").toString());
@@ -62,6 +64,12 @@ public class BatchRuntime {
 		application.setRegisterShutdownHook(false);
 		application.setDefaultProperties(properties);
 		return application.run();
+	}
+
+	private static boolean configured(String property, Map<String, Object> overrides) {
+		String variable = property.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace("-", "");
+		return overrides.containsKey(property) || System.getProperty(property) != null
+				|| System.getenv(variable) != null;
 	}
 
 }

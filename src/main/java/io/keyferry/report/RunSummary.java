@@ -139,11 +139,11 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 		return lines;
 	}
 
-	static String number(long n) {
+	public static String number(long n) {
 		return String.format(Locale.ROOT, "%,d", n);
 	}
 
-	static String bytes(long bytes) {
+	public static String bytes(long bytes) {
 		if (bytes < 1024) {
 			return bytes + " B";
 		}
@@ -157,7 +157,7 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 		return String.format(Locale.ROOT, "%.1f %s", value, units[unit]);
 	}
 
-	static String duration(Duration duration) {
+	public static String duration(Duration duration) {
 		long millis = duration.toMillis();
 		if (millis < 60_000) {
 			return String.format(Locale.ROOT, "%.1f s", millis / 1000.0);
@@ -166,7 +166,7 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 		return String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60);
 	}
 
-	static boolean isUnfinished(BatchStatus status) {
+	public static boolean isUnfinished(BatchStatus status) {
 		return status != BatchStatus.COMPLETED && status != BatchStatus.ABANDONED;
 	}
 

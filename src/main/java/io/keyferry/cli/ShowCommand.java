@@ -1,0 +1,150 @@
+package io.keyferry.cli;
+
+import java.io.PrintStream;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import io.keyferry.KeyferryException;
+import io.keyferry.job.BatchRuntime;
+import io.keyferry.job.KeyCounts;
+import io.keyferry.job.SkippedKeys;
+import io.keyferry.redis.KeyNames;
+import io.keyferry.report.Json;
+import io.keyferry.report.RunHistory;
+import io.keyferry.report.RunSummary;
+import org.springframework.context.ConfigurableApplicationContext;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code keyferry show}: everything about one execution and its run. */
+@Command(name = "show", sortOptions = false, showDefaultValues = true,
+		description = "Show one execution: parameters (redacted), partitions with counts, commits and checkpoints, failures, the other executions of its run with totals, and skipped keys.")
+public class ShowCommand implements Callable<Integer> {
+
+	@ParentCommand
+	KeyferryCommand parent;
+
+	@Parameters(index = "0", paramLabel = "EXECUTION_ID", description = "The execution.")
+	long executionId;
+
+	@Option(names = "--json", description = "Print one JSON object.")
+	boolean json;
+
+	@Option(names = "--skipped", paramLabel = "N|all", defaultValue = "20",
+			description = "How many skipped keys to list.")
+	String skipped;
+
+	@Override
+	public Integer call() {
+		int limit = skippedLimit(this.skipped);
+		try (ConfigurableApplicationContext context = BatchRuntime.start(this.parent.home(), this.parent.verbose,
+				Map.of())) {
+			RunHistory.Details details = context.getBean(RunHistory.class).show(this.executionId, limit);
+			if (this.json) {
+				this.parent.out.println(Json.write(toMap(details)));
+			}
+			else {
+				print(details, this.parent.out);
+			}
+			return ExitCode.OK;
+		}
+	}
+
+	static int skippedLimit(String value) {
+		if ("all".equalsIgnoreCase(value)) {
+			return Integer.MAX_VALUE;
+		}
+		try {
+			int n = Integer.parseInt(value);
+			if (n >= 0) {
+				return n;
+			}
+		}
+		catch (NumberFormatException ex) {
+			// fall through
+		}
+		throw KeyferryException.usage("invalid --skipped '" + value + "'", "use a number or 'all'");
+	}
+
+	static Map<String, Object> toMap(RunHistory.Details details) {
+		Map<String, Object> map = details.entry().toMap();
+		map.put("parameters", details.parameters());
+		map.put("steps", details.steps().stream().map(RunHistory.Step::toMap).toList());
+		map.put("runExecutions", details.runExecutions().stream().map(RunSummary::toMap).toList());
+		map.put("runTotals", counts(details.runTotals()));
+		map.put("skippedCount", details.skippedCount());
+		map.put("skippedKeys", details.skipped().stream().map(ShowCommand::skip).toList());
+		return map;
+	}
+
+	private static Map<String, Object> counts(KeyCounts counts) {
+		Map<String, Object> map = new LinkedHashMap<>();
+		map.put("read", counts.read());
+		map.put("written", counts.written());
+		map.put("filtered", counts.filtered());
+		map.put("skipped", counts.skipped());
+		map.put("bytes", counts.bytes());
+		return map;
+	}
+
+	private static Map<String, Object> skip(SkippedKeys.SkippedKey skip) {
+		Map<String, Object> map = new LinkedHashMap<>();
+		map.put("key", KeyNames.escape(skip.key()));
+		map.put("reason", skip.reason());
+		map.put("detail", skip.detail());
+		return map;
+	}
+
+	static void print(RunHistory.Details details, PrintStream out) {
+		RunSummary s = details.entry().summary();
+		s.toText().forEach(out::println);
+		if (details.entry().next() != null) {
+			out.println("  next: " + details.entry().next());
+		}
+		out.println();
+		out.println("parameters:");
+		details.parameters().forEach((name, value) -> out.println("  " + name + " = " + value));
+		out.println();
+		out.println("steps:");
+		for (RunHistory.Step step : details.steps()) {
+			out.println(String.format(Locale.ROOT,
+					"  %-28s %-9s read %,d written %,d filtered %,d skipped %,d  commits %,d rollbacks %,d",
+					step.name(), step.status(), step.counts().read(), step.counts().written(), step.counts().filtered(),
+					step.counts().skippedTotal(), step.commits(), step.rollbacks()));
+			if (step.cursor() != null) {
+				out.println(String.format(Locale.ROOT,
+						"  %-28s checkpoint: cursor %s%s, %.1f%% scanned, source run_id %s", "", step.cursor(),
+						step.done() ? " (done)" : "", step.scanned() * 100, step.sourceRunId()));
+			}
+			if (step.exitDescription() != null) {
+				out.println("  " + " ".repeat(28) + " failure: " + step.exitDescription());
+			}
+		}
+		out.println();
+		out.println("executions of run " + s.runId() + ":");
+		for (RunSummary execution : details.runExecutions()) {
+			out.println(String.format(Locale.ROOT, "  %-6d %-10s %-19s read %,d written %,d filtered %,d skipped %,d",
+					execution.executionId(), execution.status(),
+					(execution.startTime() != null) ? HistoryCommand.TIME.format(execution.startTime()) : "-",
+					execution.counts().read(), execution.counts().written(), execution.counts().filtered(),
+					execution.counts().skippedTotal()));
+		}
+		KeyCounts t = details.runTotals();
+		out.println(String.format(Locale.ROOT,
+				"  total                             read %,d written %,d filtered %,d skipped %,d", t.read(),
+				t.written(), t.filtered(), t.skippedTotal()));
+		out.println();
+		out.println("skipped keys: " + details.skippedCount() + ((details.skipped().size() < details.skippedCount())
+				? " (showing " + details.skipped().size() + ")" : ""));
+		for (SkippedKeys.SkippedKey skip : details.skipped()) {
+			out.println("  " + skip.reason() + "  \"" + KeyNames.escape(skip.key()) + "\""
+					+ ((skip.detail() != null) ? "  " + skip.detail() : ""));
+		}
+	}
+
+}

@@ -1,0 +1,415 @@
+package io.keyferry.testsupport;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.Range;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.api.sync.RedisCommands;
+
+import static org.assertj.core.api.Assertions.fail;
+
+/**
+ * Compares the keyspaces of two servers key by key: the same key names (SCAN), the same
+ * value, and the same expiry time (PEXPIRETIME; PTTL on servers before 7.0) within a
+ * tolerance, -1 on both for persistent keys. Values are equal when their DUMP payloads
+ * are; when the payloads differ the values are read and compared by type, because a
+ * hash-table encoded set or hash serializes in the order of its process's hash seed, and
+ * because payloads of different Redis versions differ. A key that vanishes from the
+ * source during the comparison (it expired) is not counted. Immutable.
+ */
+public final class KeyspaceComparison {
+
+	/** The default tolerance for expiry times. */
+	public static final Duration DEFAULT_TTL_TOLERANCE = Duration.ofMillis(50);
+
+	private static final int BATCH = 500;
+
+	private static final int REPORTED = 20;
+
+	/** How a key differs. */
+	public enum Status {
+
+		/** In the source, not in the target. */
+		MISSING,
+
+		/** In the target, not in the source. */
+		EXTRA,
+
+		/** Different DUMP payloads (value or type). */
+		VALUE,
+
+		/** Different expiry times, or persistent on one side only. */
+		TTL
+
+	}
+
+	/**
+	 * One difference.
+	 *
+	 * @param status how the key differs
+	 * @param key the key name
+	 * @param detail what differs, may be empty
+	 */
+	public record Difference(Status status, byte[] key, String detail) {
+
+		/**
+		 * The key name with non-printable bytes escaped as {@code \xNN}.
+		 * @return the printable key name
+		 */
+		public String printableKey() {
+			return printable(this.key);
+		}
+
+		@Override
+		public String toString() {
+			return this.status + " " + printableKey() + (this.detail.isEmpty() ? "" : ": " + this.detail);
+		}
+
+	}
+
+	private final int sourceKeys;
+
+	private final int targetKeys;
+
+	private final List<Difference> differences;
+
+	private KeyspaceComparison(int sourceKeys, int targetKeys, List<Difference> differences) {
+		this.sourceKeys = sourceKeys;
+		this.targetKeys = targetKeys;
+		this.differences = List.copyOf(differences);
+	}
+
+	/**
+	 * Asserts that both servers hold the same keys, values and expiry times (within
+	 * {@link #DEFAULT_TTL_TOLERANCE}).
+	 * @param source the source server
+	 * @param target the target server
+	 */
+	public static void assertSameContent(RedisServer source, RedisServer target) {
+		assertSameContent(source, target, DEFAULT_TTL_TOLERANCE);
+	}
+
+	/**
+	 * Asserts that both servers hold the same keys, values and expiry times.
+	 * @param source the source server
+	 * @param target the target server
+	 * @param ttlTolerance the largest accepted difference between expiry times
+	 */
+	public static void assertSameContent(RedisServer source, RedisServer target, Duration ttlTolerance) {
+		KeyspaceComparison comparison = compare(source, target, ttlTolerance);
+		if (!comparison.isSame()) {
+			fail(comparison.report());
+		}
+	}
+
+	/**
+	 * Compares two servers.
+	 * @param source the source server
+	 * @param target the target server
+	 * @param ttlTolerance the largest accepted difference between expiry times
+	 * @return the comparison
+	 */
+	public static KeyspaceComparison compare(RedisServer source, RedisServer target, Duration ttlTolerance) {
+		Set<ByteBuffer> sourceKeys = scan(source.binarySync());
+		Set<ByteBuffer> targetKeys = scan(target.binarySync());
+		List<ByteBuffer> sourceOrder = new ArrayList<>(sourceKeys);
+		Map<ByteBuffer, KeyState> sourceStates = fetch(source, sourceOrder);
+		Map<ByteBuffer, KeyState> targetStates = fetch(target, sourceOrder);
+		List<ByteBuffer> extra = targetKeys.stream().filter((key) -> !sourceKeys.contains(key)).toList();
+		Map<ByteBuffer, KeyState> extraStates = fetch(target, extra);
+		List<Difference> differences = new ArrayList<>();
+		long tolerance = ttlTolerance.toMillis();
+		for (ByteBuffer key : sourceOrder) {
+			KeyState expected = sourceStates.get(key);
+			KeyState actual = targetStates.get(key);
+			if (expected.gone()) {
+				continue;
+			}
+			byte[] name = bytes(key);
+			if (actual.gone()) {
+				differences.add(new Difference(Status.MISSING, name, ""));
+				continue;
+			}
+			if (!Arrays.equals(expected.dump(), actual.dump())) {
+				String valueProblem = compareValues(source.binarySync(), target.binarySync(), name);
+				if (valueProblem != null) {
+					differences.add(new Difference(Status.VALUE, name, valueProblem));
+				}
+			}
+			String ttlProblem = compareExpiry(expected.expireAt(), actual.expireAt(), tolerance);
+			if (ttlProblem != null) {
+				differences.add(new Difference(Status.TTL, name, ttlProblem));
+			}
+		}
+		for (ByteBuffer key : extra) {
+			if (!extraStates.get(key).gone()) {
+				differences.add(new Difference(Status.EXTRA, bytes(key), ""));
+			}
+		}
+		differences.sort(Comparator.comparing(Difference::key, Arrays::compareUnsigned));
+		return new KeyspaceComparison(sourceKeys.size(), targetKeys.size(), differences);
+	}
+
+	public List<Difference> differences() {
+		return this.differences;
+	}
+
+	/**
+	 * The differences of one kind.
+	 * @param status the kind
+	 * @return the differences of that kind
+	 */
+	public List<Difference> differences(Status status) {
+		return this.differences.stream().filter((difference) -> difference.status() == status).toList();
+	}
+
+	public boolean isSame() {
+		return this.differences.isEmpty();
+	}
+
+	/** The number of keys the source SCAN returned. */
+	public int sourceKeys() {
+		return this.sourceKeys;
+	}
+
+	/** The number of keys the target SCAN returned. */
+	public int targetKeys() {
+		return this.targetKeys;
+	}
+
+	/**
+	 * A summary with the first differences.
+	 * @return the report
+	 */
+	public String report() {
+		if (isSame()) {
+			return "source and target hold the same " + this.sourceKeys + " keys";
+		}
+		StringBuilder report = new StringBuilder();
+		report.append("source (")
+			.append(this.sourceKeys)
+			.append(" keys) and target (")
+			.append(this.targetKeys)
+			.append(" keys) differ in ")
+			.append(this.differences.size())
+			.append(" places:");
+		this.differences.stream().limit(REPORTED).forEach((difference) -> report.append("\n  ").append(difference));
+		if (this.differences.size() > REPORTED) {
+			report.append("\n  ... and ").append(this.differences.size() - REPORTED).append(" more");
+		}
+		return report.toString();
+	}
+
+	@Override
+	public String toString() {
+		return report();
+	}
+
+	/**
+	 * A key name with printable ASCII kept and every other byte (and the backslash)
+	 * escaped as {@code \xNN}, like redis-cli.
+	 * @param key the key name
+	 * @return the printable name
+	 */
+	public static String printable(byte[] key) {
+		StringBuilder printable = new StringBuilder();
+		for (byte b : key) {
+			int c = b & 0xff;
+			if (c >= 0x20 && c < 0x7f && c != '\\') {
+				printable.append((char) c);
+			}
+			else {
+				printable.append(String.format("\\x%02x", c));
+			}
+		}
+		return printable.toString();
+	}
+
+	private static String compareExpiry(long expected, long actual, long tolerance) {
+		if (expected == -1 && actual == -1) {
+			return null;
+		}
+		if (expected == -1) {
+			return "source persistent, target expires at " + actual;
+		}
+		if (actual == -1) {
+			return "source expires at " + expected + ", target persistent";
+		}
+		long difference = Math.abs(expected - actual);
+		if (difference > tolerance) {
+			return "expiry differs by " + difference + " ms (source " + expected + ", target " + actual + ", tolerance "
+					+ tolerance + " ms)";
+		}
+		return null;
+	}
+
+	/**
+	 * Compares two values by content, for keys whose DUMP payloads differ.
+	 * @return what differs, or {@code null} when the values are equal
+	 */
+	private static String compareValues(RedisCommands<byte[], byte[]> source, RedisCommands<byte[], byte[]> target,
+			byte[] key) {
+		String sourceType = source.type(key);
+		String targetType = target.type(key);
+		if (!sourceType.equals(targetType)) {
+			return "types differ (source " + sourceType + ", target " + targetType + ")";
+		}
+		if (Objects.equals(content(source, sourceType, key), content(target, targetType, key))) {
+			return null;
+		}
+		return sourceType + " values differ";
+	}
+
+	/** A value in a form that compares equal exactly when the values are equal. */
+	private static Object content(RedisCommands<byte[], byte[]> commands, String type, byte[] key) {
+		return switch (type) {
+			case "string" -> hex(commands.get(key));
+			case "list" -> commands.lrange(key, 0, -1).stream().map(KeyspaceComparison::hex).toList();
+			case "set" -> commands.smembers(key).stream().map(KeyspaceComparison::hex).sorted().toList();
+			case "hash" -> commands.hgetall(key)
+				.entrySet()
+				.stream()
+				.map((entry) -> hex(entry.getKey()) + "=" + hex(entry.getValue()))
+				.sorted()
+				.toList();
+			case "zset" -> commands.zrangeWithScores(key, 0, -1)
+				.stream()
+				.map((scored) -> scored.getScore() + ":" + hex(scored.getValue()))
+				.toList();
+			case "stream" -> List.of(commands.xrange(key, Range.create("-", "+"))
+				.stream()
+				.map((message) -> message.getId() + normalize(new ArrayList<>(message.getBody().entrySet())))
+				.toList(), normalize(commands.xinfoGroups(key)));
+			case "none" -> "none";
+			default -> throw new IllegalStateException("cannot compare values of type " + type);
+		};
+	}
+
+	/**
+	 * Nested replies with byte arrays turned into hex strings, so that equals compares
+	 * content.
+	 */
+	private static Object normalize(Object reply) {
+		if (reply instanceof byte[] bytes) {
+			return hex(bytes);
+		}
+		if (reply instanceof Map.Entry<?, ?> entry) {
+			return normalize(entry.getKey()) + "=" + normalize(entry.getValue());
+		}
+		if (reply instanceof List<?> list) {
+			return list.stream().map(KeyspaceComparison::normalize).toList();
+		}
+		return String.valueOf(reply);
+	}
+
+	private static String hex(byte[] bytes) {
+		return (bytes != null) ? HexFormat.of().formatHex(bytes) : "null";
+	}
+
+	private static Set<ByteBuffer> scan(RedisCommands<byte[], byte[]> commands) {
+		Set<ByteBuffer> keys = new HashSet<>();
+		ScanArgs args = ScanArgs.Builder.limit(1000);
+		KeyScanCursor<byte[]> cursor = commands.scan(args);
+		while (true) {
+			cursor.getKeys().forEach((key) -> keys.add(ByteBuffer.wrap(key)));
+			if (cursor.isFinished()) {
+				return keys;
+			}
+			cursor = commands.scan(cursor, args);
+		}
+	}
+
+	/**
+	 * DUMP and absolute expiry of each key, pipelined. Before Redis 7.0 there is no
+	 * PEXPIRETIME: the expiry is estimated from PTTL and this machine's clock.
+	 */
+	private static Map<ByteBuffer, KeyState> fetch(RedisServer server, List<ByteBuffer> keys) {
+		Map<ByteBuffer, KeyState> states = new HashMap<>();
+		if (keys.isEmpty()) {
+			return states;
+		}
+		boolean pexpiretime = majorVersion(server) >= 7;
+		try (StatefulRedisConnection<byte[], byte[]> connection = server.connect()) {
+			connection.setAutoFlushCommands(false);
+			RedisAsyncCommands<byte[], byte[]> commands = connection.async();
+			for (int from = 0; from < keys.size(); from += BATCH) {
+				List<ByteBuffer> batch = keys.subList(from, Math.min(keys.size(), from + BATCH));
+				List<RedisFuture<byte[]>> dumps = new ArrayList<>(batch.size());
+				List<RedisFuture<Long>> expiries = new ArrayList<>(batch.size());
+				for (ByteBuffer key : batch) {
+					byte[] name = bytes(key);
+					dumps.add(commands.dump(name));
+					expiries.add(pexpiretime ? commands.pexpiretime(name) : commands.pttl(name));
+				}
+				// PTTL counts from when the server ran it, which is after this.
+				long sent = System.currentTimeMillis();
+				connection.flushCommands();
+				for (int i = 0; i < batch.size(); i++) {
+					byte[] dump = await(dumps.get(i));
+					long expiry = await(expiries.get(i));
+					if (!pexpiretime && expiry >= 0) {
+						expiry += sent;
+					}
+					states.put(batch.get(i), new KeyState(dump, (dump != null) ? expiry : -2));
+				}
+			}
+		}
+		return states;
+	}
+
+	private static int majorVersion(RedisServer server) {
+		String version = server.version();
+		return Integer.parseInt(version.substring(0, version.indexOf('.')));
+	}
+
+	private static <T> T await(RedisFuture<T> future) {
+		try {
+			return future.get(30, TimeUnit.SECONDS);
+		}
+		catch (ExecutionException ex) {
+			throw new IllegalStateException("comparing keyspaces failed: " + ex.getCause().getMessage(), ex);
+		}
+		catch (TimeoutException ex) {
+			throw new IllegalStateException("comparing keyspaces timed out", ex);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException("interrupted while comparing keyspaces", ex);
+		}
+	}
+
+	private static byte[] bytes(ByteBuffer key) {
+		return key.array();
+	}
+
+	/**
+	 * A key's payload and absolute expiry time in ms (-1 persistent); {@code dump} is
+	 * null when the key no longer exists.
+	 */
+	private record KeyState(byte[] dump, long expireAt) {
+
+		boolean gone() {
+			return this.dump == null;
+		}
+
+	}
+
+}
