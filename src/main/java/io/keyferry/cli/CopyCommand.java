@@ -12,7 +12,14 @@ import io.keyferry.job.CopySettings;
 import io.keyferry.redis.Backoff;
 import io.keyferry.redis.ConflictPolicy;
 import io.keyferry.redis.Endpoint;
+import java.nio.file.Path;
+import java.util.List;
+
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
@@ -35,12 +42,27 @@ public class CopyCommand implements Callable<Integer> {
 	@ParentCommand
 	KeyferryCommand parent;
 
-	@Option(names = "--source", required = true, paramLabel = "URI",
+	@Spec
+	CommandSpec spec;
+
+	@Option(names = "--config", paramLabel = "FILE",
+			description = "YAML file with any of these options (names without '--'); options on the command line override it. Secrets never go in it: use the *-password-file options or the environment.")
+	Path config;
+
+	@Option(names = "--source", paramLabel = "URI",
 			description = "Source: redis://[user[:password]@]host:port[/db] or rediss:// for TLS.")
 	String source;
 
-	@Option(names = "--target", required = true, paramLabel = "URI", description = "Target, same form as --source.")
+	@Option(names = "--target", paramLabel = "URI", description = "Target, same form as --source.")
 	String target;
+
+	@Option(names = "--source-password-file", paramLabel = "FILE",
+			description = "File holding the source password (e.g. a mounted secret); default: KEYFERRY_SOURCE_PASSWORD.")
+	Path sourcePasswordFile;
+
+	@Option(names = "--target-password-file", paramLabel = "FILE",
+			description = "File holding the target password; default: KEYFERRY_TARGET_PASSWORD.")
+	Path targetPasswordFile;
 
 	@Option(names = "--match", paramLabel = "GLOB", defaultValue = "*",
 			description = "Copy only keys matching GLOB (SCAN MATCH).")
@@ -105,14 +127,50 @@ public class CopyCommand implements Callable<Integer> {
 
 	@Override
 	public Integer call() {
+		applyConfig();
 		CopySettings settings = settings();
-		return Runs.run(this.parent, Map.of(), (launcher) -> launcher.copy(settings, this.fresh), this.json,
-				this.progress, this.progressInterval);
+		return Runs.run(this.parent, this.parent.repository(), (launcher) -> launcher.copy(settings, this.fresh),
+				this.json, this.progress, this.progressInterval);
+	}
+
+	/**
+	 * Fills the options not given on the command line from the {@code --config} file.
+	 */
+	void applyConfig() {
+		if (this.config == null) {
+			return;
+		}
+		Set<String> names = new java.util.HashSet<>();
+		this.spec.options().forEach((option) -> names.add(option.longestName().replaceFirst("^--", "")));
+		List<String> arguments = ConfigFile.arguments(this.config, names);
+		CommandLine fileLine = new CommandLine(new KeyferryCommand());
+		List<String> all = new java.util.ArrayList<>();
+		all.add("copy");
+		all.addAll(arguments);
+		CommandLine.ParseResult fileResult;
+		try {
+			fileResult = fileLine.parseArgs(all.toArray(String[]::new)).subcommand();
+		}
+		catch (CommandLine.ParameterException ex) {
+			throw KeyferryException.usage("invalid config file " + this.config + ": " + ex.getMessage(),
+					"option names are the long command-line options without '--'");
+		}
+		CommandLine.ParseResult given = this.spec.commandLine().getParseResult();
+		for (OptionSpec option : this.spec.options()) {
+			OptionSpec fileOption = fileResult.matchedOption(option.longestName());
+			if (fileOption != null && !given.hasMatchedOption(option.longestName())) {
+				option.setValue(fileOption.getValue());
+			}
+		}
 	}
 
 	CopySettings settings() {
-		Endpoint sourceEndpoint = Endpoint.parse("source", this.source).withPasswordFrom(System::getenv);
-		Endpoint targetEndpoint = Endpoint.parse("target", this.target).withPasswordFrom(System::getenv);
+		if (this.source == null || this.target == null) {
+			throw KeyferryException.usage("missing " + ((this.source == null) ? "--source" : "--target"),
+					"give --source URI and --target URI, on the command line or in the --config file");
+		}
+		Endpoint sourceEndpoint = withSecret(Endpoint.parse("source", this.source), this.sourcePasswordFile);
+		Endpoint targetEndpoint = withSecret(Endpoint.parse("target", this.target), this.targetPasswordFile);
 		ConflictPolicy policy;
 		try {
 			policy = ConflictPolicy.of(this.onConflict);
@@ -142,6 +200,14 @@ public class CopyCommand implements Callable<Integer> {
 		return new CopySettings(sourceEndpoint, targetEndpoint, this.match, normalizedType, this.dryRun, 0, policy,
 				this.scanCount, this.chunkSize, this.threads, 1, this.maxValueBytes, this.rateLimit, this.timeout,
 				new Backoff(this.retries, this.retryBackoff, Backoff.DEFAULT.max()));
+	}
+
+	private static Endpoint withSecret(Endpoint endpoint, Path passwordFile) {
+		if (passwordFile != null && !endpoint.hasPassword()) {
+			String password = ConfigFile.readSecret(passwordFile, endpoint.role() + " password");
+			return endpoint.withPasswordFrom((variable) -> password);
+		}
+		return endpoint.withPasswordFrom(System::getenv);
 	}
 
 	private static void positive(String option, long value) {

@@ -53,7 +53,7 @@ public class HistoryCommand implements Callable<Integer> {
 			}
 		}
 		try (ConfigurableApplicationContext context = BatchRuntime.start(this.parent.home(), this.parent.verbose,
-				Map.of())) {
+				this.parent.repository())) {
 			List<RunHistory.Entry> entries = context.getBean(RunHistory.class).list(this.limit, wanted);
 			if (this.json) {
 				this.parent.out.println(Json.write(entries.stream().map(RunHistory.Entry::toMap).toList()));

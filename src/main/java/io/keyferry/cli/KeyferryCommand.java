@@ -18,7 +18,7 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "keyferry", mixinStandardHelpOptions = true, versionProvider = KeyferryCommand.Version.class,
 		description = "Copies keys from one Redis to another with SCAN, DUMP and RESTORE, and resumes from its last checkpoint after a failure, a stop or a kill.",
 		subcommands = { CopyCommand.class, ResumeCommand.class, StopCommand.class, HistoryCommand.class,
-				ShowCommand.class, PruneCommand.class },
+				ShowCommand.class, PruneCommand.class, ScheduleCommand.class },
 		exitCodeListHeading = "%nExit codes:%n",
 		exitCodeList = { "0:completed", "1:failed (resumable: run the same command again)",
 				"2:usage or configuration error (nothing written)", "3:stopped (resumable)" })
@@ -33,6 +33,18 @@ public class KeyferryCommand {
 
 	@Option(names = { "-v", "--verbose" }, scope = ScopeType.INHERIT, description = "Also log to stderr.")
 	boolean verbose;
+
+	@Option(names = "--repository-url", scope = ScopeType.INHERIT, paramLabel = "JDBC_URL",
+			description = "Job repository database, e.g. jdbc:postgresql://db:5432/keyferry (default: an H2 file in the home). Password from KEYFERRY_REPOSITORY_PASSWORD or --repository-password-file.")
+	String repositoryUrl;
+
+	@Option(names = "--repository-user", scope = ScopeType.INHERIT, paramLabel = "USER",
+			description = "Job repository database user.")
+	String repositoryUser;
+
+	@Option(names = "--repository-password-file", scope = ScopeType.INHERIT, paramLabel = "FILE",
+			description = "File holding the job repository database password (e.g. a mounted secret).")
+	Path repositoryPasswordFile;
 
 	/**
 	 * Whether this JVM is the command-line process (signal handlers may be installed).
@@ -49,6 +61,28 @@ public class KeyferryCommand {
 		}
 		String env = System.getenv("KEYFERRY_HOME");
 		return (env != null && !env.isBlank()) ? Path.of(env) : Path.of(System.getProperty("user.home"), ".keyferry");
+	}
+
+	/**
+	 * Spring properties selecting the job repository given by the options (none: the
+	 * default).
+	 * @return the properties
+	 */
+	java.util.Map<String, Object> repository() {
+		java.util.Map<String, Object> properties = new java.util.HashMap<>();
+		if (this.repositoryUrl != null) {
+			if (!this.repositoryUrl.startsWith("jdbc:")) {
+				throw KeyferryException.usage("invalid --repository-url '" + this.repositoryUrl + "'",
+						"use a JDBC URL, e.g. jdbc:postgresql://host:5432/keyferry");
+			}
+			properties.put("spring.datasource.url", this.repositoryUrl);
+			properties.put("spring.datasource.username", (this.repositoryUser != null) ? this.repositoryUser : "");
+			String password = (this.repositoryPasswordFile != null)
+					? ConfigFile.readSecret(this.repositoryPasswordFile, "repository password")
+					: System.getenv("KEYFERRY_REPOSITORY_PASSWORD");
+			properties.put("spring.datasource.password", (password != null) ? password : "");
+		}
+		return properties;
 	}
 
 	/**

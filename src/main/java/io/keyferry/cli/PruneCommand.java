@@ -35,7 +35,7 @@ public class PruneCommand implements Callable<Integer> {
 	public Integer call() {
 		Duration age = age(this.olderThan);
 		try (ConfigurableApplicationContext context = BatchRuntime.start(this.parent.home(), this.parent.verbose,
-				Map.of())) {
+				this.parent.repository())) {
 			RunHistory.Pruned pruned = context.getBean(RunHistory.class).prune(age, this.dryRun);
 			this.parent.out.println((this.dryRun ? "would delete " : "deleted ") + pruned.runs() + " runs, "
 					+ pruned.executions() + " executions, " + pruned.skippedKeys() + " skipped-key records");

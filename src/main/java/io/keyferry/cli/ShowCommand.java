@@ -43,7 +43,7 @@ public class ShowCommand implements Callable<Integer> {
 	public Integer call() {
 		int limit = skippedLimit(this.skipped);
 		try (ConfigurableApplicationContext context = BatchRuntime.start(this.parent.home(), this.parent.verbose,
-				Map.of())) {
+				this.parent.repository())) {
 			RunHistory.Details details = context.getBean(RunHistory.class).show(this.executionId, limit);
 			if (this.json) {
 				this.parent.out.println(Json.write(toMap(details)));

@@ -36,7 +36,7 @@ public class StopCommand implements Callable<Integer> {
 	@Override
 	public Integer call() throws InterruptedException {
 		try (ConfigurableApplicationContext context = BatchRuntime.start(this.parent.home(), this.parent.verbose,
-				Map.of())) {
+				this.parent.repository())) {
 			CopyLauncher launcher = context.getBean(CopyLauncher.class);
 			JobRepository repository = context.getBean(JobRepository.class);
 			JobExecution execution = launcher.stop(this.executionId);
