@@ -97,6 +97,10 @@ public class CopyCommand implements Callable<Integer> {
 			description = "Concurrent DUMP batches per chunk.")
 	int threads;
 
+	@Option(names = "--partitions", paramLabel = "N", defaultValue = "1",
+			description = "Slices of the source's SCAN cursor space copied in parallel, each with its own checkpoint (kept when a run is resumed).")
+	int partitions;
+
 	@Option(names = "--max-value-bytes", paramLabel = "BYTES", defaultValue = "536870912",
 			description = "Skip keys whose DUMP payload is larger (reason 'too-large').")
 	long maxValueBytes;
@@ -187,6 +191,7 @@ public class CopyCommand implements Callable<Integer> {
 		positive("--scan-count", this.scanCount);
 		positive("--chunk-size", this.chunkSize);
 		positive("--threads", this.threads);
+		positive("--partitions", this.partitions);
 		positive("--max-value-bytes", this.maxValueBytes);
 		if (this.rateLimit < 0 || this.retries < 0) {
 			throw KeyferryException.usage("--rate-limit and --retries must not be negative", "use 0 or more");
@@ -198,7 +203,7 @@ public class CopyCommand implements Callable<Integer> {
 			throw KeyferryException.usage("--match must not be empty", "use '*' for every key");
 		}
 		return new CopySettings(sourceEndpoint, targetEndpoint, this.match, normalizedType, this.dryRun, 0, policy,
-				this.scanCount, this.chunkSize, this.threads, 1, this.maxValueBytes, this.rateLimit, this.timeout,
+				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.rateLimit, this.timeout,
 				new Backoff(this.retries, this.retryBackoff, Backoff.DEFAULT.max()));
 	}
 
