@@ -10,7 +10,9 @@ import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.builder.JobBuilder;
 import org.springframework.batch.core.listener.JobExecutionListener;
 import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.batch.core.job.JobInterruptedException;
 import org.springframework.batch.core.step.Step;
+import org.springframework.batch.core.step.StepExecution;
 import org.springframework.batch.core.step.builder.StepBuilder;
 import org.springframework.core.task.SimpleAsyncTaskExecutor;
 import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
@@ -52,6 +54,20 @@ public class CopyJobFactory {
 	}
 
 	/**
+	 * Stops a partition at a chunk boundary when this process was asked to stop (signal) or the
+	 * repository says so (another process, synchronized at each commit). It must mark the step
+	 * terminate-only: a step whose chunk loop merely ends would be recorded COMPLETED and never
+	 * resumed.
+	 */
+	private void checkStop(StepExecution stepExecution) throws JobInterruptedException {
+		if (this.monitor.isStopRequested() || stepExecution.isTerminateOnly()
+				|| Thread.currentThread().isInterrupted()) {
+			stepExecution.setTerminateOnly();
+			throw new JobInterruptedException("stop requested");
+		}
+	}
+
+	/**
 	 * Builds the job.
 	 * @param settings the run's settings
 	 * @return the job; its executors shut down when it ends
@@ -74,6 +90,7 @@ public class CopyJobFactory {
 			.processor(this.processor)
 			.writer(this.writer)
 			.taskExecutor(processing)
+			.interruptionPolicy(this::checkStop)
 			.listener(new StopOnRequest(this.monitor))
 			.build();
 		Step step = new StepBuilder(JobNames.STEP, this.jobRepository)
