@@ -203,8 +203,8 @@ public class CopyCommand implements Callable<Integer> {
 			throw KeyferryException.usage("--match must not be empty", "use '*' for every key");
 		}
 		return new CopySettings(sourceEndpoint, targetEndpoint, this.match, normalizedType, this.dryRun, 0, policy,
-				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.rateLimit, this.timeout,
-				new Backoff(this.retries, this.retryBackoff, Backoff.DEFAULT.max()));
+				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.rateLimit,
+				this.timeout, new Backoff(this.retries, this.retryBackoff, Backoff.DEFAULT.max()));
 	}
 
 	private static Endpoint withSecret(Endpoint endpoint, Path passwordFile) {

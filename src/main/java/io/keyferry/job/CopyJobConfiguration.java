@@ -97,8 +97,9 @@ class CopyJobConfiguration {
 	@StepScope
 	DumpProcessor dumpProcessor(PartitionResources resources, RunMonitor monitor) {
 		CopySettings settings = resources.settings();
-		return new DumpProcessor(new DumpFetcher(resources.source().connection(), settings.timeout()),
-				settings.source(), settings.backoff(), monitor);
+		return new DumpProcessor(new DumpFetcher(resources.source().connection(), settings.timeout(),
+				resources.sourceHasExpireTime(), resources.sourceClockOffset()), settings.source(), settings.backoff(),
+				monitor);
 	}
 
 	@Bean

@@ -54,10 +54,10 @@ public class CopyJobFactory {
 	}
 
 	/**
-	 * Stops a partition at a chunk boundary when this process was asked to stop (signal) or the
-	 * repository says so (another process, synchronized at each commit). It must mark the step
-	 * terminate-only: a step whose chunk loop merely ends would be recorded COMPLETED and never
-	 * resumed.
+	 * Stops a partition at a chunk boundary when this process was asked to stop (signal)
+	 * or the repository says so (another process, synchronized at each commit). It must
+	 * mark the step terminate-only: a step whose chunk loop merely ends would be recorded
+	 * COMPLETED and never resumed.
 	 */
 	private void checkStop(StepExecution stepExecution) throws JobInterruptedException {
 		if (this.monitor.isStopRequested() || stepExecution.isTerminateOnly()

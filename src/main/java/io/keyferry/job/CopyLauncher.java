@@ -388,7 +388,20 @@ public class CopyLauncher {
 			}
 			checkPermission(settings.source(), ex);
 		}
-		for (Runnable command : List.<Runnable>of(() -> source.dump(probe), () -> source.pttl(probe))) {
+		boolean expireTime = RdbVersion
+			.ofRedisVersion(source.info("server")
+				.lines()
+				.filter((line) -> line.startsWith("redis_version:"))
+				.map((line) -> line.substring("redis_version:".length()).trim())
+				.findFirst()
+				.orElse(null))
+			.orElse(0) >= 10;
+		for (Runnable command : List.<Runnable>of(() -> source.dump(probe), () -> source.pttl(probe),
+				() -> source.time(), () -> {
+					if (expireTime) {
+						source.pexpiretime(probe);
+					}
+				})) {
 			try {
 				command.run();
 			}
@@ -401,6 +414,7 @@ public class CopyLauncher {
 	private void probeTarget(RedisCommands<byte[], byte[]> target, CopySettings settings) {
 		byte[] probe = ("keyferry:probe:" + UUID.randomUUID()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
 		try {
+			target.time();
 			if (settings.dryRun()) {
 				target.exists(probe);
 			}

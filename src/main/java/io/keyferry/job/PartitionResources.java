@@ -5,6 +5,7 @@ import java.util.OptionalInt;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.RdbVersion;
 import io.keyferry.redis.RedisConnector;
+import io.keyferry.redis.ServerClock;
 import io.keyferry.redis.ServerInfo;
 import org.springframework.batch.core.step.StepExecution;
 import org.springframework.beans.factory.DisposableBean;
@@ -26,6 +27,10 @@ public class PartitionResources implements DisposableBean {
 
 	private final int targetRdbVersion;
 
+	private final long sourceClockOffset;
+
+	private final boolean sourceHasExpireTime;
+
 	private final StepExecution stepExecution;
 
 	public PartitionResources(StepExecution stepExecution, EndpointCredentials credentials, RedisConnector connector) {
@@ -42,6 +47,8 @@ public class PartitionResources implements DisposableBean {
 			ServerInfo targetInfo = RedisConnector.info(targetConnection.connection(), targetEndpoint);
 			OptionalInt rdb = RdbVersion.ofRedisVersion(targetInfo.version());
 			this.targetRdbVersion = rdb.orElse(-1);
+			this.sourceHasExpireTime = RdbVersion.ofRedisVersion(this.sourceInfo.version()).orElse(0) >= 10;
+			this.sourceClockOffset = ServerClock.offsetMillis(sourceConnection.connection());
 		}
 		catch (RuntimeException ex) {
 			sourceConnection.close();
@@ -72,6 +79,22 @@ public class PartitionResources implements DisposableBean {
 
 	public int targetRdbVersion() {
 		return this.targetRdbVersion;
+	}
+
+	/**
+	 * The source's clock minus this machine's, measured when the partition started.
+	 * @return milliseconds
+	 */
+	public long sourceClockOffset() {
+		return this.sourceClockOffset;
+	}
+
+	/**
+	 * Whether the source has {@code PEXPIRETIME} (Redis 7+).
+	 * @return true for an absolute expiry
+	 */
+	public boolean sourceHasExpireTime() {
+		return this.sourceHasExpireTime;
 	}
 
 	public StepExecution stepExecution() {

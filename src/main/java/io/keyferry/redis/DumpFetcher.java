@@ -19,10 +19,12 @@ import io.lettuce.core.protocol.CommandType;
 import io.lettuce.core.protocol.RedisCommand;
 
 /**
- * Reads DUMP and PTTL of many keys in one pipelined write. The commands go out as one
- * {@code dispatch} of a collection, so a shared connection is flushed once per batch
- * without touching its connection-wide auto-flush setting. Thread-safe: many threads may
- * fetch on one connection at once.
+ * Reads DUMP and the expiry of many keys in one pipelined write: {@code PEXPIRETIME} (an
+ * absolute time in the source's clock, converted with the measured clock offset) on Redis
+ * 7 and newer, otherwise {@code PTTL} counted from the midpoint of the batch's round
+ * trip. The commands go out as one {@code dispatch} of a collection, so a shared
+ * connection is flushed once per batch without touching its connection-wide auto-flush
+ * setting. Thread-safe: many threads may fetch on one connection at once.
  */
 public final class DumpFetcher {
 
@@ -32,9 +34,23 @@ public final class DumpFetcher {
 
 	private final Duration timeout;
 
-	public DumpFetcher(StatefulRedisConnection<byte[], byte[]> connection, Duration timeout) {
+	private final boolean absoluteExpiry;
+
+	private final long sourceOffsetMillis;
+
+	/**
+	 * Creates a fetcher.
+	 * @param connection the source connection
+	 * @param timeout how long to wait for a batch
+	 * @param absoluteExpiry whether the source has {@code PEXPIRETIME} (Redis 7+)
+	 * @param sourceOffsetMillis the source's clock minus this machine's
+	 */
+	public DumpFetcher(StatefulRedisConnection<byte[], byte[]> connection, Duration timeout, boolean absoluteExpiry,
+			long sourceOffsetMillis) {
 		this.connection = connection;
 		this.timeout = timeout;
+		this.absoluteExpiry = absoluteExpiry;
+		this.sourceOffsetMillis = sourceOffsetMillis;
 	}
 
 	/**
@@ -54,20 +70,44 @@ public final class DumpFetcher {
 			AsyncCommand<byte[], byte[], byte[]> dump = new AsyncCommand<>(new Command<>(CommandType.DUMP,
 					new ByteArrayOutput<>(CODEC), new CommandArgs<>(CODEC).addKey(key)));
 			AsyncCommand<byte[], byte[], Long> ttl = new AsyncCommand<>(
-					new Command<>(CommandType.PTTL, new IntegerOutput<>(CODEC), new CommandArgs<>(CODEC).addKey(key)));
+					new Command<>(this.absoluteExpiry ? CommandType.PEXPIRETIME : CommandType.PTTL,
+							new IntegerOutput<>(CODEC), new CommandArgs<>(CODEC).addKey(key)));
 			dumps.add(dump);
 			ttls.add(ttl);
 			commands.add(dump);
 			commands.add(ttl);
 		}
-		long readAt = System.nanoTime();
+		long sentNanos = System.nanoTime();
+		long sentMillis = System.currentTimeMillis();
 		this.connection.dispatch(commands);
-		long deadline = readAt + this.timeout.toNanos();
+		long deadline = sentNanos + this.timeout.toNanos();
+		byte[][] payloads = new byte[n][];
+		long[] expiries = new long[n];
+		for (int i = 0; i < n; i++) {
+			payloads[i] = await(dumps.get(i), deadline);
+			Long reply = await(ttls.get(i), deadline);
+			expiries[i] = (reply != null) ? reply : -2;
+		}
+		// PTTL counts from when the server ran it: somewhere in the round trip, so its
+		// midpoint
+		double midpointMillis = sentMillis + (System.nanoTime() - sentNanos) / 2e6;
 		List<KeyDump> result = new ArrayList<>(n);
 		for (int i = 0; i < n; i++) {
-			byte[] payload = await(dumps.get(i), deadline);
-			Long pttl = await(ttls.get(i), deadline);
-			result.add(new KeyDump(keys.get(i), payload, (pttl != null) ? pttl : -2, readAt));
+			long reply = expiries[i];
+			long expireAt;
+			if (reply == -1) {
+				expireAt = KeyDump.PERSISTENT;
+			}
+			else if (reply < -1) {
+				expireAt = KeyDump.GONE;
+			}
+			else if (this.absoluteExpiry) {
+				expireAt = reply - this.sourceOffsetMillis;
+			}
+			else {
+				expireAt = Math.round(midpointMillis) + reply;
+			}
+			result.add(new KeyDump(keys.get(i), payloads[i], expireAt));
 		}
 		return result;
 	}

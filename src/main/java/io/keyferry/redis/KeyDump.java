@@ -1,45 +1,48 @@
 package io.keyferry.redis;
 
 /**
- * A key's serialized value and remaining time to live as read from the source.
+ * A key's serialized value and its expiry as read from the source.
  *
  * @param key the key
  * @param payload the DUMP payload, {@code null} when the key was gone
- * @param pttl the PTTL reply: -1 persistent, -2 gone, otherwise milliseconds left
- * @param readAtNanos {@link System#nanoTime()} just before the commands were sent: the
- * TTL is counted down from there, so the target never keeps a key longer than the source
- * would
+ * @param expireAt when the key expires, in this machine's clock (epoch milliseconds),
+ * converted from the source's {@code PEXPIRETIME} through the measured clock offset;
+ * {@link #PERSISTENT} or {@link #GONE} otherwise
  */
-public record KeyDump(byte[] key, byte[] payload, long pttl, long readAtNanos) {
+public record KeyDump(byte[] key, byte[] payload, long expireAt) {
 
-	/** TTL value for a key without expiry, as RESTORE takes it. */
-	public static final long PERSISTENT = 0;
+	/** {@link #expireAt} of a key without expiry. */
+	public static final long PERSISTENT = -1;
 
-	/** Marker returned by {@link #ttlAt(long)} for a key whose TTL has run out. */
+	/** {@link #expireAt} of a key that was gone. */
+	public static final long GONE = -2;
+
+	/** Returned by {@link #restoreExpiry} for a key whose time has run out. */
 	public static final long EXPIRED = -1;
 
 	/**
 	 * Whether the key existed when it was dumped.
-	 * @return false when DUMP or PTTL found it gone
+	 * @return false when DUMP or the expiry query found it gone
 	 */
 	public boolean exists() {
-		return this.payload != null && this.pttl != -2;
+		return this.payload != null && this.expireAt != GONE;
 	}
 
 	/**
-	 * The TTL to give RESTORE at the given moment: the source's remaining TTL minus the
-	 * time elapsed since it was read. Relative TTLs are interpreted by the target's own
-	 * clock, so a clock skew between the hosts does not shift the expiry.
-	 * @param nowNanos {@link System#nanoTime()} now
-	 * @return {@link #PERSISTENT} (0), {@link #EXPIRED} (-1), or milliseconds ≥ 1
+	 * The absolute expiry to give {@code RESTORE … ABSTTL}, in the target's clock.
+	 * @param nowMillis this machine's clock now (epoch ms)
+	 * @param targetOffsetMillis the target's clock minus this machine's
+	 * @return 0 for a persistent key, {@link #EXPIRED} when the time has run out,
+	 * otherwise the target-clock epoch milliseconds (at least 1)
 	 */
-	public long ttlAt(long nowNanos) {
-		if (this.pttl == -1) {
-			return PERSISTENT;
+	public long restoreExpiry(long nowMillis, long targetOffsetMillis) {
+		if (this.expireAt == PERSISTENT) {
+			return 0;
 		}
-		long elapsedMillis = Math.max(0, (nowNanos - this.readAtNanos) / 1_000_000);
-		long remaining = this.pttl - elapsedMillis;
-		return (remaining >= 1) ? remaining : EXPIRED;
+		if (this.expireAt <= nowMillis) {
+			return EXPIRED;
+		}
+		return Math.max(1, this.expireAt + targetOffsetMillis);
 	}
 
 	/**

@@ -120,8 +120,10 @@ public final class RedisFailures {
 							"point --" + role + " at the primary; " + resume, failure);
 				case "NOPERM":
 					return new KeyferryException("the " + role + " user lacks a permission: " + reply,
-							"grant the ACL user " + ("source".equals(role) ? "+scan +dump +pttl +info"
-									: "+restore +info (+exists for --dry-run)") + " on " + endpoint.redacted(),
+							"grant the ACL user "
+									+ ("source".equals(role) ? "+scan +dump +pexpiretime +pttl +time +info"
+											: "+restore +time +info (+exists for --dry-run)")
+									+ " on " + endpoint.redacted(),
 							failure);
 				case "NOAUTH", "WRONGPASS":
 					return authentication(endpoint, failure);

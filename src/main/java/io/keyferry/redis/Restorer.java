@@ -103,18 +103,26 @@ public final class Restorer {
 
 	private Throwable attemptOnce(List<KeyDump> dumps, List<Integer> pending, RestoreResult[] results,
 			boolean[] uncertain) {
-		long now = System.nanoTime();
+		long targetOffset;
+		try {
+			// measured before this attempt's commands, while the connection is idle
+			targetOffset = ServerClock.offsetMillis(this.connection);
+		}
+		catch (RedisException ex) {
+			return ex;
+		}
+		long now = System.currentTimeMillis();
 		List<Integer> sent = new ArrayList<>(pending.size());
 		List<AsyncCommand<byte[], byte[], ?>> commands = new ArrayList<>(pending.size());
 		for (int i : pending) {
 			KeyDump dump = dumps.get(i);
-			long ttl = dump.ttlAt(now);
-			if (ttl == KeyDump.EXPIRED) {
+			long expiry = dump.restoreExpiry(now, targetOffset);
+			if (expiry == KeyDump.EXPIRED) {
 				results[i] = RestoreResult.filtered(dump);
 				continue;
 			}
 			sent.add(i);
-			commands.add(command(dump, ttl));
+			commands.add(command(dump, expiry));
 		}
 		pending.clear();
 		if (commands.isEmpty()) {
@@ -169,7 +177,7 @@ public final class Restorer {
 		return failure;
 	}
 
-	private AsyncCommand<byte[], byte[], ?> command(KeyDump dump, long ttl) {
+	private AsyncCommand<byte[], byte[], ?> command(KeyDump dump, long expiry) {
 		if (this.options.dryRun()) {
 			// a dry run writes nothing; it only asks whether the key exists when that
 			// matters
@@ -182,9 +190,13 @@ public final class Restorer {
 			}
 			return new AsyncCommand<>(new Command<>(type, new StatusOutput<>(CODEC), args));
 		}
-		CommandArgs<byte[], byte[]> args = new CommandArgs<>(CODEC).addKey(dump.key()).add(ttl).add(dump.payload());
+		CommandArgs<byte[], byte[]> args = new CommandArgs<>(CODEC).addKey(dump.key()).add(expiry).add(dump.payload());
 		if (this.options.policy() == ConflictPolicy.REPLACE) {
 			args.add(CommandKeyword.REPLACE);
+		}
+		if (expiry > 0) {
+			// an absolute time in the target's clock
+			args.add("ABSTTL");
 		}
 		return new AsyncCommand<>(new Command<>(CommandType.RESTORE, new StatusOutput<>(CODEC), args));
 	}
