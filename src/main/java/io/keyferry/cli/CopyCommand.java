@@ -27,7 +27,7 @@ import picocli.CommandLine.ParentCommand;
  * {@code keyferry copy}: copies the keys of a source into a target, resuming the last
  * unfinished run with the same source, target and filter.
  */
-@Command(name = "copy", sortOptions = false, showDefaultValues = true, description = {
+@Command(name = "copy", mixinStandardHelpOptions = true, sortOptions = false, showDefaultValues = true, description = {
 		"Copy keys from SOURCE to TARGET (SCAN -> DUMP + PTTL -> RESTORE).",
 		"Running the same command after a failure, a stop or a kill resumes that run from its last checkpoint; after a completed run it starts the next run." },
 		footer = { "",

@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 /** {@code keyferry history}: the executions of copy runs, newest first. */
-@Command(name = "history", sortOptions = false, showDefaultValues = true,
+@Command(name = "history", mixinStandardHelpOptions = true, sortOptions = false, showDefaultValues = true,
 		description = "List copy executions, newest first, with their counts; unfinished runs show the command that resumes them. Works while a copy runs.")
 public class HistoryCommand implements Callable<Integer> {
 

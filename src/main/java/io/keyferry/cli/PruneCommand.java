@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 /** {@code keyferry prune}: deletes old finished runs from the job repository. */
-@Command(name = "prune", sortOptions = false, showDefaultValues = true,
+@Command(name = "prune", mixinStandardHelpOptions = true, sortOptions = false, showDefaultValues = true,
 		description = "Delete finished runs (completed or abandoned) older than the given age, with their executions, contexts and skipped-key records. Unfinished runs are never deleted.")
 public class PruneCommand implements Callable<Integer> {
 

@@ -33,7 +33,7 @@ import picocli.CommandLine.ParentCommand;
  * logged. One JSON line per run (and per skipped tick) on stdout for log collectors;
  * SIGTERM stops gracefully.
  */
-@Command(name = "schedule", sortOptions = false, showDefaultValues = true, description = {
+@Command(name = "schedule", mixinStandardHelpOptions = true, sortOptions = false, showDefaultValues = true, description = {
 		"Stay up and run the copy described by --config at each tick of a cron expression.",
 		"A tick resumes an unfinished run first; ticks never overlap (one that comes during a run is skipped and logged).",
 		"Each run prints one JSON summary line on stdout. SIGTERM stops the running copy gracefully and exits." },

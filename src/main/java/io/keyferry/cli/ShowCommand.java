@@ -22,7 +22,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 /** {@code keyferry show}: everything about one execution and its run. */
-@Command(name = "show", sortOptions = false, showDefaultValues = true,
+@Command(name = "show", mixinStandardHelpOptions = true, sortOptions = false, showDefaultValues = true,
 		description = "Show one execution: parameters (redacted), partitions with counts, commits and checkpoints, failures, the other executions of its run with totals, and skipped keys.")
 public class ShowCommand implements Callable<Integer> {
 

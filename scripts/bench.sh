@@ -1,0 +1,311 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: keyferry against MIGRATE, on the same mixed dataset, on this machine.
+#
+# Starts two fresh redis-server processes on free loopback ports (never the one on 6379), loads a
+# reproducible mixed dataset into the source once, then for each round copies it to the target
+# with (a) MIGRATE ... COPY REPLACE KEYS, one call per SCAN page, and (b) `keyferry copy` with
+# default settings and a fresh --home, alternating which goes first. keyferry's copy is verified
+# against the source after every round (key count, DUMP payloads, PEXPIRETIME within 1 s);
+# MIGRATE's copy in round 1, as a control of the checker. Prints a table of medians; exits 1 when
+# a keyferry run or a verification failed.
+#
+# Helpers (Python 3 standard library only) live in scripts/bench/.
+set -euo pipefail
+
+usage() {
+	cat <<'EOF'
+Usage: scripts/bench.sh [--keys N] [--rounds R] [options]
+
+Benchmarks `keyferry copy` against Redis MIGRATE on two local redis-server processes.
+
+Options:
+  --keys N              keys in the source dataset (default 1000000)
+  --rounds R            rounds, at least 3 (default 3); the table shows medians
+  --seed S              dataset seed (default 20240601): same seed, same data
+  --keyferry-args ARGS  extra arguments for `keyferry copy`, split on whitespace,
+                        e.g. --keyferry-args "--threads 8 --chunk-size 2000"
+  --java-opts OPTS      JVM options, split on whitespace, e.g. --java-opts "-Xmx512m"
+  --jar PATH            the keyferry jar (default target/keyferry.jar, built when missing);
+                        a copy of it is used, so rebuilding during the run is harmless
+  --keep                keep the work directory (logs, keyferry homes) after a successful run
+  -h, --help            show this message
+
+Environment: REDIS_SERVER and REDIS_CLI choose the Redis binaries (default: from the PATH);
+BENCH_GNU_TIME is GNU time (default /usr/bin/time; empty: use the fallback).
+Needs: redis-server, redis-cli, python3, java; GNU time when present, otherwise keyferry's
+peak RSS and CPU seconds come from its rusage (scripts/bench/measure.py), the same figures.
+EOF
+}
+
+fail() {
+	echo "error: $*" >&2
+	exit 2
+}
+
+export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in scripts/bench/
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+helpers="$here/bench"
+command_line="$(printf '%q ' "$0" "$@")"
+command_line="${command_line% }"
+
+keys=1000000
+rounds=3
+seed=20240601
+keyferry_args=""
+java_opts=""
+jar="$repo/target/keyferry.jar"
+keep=0
+redis_server="${REDIS_SERVER:-redis-server}"
+redis_cli="${REDIS_CLI:-redis-cli}"
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--keys) keys="${2:?--keys needs a value}"; shift 2 ;;
+	--rounds) rounds="${2:?--rounds needs a value}"; shift 2 ;;
+	--seed) seed="${2:?--seed needs a value}"; shift 2 ;;
+	--keyferry-args) keyferry_args="${2?--keyferry-args needs a value}"; shift 2 ;;
+	--java-opts) java_opts="${2?--java-opts needs a value}"; shift 2 ;;
+	--jar) jar="${2:?--jar needs a value}"; shift 2 ;;
+	--keep) keep=1; shift ;;
+	-h | --help) usage; exit 0 ;;
+	*) usage >&2; fail "unknown argument '$1'" ;;
+	esac
+done
+
+case "$keys" in '' | *[!0-9]*) fail "--keys must be a number, got '$keys'" ;; esac
+case "$rounds" in '' | *[!0-9]*) fail "--rounds must be a number, got '$rounds'" ;; esac
+case "$seed" in '' | *[!0-9]*) fail "--seed must be a number, got '$seed'" ;; esac
+[ "$keys" -ge 100 ] || fail "--keys must be at least 100"
+[ "$rounds" -ge 3 ] || fail "--rounds must be at least 3 (the table shows medians)"
+read -r -a keyferry_extra <<<"$keyferry_args"
+read -r -a java_extra <<<"$java_opts"
+
+for tool in "$redis_server" "$redis_cli" python3 java; do
+	command -v "$tool" >/dev/null 2>&1 || fail "$tool is not installed (scripts/install-redis.sh installs Redis)"
+done
+gnu_time="${BENCH_GNU_TIME-/usr/bin/time}"
+if [ -n "$gnu_time" ] && ! { [ -x "$gnu_time" ] && "$gnu_time" --version 2>&1 | grep -q GNU; }; then
+	gnu_time=""
+fi
+
+# --- cleanup: everything we start is stopped by its PID -----------------------------------------
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/keyferry-bench.XXXXXX")"
+redis_pids=()
+runner_pid=""
+ok=0
+
+cleanup() {
+	local pid
+	trap - EXIT INT TERM
+	if [ -n "$runner_pid" ] && kill -0 "$runner_pid" 2>/dev/null; then
+		# The measuring process (GNU time or measure.py) and the JVM under it.
+		for pid in $(ps -o pid= --ppid "$runner_pid" 2>/dev/null); do kill -TERM "$pid" 2>/dev/null || true; done
+		kill -TERM "$runner_pid" 2>/dev/null || true
+	fi
+	for pid in "${redis_pids[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || continue
+		for _ in $(seq 1 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	if [ "$ok" -eq 1 ] && [ "$keep" -eq 0 ]; then
+		rm -rf "$work"
+	else
+		echo "work directory kept: $work" >&2
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- redis servers --------------------------------------------------------------------------------
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Starts a redis-server in $work/$1 and sets started_port / started_pid.
+start_redis() {
+	local name="$1" dir="$work/$1" port pid attempt
+	mkdir -p "$dir"
+	for attempt in 1 2 3 4 5; do
+		port="$(free_port)"
+		[ "$port" != 6379 ] || continue
+		"$redis_server" --bind 127.0.0.1 --port "$port" --dir "$dir" --save "" --appendonly no \
+			--daemonize no --logfile "$dir/redis.log" &
+		pid=$!
+		redis_pids+=("$pid")
+		for _ in $(seq 1 100); do
+			kill -0 "$pid" 2>/dev/null || break
+			# Ready when the server answering on the port is the process we started.
+			if "$redis_cli" -h 127.0.0.1 -p "$port" INFO server 2>/dev/null | tr -d '\r' | grep -qx "process_id:$pid"; then
+				started_port="$port"
+				started_pid="$pid"
+				return 0
+			fi
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+		echo "redis-server ($name) did not start on port $port (attempt $attempt): $(tail -n 3 "$dir/redis.log" 2>/dev/null)" >&2
+	done
+	fail "could not start redis-server ($name); logs in $dir"
+}
+
+rcli() { "$redis_cli" -h 127.0.0.1 -p "$@"; }
+
+# CPU seconds (user + system) used so far by both redis-servers, from /proc/PID/stat.
+ticks="$(getconf CLK_TCK)"
+redis_cpu() {
+	local total=0 pid f
+	for pid in "$source_pid" "$target_pid"; do
+		read -r -a f <"/proc/$pid/stat"
+		total=$((total + f[13] + f[14]))
+	done
+	echo "$total"
+}
+cpu_since() { awk -v a="$1" -v b="$(redis_cpu)" -v t="$ticks" 'BEGIN { printf "%.2f\n", (b - a) / t }'; }
+
+start_redis source
+source_port=$started_port
+source_pid=$started_pid
+start_redis target
+target_port=$started_port
+target_pid=$started_pid
+
+# --- the jar --------------------------------------------------------------------------------------
+
+if [ ! -f "$jar" ]; then
+	echo "building $jar (./mvnw -q -DskipTests package) ..." >&2
+	(cd "$repo" && ./mvnw -q -DskipTests package) ||
+		fail "the build failed; build it yourself (e.g. ./mvnw -q -o -DskipTests package) and run again"
+	[ -f "$jar" ] || fail "the build did not produce $jar"
+fi
+jar_source="$(cd "$(dirname "$jar")" && pwd)/$(basename "$jar")"
+jar_built="$(date -r "$jar_source" '+%Y-%m-%d %H:%M:%S')"
+# Every round runs this snapshot: a rebuild of target/ during the benchmark (others edit src/)
+# would otherwise swap classes under a running JVM or mix two versions in one table.
+jar="$work/keyferry.jar"
+cp "$jar_source" "$jar"
+
+# --- header ---------------------------------------------------------------------------------------
+
+git_rev="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if [ -n "$(git -C "$repo" status --porcelain -- src pom.xml 2>/dev/null)" ]; then git_rev="$git_rev (src or pom.xml modified)"; fi
+# Sets kf_cmd to the keyferry command line with the given --home.
+keyferry_command() {
+	kf_cmd=(java "${java_extra[@]}" -jar "$jar" copy
+		--source "redis://127.0.0.1:$source_port" --target "redis://127.0.0.1:$target_port"
+		--home "$1" --json --progress off "${keyferry_extra[@]}")
+}
+keyferry_command "$work/round-N/home"
+
+echo "== keyferry benchmark"
+echo "command:   $command_line"
+echo "keys:      $keys (seed $seed)"
+echo "rounds:    $rounds"
+echo "nproc:     $(nproc)"
+echo "load avg:  $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the figures)"
+echo "cpu:       $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+echo "redis:     $("$redis_server" --version | cut -d' ' -f3) (source :$source_port pid $source_pid, target :$target_port pid $target_pid)"
+echo "java:      $(java -version 2>&1 | head -n 1)"
+echo "jar:       $jar_source ($jar_built, git $git_rev, sha256 $(sha256sum "$jar" | cut -c1-12)), copied to the work dir"
+echo "keyferry:  $(printf '%q ' "${kf_cmd[@]}")(run in round-N/)"
+echo "MIGRATE:   MIGRATE 127.0.0.1 $target_port \"\" 0 60000 COPY REPLACE KEYS <each SCAN COUNT 1000 page>"
+echo "measured:  ${gnu_time:-rusage via scripts/bench/measure.py (no GNU time)}"
+echo "work dir:  $work"
+echo
+
+# --- dataset --------------------------------------------------------------------------------------
+
+echo "loading $keys keys into the source ..."
+load_started=$(date +%s.%N)
+python3 "$helpers/dataset.py" --keys "$keys" --seed "$seed" | rcli "$source_port" --pipe >"$work/load.log" 2>&1 ||
+	fail "loading failed: $(tail -n 5 "$work/load.log")"
+grep -q "errors: 0," "$work/load.log" || fail "redis-cli --pipe reported errors: $(tail -n 3 "$work/load.log")"
+loaded="$(rcli "$source_port" DBSIZE)"
+[ "$loaded" = "$keys" ] || fail "the source holds $loaded keys after loading, expected $keys"
+echo "$loaded" >"$work/keys"
+echo "loaded $loaded keys in $(awk -v s="$load_started" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }') s;" \
+	"source used_memory $(rcli "$source_port" INFO memory | tr -d '\r' | sed -n 's/^used_memory_human://p')," \
+	"$(rcli "$source_port" INFO keyspace | tr -d '\r' | sed -n 's/^db0://p')"
+echo
+
+# --- the two tools --------------------------------------------------------------------------------
+
+flush_target() {
+	rcli "$target_port" FLUSHALL >/dev/null
+	[ "$(rcli "$target_port" DBSIZE)" = 0 ] || fail "the target is not empty after FLUSHALL"
+}
+
+run_migrate() {
+	local dir="$1" round="$2" cpu0
+	flush_target
+	cpu0="$(redis_cpu)"
+	python3 "$helpers/migrate.py" --source-port "$source_port" --target-port "$target_port" >"$dir/migrate.json" ||
+		fail "the MIGRATE baseline failed in round $round"
+	cpu_since "$cpu0" >"$dir/migrate-redis-cpu"
+	echo "  MIGRATE:  $(cat "$dir/migrate.json"), redis CPU $(cat "$dir/migrate-redis-cpu") s"
+	if [ "$round" = 1 ]; then
+		python3 "$helpers/verify.py" --source-port "$source_port" --target-port "$target_port" \
+			--label "MIGRATE round $round" >"$dir/migrate-verify.json" || true
+		echo "            verify (control): $(cat "$dir/migrate-verify.json")"
+	fi
+}
+
+run_keyferry() {
+	local dir="$1" round="$2" status=0 cpu0
+	flush_target
+	keyferry_command "$dir/home" # a fresh home: a new H2 job repository each round
+	cpu0="$(redis_cpu)"
+	if [ -n "$gnu_time" ]; then
+		(cd "$dir" && exec "$gnu_time" -o "$dir/keyferry-time.json" \
+			-f '{"wallSeconds": %e, "rssKb": %M, "userSeconds": %U, "sysSeconds": %S, "exitCode": %x}' \
+			"${kf_cmd[@]}" >"$dir/keyferry.json" 2>"$dir/keyferry.err") &
+	else
+		(cd "$dir" && exec python3 "$helpers/measure.py" "$dir/keyferry-time.json" \
+			"${kf_cmd[@]}" >"$dir/keyferry.json" 2>"$dir/keyferry.err") &
+	fi
+	runner_pid=$!
+	wait "$runner_pid" || status=$?
+	runner_pid=""
+	cpu_since "$cpu0" >"$dir/keyferry-redis-cpu"
+	echo "  keyferry: exit $status, $(tail -n 1 "$dir/keyferry-time.json" 2>/dev/null), redis CPU $(cat "$dir/keyferry-redis-cpu") s"
+	echo "            $(cat "$dir/keyferry.json")"
+	if [ "$status" -ne 0 ]; then
+		echo "            stderr: $(tail -n 5 "$dir/keyferry.err")"
+	fi
+	python3 "$helpers/verify.py" --source-port "$source_port" --target-port "$target_port" \
+		--label "keyferry round $round" >"$dir/keyferry-verify.json" 2>"$dir/keyferry-verify.err" || true
+	echo "            verify: $(cat "$dir/keyferry-verify.json")"
+	if [ -s "$dir/keyferry-verify.err" ]; then sed 's/^/            /' "$dir/keyferry-verify.err"; fi
+}
+
+bench_started=$(date +%s)
+for round in $(seq 1 "$rounds"); do
+	dir="$work/round-$round"
+	mkdir -p "$dir"
+	echo "round $round/$rounds"
+	if [ $((round % 2)) -eq 1 ]; then
+		run_migrate "$dir" "$round"
+		run_keyferry "$dir" "$round"
+	else
+		run_keyferry "$dir" "$round"
+		run_migrate "$dir" "$round"
+	fi
+done
+echo
+echo "rounds took $(($(date +%s) - bench_started)) s; load average now $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+
+# --- report ---------------------------------------------------------------------------------------
+
+status=0
+python3 "$helpers/report.py" "$work" || status=$?
+if [ "$status" -eq 0 ]; then
+	ok=1
+fi
+exit "$status"

@@ -1,0 +1,161 @@
+"""Summarizes the rounds of a bench.sh run as a table.
+
+    python3 report.py RESULTS_DIR
+
+RESULTS_DIR holds one directory per round (round-1, round-2, ...) with:
+  migrate.json          {"seconds", "keys", "pages"} from migrate.py
+  migrate-verify.json   verify.py's result for MIGRATE's copy (optional: a control of the checker)
+  keyferry.json         keyferry's --json summary (stdout)
+  keyferry-time.json    {"wallSeconds", "rssKb", "userSeconds", "sysSeconds", "exitCode"}
+  keyferry-verify.json  verify.py's result for keyferry's copy
+  migrate-redis-cpu, keyferry-redis-cpu   CPU seconds both redis-servers used during each copy
+and RESULTS_DIR/keys holds the source's key count. Exits 1 when a keyferry run failed, its counts
+do not add up, or any verification failed.
+"""
+
+import glob
+import json
+import os
+import statistics
+import sys
+
+
+def load(path):
+    """Reads the JSON object on the last non-empty line of a file (GNU time may put a
+    "Command exited with non-zero status" line first); None when missing or not JSON."""
+    try:
+        with open(path) as f:
+            lines = [line for line in f.read().splitlines() if line.strip()]
+        return json.loads(lines[-1]) if lines else None
+    except (OSError, ValueError):
+        return None
+
+
+def fmt_int(x):
+    return "-" if x is None else "{:,.0f}".format(x)
+
+
+def fmt(x, digits=2):
+    return "-" if x is None else "{:.{}f}".format(x, digits)
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def number(path):
+    try:
+        with open(path) as f:
+            return float(f.read())
+    except (OSError, ValueError):
+        return None
+
+
+def main():
+    results = sys.argv[1]
+    with open(os.path.join(results, "keys")) as f:
+        keys = int(f.read())
+    rounds = sorted(glob.glob(os.path.join(results, "round-*")), key=lambda d: int(d.rsplit("-", 1)[1]))
+
+    rows = []
+    problems = []
+    for d in rounds:
+        n = int(d.rsplit("-", 1)[1])
+        mig = load(os.path.join(d, "migrate.json"))
+        mig_verify = load(os.path.join(d, "migrate-verify.json"))
+        kf = load(os.path.join(d, "keyferry.json"))
+        kf_time = load(os.path.join(d, "keyferry-time.json"))
+        kf_verify = load(os.path.join(d, "keyferry-verify.json"))
+        row = {"round": n, "migrate_kps": keys / mig["seconds"] if mig else None, "mig_verify": mig_verify,
+               "kf_verify": kf_verify, "mig_redis_cpu": number(os.path.join(d, "migrate-redis-cpu")),
+               "kf_redis_cpu": number(os.path.join(d, "keyferry-redis-cpu"))}
+        if not mig:
+            problems.append("round %d: MIGRATE baseline did not finish" % n)
+        if kf_time:
+            row["kf_wall_kps"] = keys / kf_time["wallSeconds"] if kf_time["wallSeconds"] else None
+            row["kf_wall"] = kf_time["wallSeconds"]
+            row["rss_mb"] = kf_time["rssKb"] / 1024
+            row["cpu"] = kf_time["userSeconds"] + kf_time["sysSeconds"]
+            row["user"], row["sys"] = kf_time["userSeconds"], kf_time["sysSeconds"]
+            if kf_time["exitCode"] != 0:
+                problems.append("round %d: keyferry exited with %s" % (n, kf_time["exitCode"]))
+        else:
+            problems.append("round %d: keyferry was not measured" % n)
+        if kf:
+            row["kf_job_kps"] = kf.get("keysPerSecond")
+            row["kf_job_s"] = kf.get("durationMs", 0) / 1000
+            row["read"], row["written"] = kf.get("read"), kf.get("written")
+            row["filtered"], row["skipped"] = kf.get("filtered"), kf.get("skippedTotal")
+            if kf.get("status") != "COMPLETED":
+                problems.append("round %d: keyferry status %s" % (n, kf.get("status")))
+            if kf.get("read") != kf.get("written", 0) + kf.get("filtered", 0) + kf.get("skippedTotal", 0):
+                problems.append("round %d: keyferry counts do not add up: read %s != written %s + filtered %s + skipped %s"
+                                % (n, kf.get("read"), kf.get("written"), kf.get("filtered"), kf.get("skippedTotal")))
+        else:
+            problems.append("round %d: keyferry printed no JSON summary" % n)
+        if not kf_verify or not kf_verify.get("ok"):
+            problems.append("round %d: verification of keyferry's copy FAILED: %s" % (n, json.dumps(kf_verify)))
+        if mig_verify is not None and not mig_verify.get("ok"):
+            problems.append("round %d: verification of MIGRATE's copy FAILED (the checker or the data is at fault): %s"
+                            % (n, json.dumps(mig_verify)))
+        rows.append(row)
+
+    def col(name):
+        return [r.get(name) for r in rows]
+
+    def per_round(name):
+        return " / ".join(fmt_int(v) for v in col(name))
+
+    mig_kps, wall_kps, job_kps = median(col("migrate_kps")), median(col("kf_wall_kps")), median(col("kf_job_kps"))
+
+    def ratio(x):
+        return "-" if x is None or not mig_kps else "%.2fx" % (x / mig_kps)
+
+    def verified(name):
+        checks = [r[name] for r in rows if r.get(name) is not None]
+        expected = len(rows) if name == "kf_verify" else len(checks)
+        passed = sum(1 for c in checks if c.get("ok"))
+        return "%d/%d passed" % (passed, expected) if expected else "not checked"
+
+    table = [
+        ("tool", "keys/s median", "keys/s per round", "vs MIGRATE", "peak RSS MB", "CPU s (user+sys)",
+         "redis CPU s", "verified"),
+        ("MIGRATE COPY REPLACE, 1 per SCAN page", fmt_int(mig_kps), per_round("migrate_kps"), "1.00x", "-", "-",
+         fmt(median(col("mig_redis_cpu")), 1), verified("mig_verify")),
+        ("keyferry, wall clock (JVM start to exit)", fmt_int(wall_kps), per_round("kf_wall_kps"), ratio(wall_kps),
+         fmt(median(col("rss_mb")), 0), "%s (%s+%s)" % (fmt(median(col("cpu")), 1), fmt(median(col("user")), 1),
+                                                        fmt(median(col("sys")), 1)),
+         fmt(median(col("kf_redis_cpu")), 1), verified("kf_verify")),
+        ("keyferry, its own keysPerSecond (job only)", fmt_int(job_kps), per_round("kf_job_kps"), ratio(job_kps),
+         "", "", "", ""),
+    ]
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    for i, r in enumerate(table):
+        print("  ".join(c.ljust(w) if j == 0 else c.rjust(w) for j, (c, w) in enumerate(zip(r, widths))).rstrip())
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+
+    print()
+    print("per round:")
+    for r in rows:
+        v = r.get("kf_verify") or {}
+        print("  round %d: MIGRATE %s keys/s; keyferry wall %s s (job %s s), read %s written %s filtered %s skipped %s,"
+              " RSS %s MB, CPU %s s; TTL delta target-source ms [min, median, p99, max] %s, DUMP order-only diffs %s"
+              % (r["round"], fmt_int(r.get("migrate_kps")), fmt(r.get("kf_wall")), fmt(r.get("kf_job_s")),
+                 r.get("read"), r.get("written"), r.get("filtered"), r.get("skipped"), fmt(r.get("rss_mb"), 0),
+                 fmt(r.get("cpu"), 1), v.get("ttlDeltaMs"), v.get("payloadOrderOnly")))
+        m = r.get("mig_verify")
+        if m:
+            print("           MIGRATE's copy (checker control): ok=%s, TTL delta ms %s, DUMP order-only diffs %s"
+                  % (m.get("ok"), m.get("ttlDeltaMs"), m.get("payloadOrderOnly")))
+
+    if problems:
+        print()
+        for p in problems:
+            print("FAILED: " + p)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
