@@ -11,10 +11,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 /** {@code keyferry resume}: resumes an unfinished run from its last checkpoint. */
-@Command(name = "resume", mixinStandardHelpOptions = true, sortOptions = false, showDefaultValues = true, description = {
-		"Resume the given execution's run, or the latest unfinished run, from its last checkpoint.",
-		"An execution left running by a killed process is recovered first (only when that process is really gone).",
-		"Credentials are never stored: give the URIs again, or set KEYFERRY_SOURCE_PASSWORD / KEYFERRY_TARGET_PASSWORD." })
+@Command(name = "resume", mixinStandardHelpOptions = true, sortOptions = false, showDefaultValues = true,
+		description = { "Resume the given execution's run, or the latest unfinished run, from its last checkpoint.",
+				"An execution left running by a killed process is recovered first (only when that process is really gone).",
+				"Credentials are never stored: give the URIs again, or set KEYFERRY_SOURCE_PASSWORD / KEYFERRY_TARGET_PASSWORD." })
 public class ResumeCommand implements Callable<Integer> {
 
 	@ParentCommand

@@ -33,10 +33,10 @@ import picocli.CommandLine.ParentCommand;
  * logged. One JSON line per run (and per skipped tick) on stdout for log collectors;
  * SIGTERM stops gracefully.
  */
-@Command(name = "schedule", mixinStandardHelpOptions = true, sortOptions = false, showDefaultValues = true, description = {
-		"Stay up and run the copy described by --config at each tick of a cron expression.",
-		"A tick resumes an unfinished run first; ticks never overlap (one that comes during a run is skipped and logged).",
-		"Each run prints one JSON summary line on stdout. SIGTERM stops the running copy gracefully and exits." },
+@Command(name = "schedule", mixinStandardHelpOptions = true, sortOptions = false, showDefaultValues = true,
+		description = { "Stay up and run the copy described by --config at each tick of a cron expression.",
+				"A tick resumes an unfinished run first; ticks never overlap (one that comes during a run is skipped and logged).",
+				"Each run prints one JSON summary line on stdout. SIGTERM stops the running copy gracefully and exits." },
 		footer = { "", "Cron: six fields, second minute hour day-of-month month day-of-week (Spring's format),",
 				"e.g. \"0 0 2 * * *\" every day at 02:00, \"0 */15 * * * *\" every 15 minutes." })
 public class ScheduleCommand implements Callable<Integer> {

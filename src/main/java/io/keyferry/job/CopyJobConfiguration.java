@@ -108,7 +108,8 @@ class CopyJobConfiguration {
 		CopySettings settings = resources.settings();
 		Restorer restorer = new Restorer(resources.target().connection(), settings.target(),
 				new Restorer.Options(settings.onConflict(), settings.dryRun(), settings.maxValueBytes(),
-						resources.targetRdbVersion(), settings.backoff(), settings.timeout()),
+						resources.targetRdbVersion(), settings.backoff(), settings.timeout(),
+						resources.targetClockOffset()),
 				monitor::isStopRequested);
 		StepExecution step = resources.stepExecution();
 		return new RestoreWriter(restorer, skippedKeys, monitor, step.getJobExecutionId(), step.getId());

@@ -29,6 +29,8 @@ public class PartitionResources implements DisposableBean {
 
 	private final long sourceClockOffset;
 
+	private final long targetClockOffset;
+
 	private final boolean sourceHasExpireTime;
 
 	private final StepExecution stepExecution;
@@ -49,6 +51,7 @@ public class PartitionResources implements DisposableBean {
 			this.targetRdbVersion = rdb.orElse(-1);
 			this.sourceHasExpireTime = RdbVersion.ofRedisVersion(this.sourceInfo.version()).orElse(0) >= 10;
 			this.sourceClockOffset = ServerClock.offsetMillis(sourceConnection.connection());
+			this.targetClockOffset = ServerClock.offsetMillis(targetConnection.connection());
 		}
 		catch (RuntimeException ex) {
 			sourceConnection.close();
@@ -87,6 +90,14 @@ public class PartitionResources implements DisposableBean {
 	 */
 	public long sourceClockOffset() {
 		return this.sourceClockOffset;
+	}
+
+	/**
+	 * The target's clock minus this machine's, measured when the partition started.
+	 * @return milliseconds
+	 */
+	public long targetClockOffset() {
+		return this.targetClockOffset;
 	}
 
 	/**

@@ -52,9 +52,11 @@ public final class Restorer {
 	 * @param targetRdbVersion the target's RDB version, or -1 when unknown
 	 * @param backoff retries of transient failures
 	 * @param timeout how long to wait for a batch's replies
+	 * @param targetClockOffset the target's clock minus this machine's (see
+	 * {@link ServerClock})
 	 */
 	public record Options(ConflictPolicy policy, boolean dryRun, long maxValueBytes, int targetRdbVersion,
-			Backoff backoff, Duration timeout) {
+			Backoff backoff, Duration timeout, long targetClockOffset) {
 	}
 
 	public Restorer(StatefulRedisConnection<byte[], byte[]> connection, Endpoint endpoint, Options options,
@@ -103,14 +105,7 @@ public final class Restorer {
 
 	private Throwable attemptOnce(List<KeyDump> dumps, List<Integer> pending, RestoreResult[] results,
 			boolean[] uncertain) {
-		long targetOffset;
-		try {
-			// measured before this attempt's commands, while the connection is idle
-			targetOffset = ServerClock.offsetMillis(this.connection);
-		}
-		catch (RedisException ex) {
-			return ex;
-		}
+		long targetOffset = this.options.targetClockOffset();
 		long now = System.currentTimeMillis();
 		List<Integer> sent = new ArrayList<>(pending.size());
 		List<AsyncCommand<byte[], byte[], ?>> commands = new ArrayList<>(pending.size());
