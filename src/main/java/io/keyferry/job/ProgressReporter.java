@@ -54,6 +54,10 @@ public final class ProgressReporter implements AutoCloseable {
 	}
 
 	void print() {
+		if (this.monitor.currentExecution() == null) {
+			// still checking the servers, or between runs
+			return;
+		}
 		try {
 			this.out.print(line());
 			this.out.print(this.bar ? "\r" : "\n");
