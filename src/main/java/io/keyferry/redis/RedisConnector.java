@@ -15,6 +15,7 @@ import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.protocol.ProtocolVersion;
+import io.lettuce.core.metrics.CommandLatencyRecorder;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 
@@ -33,7 +34,12 @@ public final class RedisConnector implements AutoCloseable {
 
 	public RedisConnector(Duration timeout) {
 		this.timeout = timeout;
-		this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build();
+		// no per-command latency histograms: keyferry measures batches itself
+		this.resources = DefaultClientResources.builder()
+			.ioThreadPoolSize(2)
+			.computationThreadPoolSize(2)
+			.commandLatencyRecorder(CommandLatencyRecorder.disabled())
+			.build();
 	}
 
 	/**
@@ -68,7 +74,9 @@ public final class RedisConnector implements AutoCloseable {
 			.autoReconnect(true)
 			.disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
 			.protocolVersion(ProtocolVersion.RESP2)
-			.timeoutOptions(TimeoutOptions.enabled(this.timeout))
+			// no timer per command: pipelined batches are awaited with their own deadline, and the
+			// synchronous API applies the URI's timeout
+			.timeoutOptions(TimeoutOptions.builder().timeoutCommands(false).build())
 			.socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(5)).keepAlive(true).build())
 			.build());
 		try {
