@@ -59,7 +59,7 @@ public class HistoryCommand implements Callable<Integer> {
 				this.parent.out.println(Json.write(entries.stream().map(RunHistory.Entry::toMap).toList()));
 			}
 			else if (entries.isEmpty()) {
-				this.parent.out.println("no runs yet");
+				this.parent.out.println((wanted != null) ? "no executions with status " + wanted : "no runs yet");
 			}
 			else {
 				this.parent.out.println(String.format(Locale.ROOT,

@@ -10,6 +10,7 @@ import io.keyferry.redis.DumpFetcher;
 import io.keyferry.redis.KeyScanner;
 import io.keyferry.redis.RedisConnector;
 import io.keyferry.redis.Restorer;
+import io.keyferry.redis.ValueComparison;
 import org.springframework.batch.core.configuration.annotation.StepScope;
 import org.springframework.batch.core.launch.JobOperator;
 import org.springframework.batch.core.repository.JobRepository;
@@ -110,7 +111,8 @@ class CopyJobConfiguration {
 				new Restorer.Options(settings.onConflict(), settings.dryRun(), settings.maxValueBytes(),
 						resources.targetRdbVersion(), settings.backoff(), settings.timeout(),
 						resources.targetClockOffset()),
-				monitor::isStopRequested);
+				monitor::isStopRequested, new ValueComparison(resources.source().connection().sync(),
+						resources.target().connection().sync())::targetHolds);
 		StepExecution step = resources.stepExecution();
 		return new RestoreWriter(restorer, skippedKeys, monitor, step.getJobExecutionId(), step.getId());
 	}

@@ -110,8 +110,7 @@ public class CopyLauncher {
 	 * @return the outcome
 	 */
 	public CopyOutcome resume(Long executionId, Endpoint source, Endpoint target) {
-		JobExecution execution = (executionId != null) ? this.jobRepository.getJobExecution(executionId)
-				: latestUnfinished();
+		JobExecution execution = (executionId != null) ? execution(executionId) : latestUnfinished();
 		if (execution == null) {
 			throw (executionId != null)
 					? KeyferryException.usage("no execution " + executionId + " in the job repository",
@@ -141,6 +140,18 @@ public class CopyLauncher {
 		return launch(settings, last, sourceKeys);
 	}
 
+	/**
+	 * An execution by id, or {@code null} (Batch 6.0.4 throws for an unknown id).
+	 */
+	private JobExecution execution(long id) {
+		try {
+			return this.jobRepository.getJobExecution(id);
+		}
+		catch (org.springframework.dao.EmptyResultDataAccessException ex) {
+			return null;
+		}
+	}
+
 	private static Endpoint checkSame(Endpoint stored, Endpoint given) {
 		if (given == null) {
 			return stored;
@@ -164,7 +175,7 @@ public class CopyLauncher {
 	public JobExecution stop(Long executionId) {
 		JobExecution execution;
 		if (executionId != null) {
-			execution = this.jobRepository.getJobExecution(executionId);
+			execution = execution(executionId);
 			if (execution == null) {
 				throw KeyferryException.usage("no execution " + executionId + " in the job repository",
 						"list the runs with keyferry history");

@@ -136,10 +136,25 @@ public record Endpoint(String role, boolean tls, String user, char[] password, S
 	public String redacted() {
 		StringBuilder sb = new StringBuilder(this.tls ? "rediss://" : "redis://");
 		if (this.user != null) {
-			sb.append(this.user.replace("@", "%40").replace(":", "%3A")).append('@');
+			sb.append(encode(this.user)).append('@');
 		}
 		sb.append(this.host.contains(":") ? "[" + this.host + "]" : this.host);
 		sb.append(':').append(this.port).append('/').append(this.database);
+		return sb.toString();
+	}
+
+	private static String encode(String value) {
+		StringBuilder sb = new StringBuilder();
+		for (byte b : value.getBytes(StandardCharsets.UTF_8)) {
+			int c = b & 0xff;
+			if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.'
+					|| c == '_' || c == '~') {
+				sb.append((char) c);
+			}
+			else {
+				sb.append('%').append(String.format("%02X", c));
+			}
+		}
 		return sb.toString();
 	}
 

@@ -74,7 +74,8 @@ public final class RedisConnector implements AutoCloseable {
 			.autoReconnect(true)
 			.disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
 			.protocolVersion(ProtocolVersion.RESP2)
-			// no timer per command: pipelined batches are awaited with their own deadline, and the
+			// no timer per command: pipelined batches are awaited with their own
+			// deadline, and the
 			// synchronous API applies the URI's timeout
 			.timeoutOptions(TimeoutOptions.builder().timeoutCommands(false).build())
 			.socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(5)).keepAlive(true).build())

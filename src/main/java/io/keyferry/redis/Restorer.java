@@ -43,6 +43,8 @@ public final class Restorer {
 
 	private final BooleanSupplier stopping;
 
+	private final java.util.function.Predicate<KeyDump> targetHoldsValue;
+
 	/**
 	 * How to write.
 	 *
@@ -59,12 +61,23 @@ public final class Restorer {
 			Backoff backoff, Duration timeout, long targetClockOffset) {
 	}
 
+	/**
+	 * Creates a restorer.
+	 * @param connection the target connection
+	 * @param endpoint the target (for messages)
+	 * @param options how to write
+	 * @param stopping whether a stop was requested (abandons retries)
+	 * @param targetHoldsValue whether the target already holds a key's source value (see
+	 * {@link ValueComparison}); consulted when a RESTORE without REPLACE meets an
+	 * existing key
+	 */
 	public Restorer(StatefulRedisConnection<byte[], byte[]> connection, Endpoint endpoint, Options options,
-			BooleanSupplier stopping) {
+			BooleanSupplier stopping, java.util.function.Predicate<KeyDump> targetHoldsValue) {
 		this.connection = connection;
 		this.endpoint = endpoint;
 		this.options = options;
 		this.stopping = stopping;
+		this.targetHoldsValue = targetHoldsValue;
 	}
 
 	/**
@@ -206,8 +219,10 @@ public final class Restorer {
 	private RestoreResult keyProblem(KeyDump dump, String reply, boolean uncertain) {
 		String code = RedisFailures.code(reply);
 		if ("BUSYKEY".equals(code)) {
-			if (uncertain && sameAsTarget(dump)) {
-				// an earlier attempt timed out after the server had applied it
+			if (this.targetHoldsValue.test(dump)) {
+				// written by this run: an attempt that timed out after the server applied
+				// it, or a
+				// resumed execution re-reading the page of its checkpoint
 				return RestoreResult.written(dump);
 			}
 			if (this.options.policy() == ConflictPolicy.FAIL) {
@@ -228,14 +243,6 @@ public final class Restorer {
 			return RestoreResult.skipped(dump, SkipReason.REJECTED, reply);
 		}
 		return RestoreResult.skipped(dump, SkipReason.OTHER, reply);
-	}
-
-	private boolean sameAsTarget(KeyDump dump) {
-		AsyncCommand<byte[], byte[], byte[]> command = new AsyncCommand<>(new Command<>(CommandType.DUMP,
-				new ByteArrayOutput<>(CODEC), new CommandArgs<>(CODEC).addKey(dump.key())));
-		this.connection.dispatch(command);
-		byte[] existing = DumpFetcher.await(command, System.nanoTime() + this.options.timeout().toNanos());
-		return Arrays.equals(existing, dump.payload());
 	}
 
 	/**

@@ -167,7 +167,13 @@ public class RunHistory {
 	 * @return the details
 	 */
 	public Details show(long executionId, int skippedLimit) {
-		JobExecution execution = this.jobRepository.getJobExecution(executionId);
+		JobExecution execution;
+		try {
+			execution = this.jobRepository.getJobExecution(executionId);
+		}
+		catch (org.springframework.dao.EmptyResultDataAccessException ex) {
+			execution = null;
+		}
 		if (execution == null || !JobNames.JOB.equals(execution.getJobInstance().getJobName())) {
 			throw KeyferryException.usage("no execution " + executionId + " in the job repository",
 					"list the executions with keyferry history");

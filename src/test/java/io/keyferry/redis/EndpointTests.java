@@ -1,0 +1,187 @@
+package io.keyferry.redis;
+
+import java.time.Duration;
+import java.util.Map;
+
+import io.keyferry.KeyferryException;
+import io.lettuce.core.RedisCredentials;
+import io.lettuce.core.RedisURI;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+/**
+ * Tests for {@link Endpoint}: parsing, redaction and passwords from the environment.
+ */
+class EndpointTests {
+
+	@Test
+	void parsesHostAndDefaultsPortAndDatabase() {
+		Endpoint endpoint = Endpoint.parse("source", "redis://10.0.0.5");
+
+		assertThat(endpoint.role()).isEqualTo("source");
+		assertThat(endpoint.tls()).isFalse();
+		assertThat(endpoint.host()).isEqualTo("10.0.0.5");
+		assertThat(endpoint.port()).isEqualTo(6379);
+		assertThat(endpoint.database()).isZero();
+		assertThat(endpoint.user()).isNull();
+		assertThat(endpoint.hasPassword()).isFalse();
+		assertThat(endpoint.redacted()).isEqualTo("redis://10.0.0.5:6379/0");
+	}
+
+	@Test
+	void parsesUserPasswordPortAndDatabase() {
+		Endpoint endpoint = Endpoint.parse("target", "redis://app:s3cret@cache.example.com:6380/5");
+
+		assertThat(endpoint.user()).isEqualTo("app");
+		assertThat(endpoint.password()).containsExactly("s3cret".toCharArray());
+		assertThat(endpoint.host()).isEqualTo("cache.example.com");
+		assertThat(endpoint.port()).isEqualTo(6380);
+		assertThat(endpoint.database()).isEqualTo(5);
+		assertThat(endpoint.redacted()).isEqualTo("redis://app@cache.example.com:6380/5");
+		assertThat(endpoint.address()).isEqualTo("cache.example.com:6380");
+	}
+
+	@Test
+	void parsesPasswordWithoutUserAsDefaultUser() {
+		Endpoint endpoint = Endpoint.parse("source", "redis://:pw@h:7000");
+
+		assertThat(endpoint.user()).isNull();
+		assertThat(endpoint.password()).containsExactly("pw".toCharArray());
+		assertThat(endpoint.redacted()).isEqualTo("redis://h:7000/0");
+	}
+
+	@Test
+	void percentDecodesUserAndPasswordAndKeepsPlusSigns() {
+		Endpoint endpoint = Endpoint.parse("source", "redis://us%40er:p%3Aw%2Fd%40+x@h:1/0");
+
+		assertThat(endpoint.user()).isEqualTo("us@er");
+		assertThat(new String(endpoint.password())).isEqualTo("p:w/d@+x");
+		assertThat(endpoint.redacted()).isEqualTo("redis://us%40er@h:1/0");
+	}
+
+	@Test
+	void parsesIpv6Literal() {
+		Endpoint endpoint = Endpoint.parse("source", "redis://u:pw@[::1]:6380/2");
+
+		assertThat(endpoint.host()).isEqualTo("::1");
+		assertThat(endpoint.port()).isEqualTo(6380);
+		assertThat(endpoint.database()).isEqualTo(2);
+		assertThat(endpoint.address()).isEqualTo("[::1]:6380");
+		assertThat(endpoint.redacted()).isEqualTo("redis://u@[::1]:6380/2");
+		assertThat(Endpoint.parse("source", endpoint.redacted())).isEqualTo(endpoint);
+	}
+
+	@Test
+	void parsesTlsScheme() {
+		Endpoint endpoint = Endpoint.parse("target", "REDISS://app:pw@secure.example.com:6380");
+
+		assertThat(endpoint.tls()).isTrue();
+		assertThat(endpoint.redacted()).isEqualTo("rediss://app@secure.example.com:6380/0");
+		assertThat(endpoint.toRedisUri(Duration.ofSeconds(1)).isSsl()).isTrue();
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "http://h:6379", "h:6379", "redis://", "redis:///0", "redis://h:0", "redis://h:70000",
+			"redis://h/abc", "redis://h/-1", "redis://h/0?ssl=true", "redis://h/0#x", "redis://h:port",
+			"redis://a b:6379", "", "   " })
+	void rejectsInvalidUrisAsUsageErrorsWithAHint(String uri) {
+		KeyferryException ex = catchThrowableOfType(KeyferryException.class, () -> Endpoint.parse("source", uri));
+
+		assertThat(ex).as("parsing '%s'", uri).isNotNull();
+		assertThat(ex.isUsage()).isTrue();
+		assertThat(ex.getMessage()).contains("source");
+		assertThat(ex.getHint()).contains("redis://");
+	}
+
+	@Test
+	void invalidUriMessageNeverContainsThePassword() {
+		KeyferryException ex = catchThrowableOfType(KeyferryException.class,
+				() -> Endpoint.parse("target", "redis://app:hunter2secret@h:6379/notanumber"));
+
+		assertThat(ex.getMessage()).contains("target").doesNotContain("hunter2secret");
+		assertThat(ex.getHint()).doesNotContain("hunter2secret");
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "redis://app:hunter2secret@h:6379/1", "redis://:hunter2secret@h",
+			"rediss://a%40b:hunter2secret@[fe80::1]:6380/3" })
+	void redactedFormsNeverContainThePassword(String uri) {
+		Endpoint endpoint = Endpoint.parse("source", uri);
+
+		assertThat(endpoint.redacted()).doesNotContain("hunter2secret");
+		assertThat(endpoint.toString()).doesNotContain("hunter2secret");
+		assertThat(endpoint.address()).doesNotContain("hunter2secret");
+		assertThat(endpoint.hasPassword()).isTrue();
+		assertThat(Endpoint.parse("source", endpoint.redacted()).hasPassword()).isFalse();
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "app", "a@b", "a:b", "a%b", "a/b", "a#b", "a?b", "a b", "a+b", "caf\u00e9" })
+	void redactedFormParsesBackToTheSameEndpoint(String user) {
+		// the redacted form is what job parameters store and what a resumed run parses
+		Endpoint endpoint = new Endpoint("source", false, user, "pw".toCharArray(), "h", 6380, 2);
+
+		Endpoint parsed = Endpoint.parse("source", endpoint.redacted());
+
+		assertThat(parsed.user()).isEqualTo(user);
+		assertThat(parsed).isEqualTo(endpoint);
+	}
+
+	@Test
+	void equalityIgnoresThePassword() {
+		Endpoint withPassword = Endpoint.parse("source", "redis://app:one@h:1/2");
+		Endpoint otherPassword = Endpoint.parse("source", "redis://app:two@h:1/2");
+		Endpoint otherRole = Endpoint.parse("target", "redis://app:one@h:1/2");
+
+		assertThat(withPassword).isEqualTo(otherPassword).hasSameHashCodeAs(otherPassword);
+		assertThat(withPassword).isNotEqualTo(otherRole);
+	}
+
+	@Test
+	void takesPasswordFromTheRolesEnvironmentVariable() {
+		Map<String, String> environment = Map.of("KEYFERRY_SOURCE_PASSWORD", "from-env-source",
+				"KEYFERRY_TARGET_PASSWORD", "from-env-target");
+
+		Endpoint source = Endpoint.parse("source", "redis://app@h:1").withPasswordFrom(environment::get);
+		Endpoint target = Endpoint.parse("target", "redis://h:2").withPasswordFrom(environment::get);
+
+		assertThat(source.passwordVariable()).isEqualTo("KEYFERRY_SOURCE_PASSWORD");
+		assertThat(new String(source.password())).isEqualTo("from-env-source");
+		assertThat(source.user()).isEqualTo("app");
+		assertThat(new String(target.password())).isEqualTo("from-env-target");
+		assertThat(source.redacted()).doesNotContain("from-env");
+		assertThat(target.redacted()).doesNotContain("from-env");
+	}
+
+	@Test
+	void passwordInTheUriWinsOverTheEnvironment() {
+		Endpoint endpoint = Endpoint.parse("source", "redis://:from-uri@h:1").withPasswordFrom((name) -> "from-env");
+
+		assertThat(new String(endpoint.password())).isEqualTo("from-uri");
+	}
+
+	@Test
+	void emptyOrMissingEnvironmentVariableLeavesNoPassword() {
+		assertThat(Endpoint.parse("source", "redis://h:1").withPasswordFrom((name) -> "").hasPassword()).isFalse();
+		assertThat(Endpoint.parse("source", "redis://h:1").withPasswordFrom((name) -> null).hasPassword()).isFalse();
+	}
+
+	@Test
+	void lettuceUriCarriesCredentialsAndDatabase() {
+		RedisURI uri = Endpoint.parse("target", "redis://app:pw@h:6390/4").toRedisUri(Duration.ofSeconds(3));
+
+		assertThat(uri.getHost()).isEqualTo("h");
+		assertThat(uri.getPort()).isEqualTo(6390);
+		assertThat(uri.getDatabase()).isEqualTo(4);
+		RedisCredentials credentials = uri.getCredentialsProvider().resolveCredentials().block();
+		assertThat(credentials.getUsername()).isEqualTo("app");
+		assertThat(credentials.getPassword()).containsExactly("pw".toCharArray());
+		assertThat(uri.getTimeout()).isEqualTo(Duration.ofSeconds(3));
+		assertThat(uri.isSsl()).isFalse();
+	}
+
+}
