@@ -89,16 +89,16 @@ public class CopyCommand implements Callable<Integer> {
 	@Option(names = "--scan-count", paramLabel = "N", defaultValue = "1000", description = "SCAN COUNT hint.")
 	int scanCount;
 
-	@Option(names = "--chunk-size", paramLabel = "N", defaultValue = "1000",
+	@Option(names = "--chunk-size", paramLabel = "N", defaultValue = "2000",
 			description = "Keys per chunk: the cursor is committed after each chunk.")
 	int chunkSize;
 
-	@Option(names = "--threads", paramLabel = "N", defaultValue = "4",
+	@Option(names = "--threads", paramLabel = "N", defaultValue = "2",
 			description = "Concurrent DUMP batches per chunk.")
 	int threads;
 
-	@Option(names = "--partitions", paramLabel = "N", defaultValue = "1",
-			description = "Slices of the source's SCAN cursor space copied in parallel, each with its own checkpoint (kept when a run is resumed).")
+	@Option(names = "--partitions", paramLabel = "N", defaultValue = "0",
+			description = "Slices of the source's SCAN cursor space copied in parallel, each with its own checkpoint (kept when a run is resumed). 0 = auto: 4 for a source of 100,000 keys or more, else 1.")
 	int partitions;
 
 	@Option(names = "--max-value-bytes", paramLabel = "BYTES", defaultValue = "536870912",
@@ -191,7 +191,9 @@ public class CopyCommand implements Callable<Integer> {
 		positive("--scan-count", this.scanCount);
 		positive("--chunk-size", this.chunkSize);
 		positive("--threads", this.threads);
-		positive("--partitions", this.partitions);
+		if (this.partitions < 0) {
+			throw KeyferryException.usage("--partitions must not be negative", "use 0 (auto) or more");
+		}
 		positive("--max-value-bytes", this.maxValueBytes);
 		if (this.rateLimit < 0 || this.retries < 0) {
 			throw KeyferryException.usage("--rate-limit and --retries must not be negative", "use 0 or more");

@@ -54,6 +54,7 @@ public class BatchRuntime {
 			properties.put("spring.datasource.password", "");
 		}
 		properties.put("spring.datasource.hikari.maximum-pool-size", "10");
+		properties.put("spring.datasource.hikari.minimum-idle", "2");
 		properties.put("spring.datasource.hikari.pool-name", "keyferry-repository");
 		properties.put("logging.file.name", home.resolve("logs").resolve("keyferry.log").toString());
 		properties.put("logging.threshold.console", verbose ? "INFO" : "OFF");

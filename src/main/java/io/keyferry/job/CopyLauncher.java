@@ -33,6 +33,11 @@ import org.springframework.jdbc.core.JdbcTemplate;
  */
 public class CopyLauncher {
 
+	/**
+	 * With {@code --partitions 0}, sources with at least this many keys get 4 partitions.
+	 */
+	static final long AUTO_PARTITION_KEYS = 100_000;
+
 	private final JobOperator jobOperator;
 
 	private final JobRepository jobRepository;
@@ -75,7 +80,7 @@ public class CopyLauncher {
 		long sourceKeys = preflight(requested);
 		JobExecution last = findLast(requested.copyKey());
 		if (last == null) {
-			return launch(requested.withRun(1), null, sourceKeys);
+			return launch(withPartitions(requested, sourceKeys).withRun(1), null, sourceKeys);
 		}
 		last = settle(last);
 		long run = last.getJobParameters().getLong(JobNames.RUN, 0L);
@@ -98,7 +103,23 @@ public class CopyLauncher {
 			this.monitor.info("abandoned unfinished run " + last.getJobInstanceId() + " (execution " + last.getId()
 					+ ", " + last.getStatus() + ") because of --fresh");
 		}
-		return launch(requested.withRun(run + 1), null, sourceKeys);
+		return launch(withPartitions(requested, sourceKeys).withRun(run + 1), null, sourceKeys);
+	}
+
+	/**
+	 * Resolves {@code --partitions 0} (auto) for a new run: slices pay off on a large
+	 * keyspace; on a small one a single SCAN page can span several slices, so their keys
+	 * would be read twice.
+	 */
+	static CopySettings withPartitions(CopySettings settings, long sourceKeys) {
+		if (settings.partitions() > 0) {
+			return settings;
+		}
+		int partitions = (sourceKeys >= AUTO_PARTITION_KEYS) ? 4 : 1;
+		return new CopySettings(settings.source(), settings.target(), settings.match(), settings.type(),
+				settings.dryRun(), settings.run(), settings.onConflict(), settings.scanCount(), settings.chunkSize(),
+				settings.threads(), partitions, settings.maxValueBytes(), settings.rateLimit(), settings.timeout(),
+				settings.backoff());
 	}
 
 	/**
