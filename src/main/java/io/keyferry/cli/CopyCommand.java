@@ -105,6 +105,10 @@ public class CopyCommand implements Callable<Integer> {
 			description = "Skip keys whose DUMP payload is larger (reason 'too-large').")
 	long maxValueBytes;
 
+	@Option(names = "--chunk-bytes", paramLabel = "BYTES", defaultValue = "67108864",
+			description = "Payload bytes a chunk keeps in memory (per partition); larger values beyond it are read and written one at a time.")
+	long chunkBytes;
+
 	@Option(names = "--rate-limit", paramLabel = "KEYS/S", defaultValue = "0",
 			description = "Read at most this many keys per second (0: no limit).")
 	long rateLimit;
@@ -195,6 +199,7 @@ public class CopyCommand implements Callable<Integer> {
 			throw KeyferryException.usage("--partitions must not be negative", "use 0 (auto) or more");
 		}
 		positive("--max-value-bytes", this.maxValueBytes);
+		positive("--chunk-bytes", this.chunkBytes);
 		if (this.rateLimit < 0 || this.retries < 0) {
 			throw KeyferryException.usage("--rate-limit and --retries must not be negative", "use 0 or more");
 		}
@@ -205,8 +210,8 @@ public class CopyCommand implements Callable<Integer> {
 			throw KeyferryException.usage("--match must not be empty", "use '*' for every key");
 		}
 		return new CopySettings(sourceEndpoint, targetEndpoint, this.match, normalizedType, this.dryRun, 0, policy,
-				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.rateLimit,
-				this.timeout, new Backoff(this.retries, this.retryBackoff, Backoff.DEFAULT.max()));
+				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
+				this.rateLimit, this.timeout, new Backoff(this.retries, this.retryBackoff, Backoff.DEFAULT.max()));
 	}
 
 	private static Endpoint withSecret(Endpoint endpoint, Path passwordFile) {

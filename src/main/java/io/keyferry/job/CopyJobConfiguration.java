@@ -1,5 +1,7 @@
 package io.keyferry.job;
 
+import java.util.List;
+
 import javax.sql.DataSource;
 
 import io.keyferry.job.item.DumpProcessor;
@@ -9,6 +11,7 @@ import io.keyferry.job.item.Throttle;
 import io.keyferry.redis.DumpFetcher;
 import io.keyferry.redis.KeyScanner;
 import io.keyferry.redis.RedisConnector;
+import io.keyferry.redis.RedisFailures;
 import io.keyferry.redis.Restorer;
 import io.keyferry.redis.ValueComparison;
 import org.springframework.batch.core.configuration.annotation.StepScope;
@@ -98,9 +101,13 @@ class CopyJobConfiguration {
 	@StepScope
 	DumpProcessor dumpProcessor(PartitionResources resources, RunMonitor monitor) {
 		CopySettings settings = resources.settings();
-		return new DumpProcessor(new DumpFetcher(resources.source().connection(), settings.timeout(),
-				resources.sourceHasExpireTime(), resources.sourceClockOffset()), settings.source(), settings.backoff(),
-				monitor);
+		return new DumpProcessor(fetcher(resources), settings.source(), settings.backoff(), monitor,
+				settings.batchBytes());
+	}
+
+	private static DumpFetcher fetcher(PartitionResources resources) {
+		return new DumpFetcher(resources.source().connection(), resources.settings().timeout(),
+				resources.sourceHasExpireTime(), resources.sourceClockOffset());
 	}
 
 	@Bean
@@ -109,10 +116,15 @@ class CopyJobConfiguration {
 		CopySettings settings = resources.settings();
 		Restorer restorer = new Restorer(resources.target().connection(), settings.target(),
 				new Restorer.Options(settings.onConflict(), settings.dryRun(), settings.maxValueBytes(),
-						resources.targetRdbVersion(), settings.backoff(), settings.timeout(),
-						resources.targetClockOffset()),
-				monitor::isStopRequested, new ValueComparison(resources.source().connection().sync(),
-						resources.target().connection().sync())::targetHolds);
+						resources
+							.targetRdbVersion(),
+						settings.backoff(), settings.timeout(), resources.targetClockOffset()),
+				monitor::isStopRequested,
+				new ValueComparison(resources.source().connection().sync(),
+						resources.target().connection().sync())::targetHolds,
+				(key) -> settings.backoff()
+					.call(() -> fetcher(resources).fetch(List.of(key)).get(0), monitor::isStopRequested,
+							(failure) -> RedisFailures.describe("source", settings.source(), failure)));
 		StepExecution step = resources.stepExecution();
 		return new RestoreWriter(restorer, skippedKeys, monitor, step.getJobExecutionId(), step.getId());
 	}

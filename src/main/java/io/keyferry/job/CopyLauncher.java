@@ -90,7 +90,7 @@ public class CopyLauncher {
 				CopySettings settings = new CopySettings(requested.source(), requested.target(), requested.match(),
 						requested.type(), requested.dryRun(), run, requested.onConflict(), requested.scanCount(),
 						requested.chunkSize(), requested.threads(), stored.partitions(), requested.maxValueBytes(),
-						requested.rateLimit(), requested.timeout(), requested.backoff());
+						requested.chunkBytes(), requested.rateLimit(), requested.timeout(), requested.backoff());
 				return launch(settings, last, sourceKeys);
 			}
 			try {
@@ -118,8 +118,8 @@ public class CopyLauncher {
 		int partitions = (sourceKeys >= AUTO_PARTITION_KEYS) ? 4 : 1;
 		return new CopySettings(settings.source(), settings.target(), settings.match(), settings.type(),
 				settings.dryRun(), settings.run(), settings.onConflict(), settings.scanCount(), settings.chunkSize(),
-				settings.threads(), partitions, settings.maxValueBytes(), settings.rateLimit(), settings.timeout(),
-				settings.backoff());
+				settings.threads(), partitions, settings.maxValueBytes(), settings.chunkBytes(), settings.rateLimit(),
+				settings.timeout(), settings.backoff());
 	}
 
 	/**

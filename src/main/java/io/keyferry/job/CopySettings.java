@@ -31,16 +31,21 @@ import org.springframework.batch.core.job.parameters.JobParametersBuilder;
  * @param threads concurrent DUMP batches
  * @param partitions slices of the cursor space scanned in parallel per source node
  * @param maxValueBytes larger payloads are skipped
+ * @param chunkBytes payload bytes a chunk keeps in memory; larger values are written one
+ * at a time
  * @param rateLimit keys per second, 0 for no limit
  * @param timeout command timeout
  * @param backoff retries of transient failures
  */
 public record CopySettings(Endpoint source, Endpoint target, String match, String type, boolean dryRun, long run,
 		ConflictPolicy onConflict, int scanCount, int chunkSize, int threads, int partitions, long maxValueBytes,
-		long rateLimit, Duration timeout, Backoff backoff) {
+		long chunkBytes, long rateLimit, Duration timeout, Backoff backoff) {
 
 	/** Redis's own limit for a bulk string (proto-max-bulk-len). */
 	public static final long DEFAULT_MAX_VALUE_BYTES = 512L * 1024 * 1024;
+
+	/** Payload bytes a chunk keeps in memory by default. */
+	public static final long DEFAULT_CHUNK_BYTES = 64L * 1024 * 1024;
 
 	/**
 	 * The key that identifies "the same copy" across runs: source, target, filter and dry
@@ -68,6 +73,14 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 	}
 
 	/**
+	 * Payload bytes one batch may keep until its chunk is written.
+	 * @return the chunk's budget divided among its batches
+	 */
+	public long batchBytes() {
+		return Math.max(1, this.chunkBytes / batchesPerChunk());
+	}
+
+	/**
 	 * Batches per chunk.
 	 * @return the number of items in a chunk
 	 */
@@ -78,14 +91,14 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 
 	public CopySettings withRun(long newRun) {
 		return new CopySettings(this.source, this.target, this.match, this.type, this.dryRun, newRun, this.onConflict,
-				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.rateLimit,
-				this.timeout, this.backoff);
+				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
+				this.rateLimit, this.timeout, this.backoff);
 	}
 
 	public CopySettings withEndpoints(Endpoint newSource, Endpoint newTarget) {
 		return new CopySettings(newSource, newTarget, this.match, this.type, this.dryRun, this.run, this.onConflict,
-				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.rateLimit,
-				this.timeout, this.backoff);
+				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
+				this.rateLimit, this.timeout, this.backoff);
 	}
 
 	/**
@@ -106,6 +119,7 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 			.addLong(JobNames.THREADS, (long) this.threads, false)
 			.addLong(JobNames.PARTITIONS, (long) this.partitions, false)
 			.addLong(JobNames.MAX_VALUE_BYTES, this.maxValueBytes, false)
+			.addLong(JobNames.CHUNK_BYTES, this.chunkBytes, false)
 			.addLong(JobNames.RATE_LIMIT, this.rateLimit, false)
 			.addLong(JobNames.TIMEOUT_MS, this.timeout.toMillis(), false)
 			.addLong(JobNames.RETRIES, (long) this.backoff.retries(), false)
@@ -126,7 +140,8 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 				parameters.getLong(JobNames.RUN), ConflictPolicy.of(parameters.getString(JobNames.ON_CONFLICT)),
 				parameters.getLong(JobNames.SCAN_COUNT).intValue(), parameters.getLong(JobNames.CHUNK_SIZE).intValue(),
 				parameters.getLong(JobNames.THREADS).intValue(), parameters.getLong(JobNames.PARTITIONS, 1L).intValue(),
-				parameters.getLong(JobNames.MAX_VALUE_BYTES), parameters.getLong(JobNames.RATE_LIMIT),
+				parameters.getLong(JobNames.MAX_VALUE_BYTES),
+				parameters.getLong(JobNames.CHUNK_BYTES, DEFAULT_CHUNK_BYTES), parameters.getLong(JobNames.RATE_LIMIT),
 				Duration.ofMillis(parameters.getLong(JobNames.TIMEOUT_MS)),
 				new Backoff(parameters.getLong(JobNames.RETRIES).intValue(),
 						Duration.ofMillis(parameters.getLong(JobNames.RETRY_BACKOFF_MS)), Backoff.DEFAULT.max()));

@@ -47,6 +47,8 @@ public final class JobNames {
 
 	public static final String RATE_LIMIT = "rate-limit";
 
+	public static final String CHUNK_BYTES = "chunk-bytes";
+
 	public static final String TIMEOUT_MS = "timeout-ms";
 
 	public static final String RETRIES = "retries";

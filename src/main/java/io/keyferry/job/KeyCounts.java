@@ -36,7 +36,7 @@ public final class KeyCounts {
 		switch (result.outcome()) {
 			case WRITTEN -> {
 				this.written++;
-				this.bytes += result.dump().size();
+				this.bytes += result.bytes();
 			}
 			case FILTERED -> this.filtered++;
 			case SKIPPED -> this.skipped.merge(result.reason(), 1L, Long::sum);

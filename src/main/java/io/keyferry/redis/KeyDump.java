@@ -17,6 +17,12 @@ public record KeyDump(byte[] key, byte[] payload, long expireAt) {
 	/** {@link #expireAt} of a key that was gone. */
 	public static final long GONE = -2;
 
+	/**
+	 * {@link #expireAt} of a key whose payload was released to keep a chunk within its
+	 * byte budget.
+	 */
+	public static final long DEFERRED = -3;
+
 	/** Returned by {@link #restoreExpiry} for a key whose time has run out. */
 	public static final long EXPIRED = -1;
 
@@ -25,7 +31,20 @@ public record KeyDump(byte[] key, byte[] payload, long expireAt) {
 	 * @return false when DUMP or the expiry query found it gone
 	 */
 	public boolean exists() {
-		return this.payload != null && this.expireAt != GONE;
+		return this.payload != null && this.expireAt != GONE && this.expireAt != DEFERRED;
+	}
+
+	/**
+	 * A dump whose payload is dropped: the writer reads and writes the key on its own.
+	 * @param key the key
+	 * @return the deferred dump
+	 */
+	public static KeyDump deferred(byte[] key) {
+		return new KeyDump(key, null, DEFERRED);
+	}
+
+	public boolean isDeferred() {
+		return this.expireAt == DEFERRED;
 	}
 
 	/**

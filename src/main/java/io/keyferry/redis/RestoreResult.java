@@ -3,12 +3,14 @@ package io.keyferry.redis;
 /**
  * What became of one key.
  *
- * @param dump the key's dump
+ * @param dump the key's dump (without its payload for a key written on its own after
+ * being deferred)
  * @param outcome written, filtered or skipped
  * @param reason why it was skipped, {@code null} otherwise
  * @param detail the target's reply for a skip, {@code null} otherwise
+ * @param bytes the payload bytes written, 0 unless written
  */
-public record RestoreResult(KeyDump dump, Outcome outcome, SkipReason reason, String detail) {
+public record RestoreResult(KeyDump dump, Outcome outcome, SkipReason reason, String detail, long bytes) {
 
 	/** The three ends of a key: every read key has exactly one. */
 	public enum Outcome {
@@ -27,15 +29,28 @@ public record RestoreResult(KeyDump dump, Outcome outcome, SkipReason reason, St
 	}
 
 	static RestoreResult written(KeyDump dump) {
-		return new RestoreResult(dump, Outcome.WRITTEN, null, null);
+		return new RestoreResult(dump, Outcome.WRITTEN, null, null, dump.size());
 	}
 
 	static RestoreResult filtered(KeyDump dump) {
-		return new RestoreResult(dump, Outcome.FILTERED, null, null);
+		return new RestoreResult(dump, Outcome.FILTERED, null, null, 0);
 	}
 
 	static RestoreResult skipped(KeyDump dump, SkipReason reason, String detail) {
-		return new RestoreResult(dump, Outcome.SKIPPED, reason, detail);
+		return new RestoreResult(dump, Outcome.SKIPPED, reason, detail, 0);
+	}
+
+	/**
+	 * The same result without the payload, so that a large value written on its own is
+	 * not kept.
+	 * @return the result
+	 */
+	RestoreResult released() {
+		if (this.dump.payload() == null) {
+			return this;
+		}
+		return new RestoreResult(new KeyDump(this.dump.key(), null, this.dump.expireAt()), this.outcome, this.reason,
+				this.detail, this.bytes);
 	}
 
 }

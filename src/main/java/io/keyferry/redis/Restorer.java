@@ -45,6 +45,8 @@ public final class Restorer {
 
 	private final java.util.function.Predicate<KeyDump> targetHoldsValue;
 
+	private final java.util.function.Function<byte[], KeyDump> refetch;
+
 	/**
 	 * How to write.
 	 *
@@ -70,9 +72,13 @@ public final class Restorer {
 	 * @param targetHoldsValue whether the target already holds a key's source value (see
 	 * {@link ValueComparison}); consulted when a RESTORE without REPLACE meets an
 	 * existing key
+	 * @param refetch reads one key again from the source, for keys deferred to keep a
+	 * chunk within its byte budget
 	 */
 	public Restorer(StatefulRedisConnection<byte[], byte[]> connection, Endpoint endpoint, Options options,
-			BooleanSupplier stopping, java.util.function.Predicate<KeyDump> targetHoldsValue) {
+			BooleanSupplier stopping, java.util.function.Predicate<KeyDump> targetHoldsValue,
+			java.util.function.Function<byte[], KeyDump> refetch) {
+		this.refetch = refetch;
 		this.connection = connection;
 		this.endpoint = endpoint;
 		this.options = options;
@@ -92,7 +98,11 @@ public final class Restorer {
 		List<Integer> pending = new ArrayList<>(n);
 		for (int i = 0; i < n; i++) {
 			KeyDump dump = dumps.get(i);
-			if (!dump.exists()) {
+			if (dump.isDeferred()) {
+				// a large value: read and written on its own, and not kept afterwards
+				results[i] = restore(List.of(this.refetch.apply(dump.key()))).get(0).released();
+			}
+			else if (!dump.exists()) {
 				results[i] = RestoreResult.filtered(dump);
 			}
 			else if (dump.size() > this.options.maxValueBytes()) {

@@ -41,7 +41,9 @@ class RestoreExpiryIntegrationTests {
 					new Restorer.Options(ConflictPolicy.REPLACE, false, 512L * 1024 * 1024,
 							RdbVersion.ofRedisVersion(target.version()).orElse(-1), Backoff.DEFAULT, TIMEOUT,
 							ServerClock.offsetMillis(to.connection())),
-					() -> false, (dump) -> false);
+					() -> false, (dump) -> false, (k) -> {
+						throw new IllegalStateException("no deferred keys in this test");
+					});
 			// the target holds client commands for a while, as it does during a failover
 			// (CLIENT PAUSE) or when busy
 			target.sync().clientPause(PAUSE_MILLIS);

@@ -80,6 +80,10 @@ public final class CopySummary {
 		return number("filtered");
 	}
 
+	public long bytes() {
+		return number("bytes");
+	}
+
 	public long skippedTotal() {
 		return number("skippedTotal");
 	}
