@@ -91,8 +91,9 @@ class PartitionedCopyIntegrationTests {
 			.stream()
 			.filter((difference) -> !writer.touched(difference.key()))
 			.toList();
-		assertThat(untouched).as("differences on keys the writer never touched (of %d differences: %s)",
-				comparison.differences().size(), comparison.report())
+		assertThat(untouched)
+			.as("differences on keys the writer never touched (of %d differences: %s)", comparison.differences().size(),
+					comparison.report())
 			.isEmpty();
 		assertThat(missingFromTarget(target, writer.kept()))
 			.as("keys updated or given another TTL during the copy (never deleted) missing from the target")
@@ -111,9 +112,9 @@ class PartitionedCopyIntegrationTests {
 		int keys = TestData.keys(20_000).loadInto(source).size();
 		String[] options = { "--partitions", "4", "--scan-count", "200", "--chunk-size", "400" };
 		CopySummary stopped;
-		try (BackgroundRun copy = BackgroundRun.start(concat(new String[] { "copy", "--home", this.home.toString(),
-				"--source", source.uri(), "--target", target.uri(), "--json", "--progress", "off", "--rate-limit",
-				"4000" }, options))) {
+		try (BackgroundRun copy = BackgroundRun
+			.start(concat(new String[] { "copy", "--home", this.home.toString(), "--source", source.uri(), "--target",
+					target.uri(), "--json", "--progress", "off", "--rate-limit", "3000" }, options))) {
 			copy.awaitStderr(RUN_TIMEOUT, "starting run");
 			copy.awaitNewestEntry(List.of("history", "--home", this.home.toString(), "--json", "--limit", "1"),
 					(entry) -> "STARTED".equals(entry.get("status")) && JsonDocument.number(entry, "written") >= 2000,
@@ -155,8 +156,8 @@ class PartitionedCopyIntegrationTests {
 	}
 
 	/**
-	 * The four slices cover every key at least once, and re-read at most one SCAN page
-	 * at each of their three boundaries: checked on the slices themselves (SCAN as the
+	 * The four slices cover every key at least once, and re-read at most one SCAN page at
+	 * each of their three boundaries: checked on the slices themselves (SCAN as the
 	 * reader runs it) and on the counts of a {@code --partitions 4} copy.
 	 */
 	@Test
@@ -190,8 +191,7 @@ class PartitionedCopyIntegrationTests {
 			.isBetween((long) all.size(), (long) all.size() + 3L * scanCount);
 		assertThat(summary.written()).isEqualTo(summary.read());
 		List<Map<String, Object>> partitions = partitionSteps(summary.executionId());
-		assertThat(partitions).extracting((step) -> step.get("name"))
-			.containsExactlyElementsOf(PARTITION_NAMES);
+		assertThat(partitions).extracting((step) -> step.get("name")).containsExactlyElementsOf(PARTITION_NAMES);
 		assertThat(partitions).allSatisfy((step) -> {
 			assertThat(step.get("status")).isEqualTo("COMPLETED");
 			assertThat(step.get("done")).isEqualTo(true);
@@ -211,8 +211,7 @@ class PartitionedCopyIntegrationTests {
 		assertThat(resumed.executionId()).isGreaterThan(interrupted.executionId());
 		assertThat(resumedRun.err()).contains("resuming run " + interrupted.runId());
 		assertThat(resumed.read()).as("keys read by the resumed execution").isLessThan(keys);
-		assertThat(interrupted.read() + resumed.read()).as("keys read by both executions")
-			.isGreaterThanOrEqualTo(keys);
+		assertThat(interrupted.read() + resumed.read()).as("keys read by both executions").isGreaterThanOrEqualTo(keys);
 		KeyspaceComparison.assertSameContent(source, target, TTL_TOLERANCE);
 
 		List<Map<String, Object>> before = partitionSteps(interrupted.executionId());
@@ -243,7 +242,9 @@ class PartitionedCopyIntegrationTests {
 			.isEqualTo(resumed.read());
 	}
 
-	/** The partition steps of an execution, by name, as {@code show --json} lists them. */
+	/**
+	 * The partition steps of an execution, by name, as {@code show --json} lists them.
+	 */
 	private List<Map<String, Object>> partitionSteps(long executionId) {
 		CliRun show = CliRun.execute("show", "--home", this.home.toString(), Long.toString(executionId), "--json")
 			.assertExitCode(ExitCode.OK);
@@ -454,7 +455,9 @@ class PartitionedCopyIntegrationTests {
 			return this.updated.size() + this.expiryChanged.size() + this.deleted.size();
 		}
 
-		/** Existing keys that were touched but not deleted: they must be in the target. */
+		/**
+		 * Existing keys that were touched but not deleted: they must be in the target.
+		 */
 		Set<ByteBuffer> kept() {
 			Set<ByteBuffer> kept = new HashSet<>(this.updated);
 			kept.addAll(this.expiryChanged);
