@@ -1,7 +1,6 @@
 package io.keyferry.cli;
 
 import java.time.Duration;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 
@@ -17,6 +16,7 @@ import java.util.List;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Spec;
@@ -83,9 +83,6 @@ public class CopyCommand implements Callable<Integer> {
 			description = "Start a new run even when the last one with the same source, target and filter is unfinished (it is abandoned).")
 	boolean fresh;
 
-	@Option(names = "--json", description = "Print the final summary as one JSON object on stdout.")
-	boolean json;
-
 	@Option(names = "--scan-count", paramLabel = "N", defaultValue = "1000", description = "SCAN COUNT hint.")
 	int scanCount;
 
@@ -125,20 +122,15 @@ public class CopyCommand implements Callable<Integer> {
 			converter = DurationConverter.class, description = "First retry delay; doubles up to 5s.")
 	Duration retryBackoff;
 
-	@Option(names = "--progress", paramLabel = "MODE", defaultValue = "auto",
-			description = "Progress on stderr: auto (a bar on a terminal, lines otherwise), bar, plain or off.")
-	String progress;
-
-	@Option(names = "--progress-interval", paramLabel = "DURATION", defaultValue = "5s",
-			converter = DurationConverter.class, description = "How often progress is printed.")
-	Duration progressInterval;
+	@Mixin
+	RunOutput output = new RunOutput();
 
 	@Override
 	public Integer call() {
 		applyConfig();
 		CopySettings settings = settings();
 		return Runs.run(this.parent, this.parent.repository(), (launcher) -> launcher.copy(settings, this.fresh),
-				this.json, this.progress, this.progressInterval);
+				this.output);
 	}
 
 	/**

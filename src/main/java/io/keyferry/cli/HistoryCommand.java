@@ -3,7 +3,6 @@ package io.keyferry.cli;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 import io.keyferry.KeyferryException;

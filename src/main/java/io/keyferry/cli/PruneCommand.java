@@ -1,7 +1,6 @@
 package io.keyferry.cli;
 
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

@@ -1,11 +1,10 @@
 package io.keyferry.cli;
 
-import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 import io.keyferry.redis.Endpoint;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -30,24 +29,15 @@ public class ResumeCommand implements Callable<Integer> {
 	@Option(names = "--target", paramLabel = "URI", description = "The run's target URI, for its password.")
 	String target;
 
-	@Option(names = "--json", description = "Print the final summary as one JSON object on stdout.")
-	boolean json;
-
-	@Option(names = "--progress", paramLabel = "MODE", defaultValue = "auto",
-			description = "Progress on stderr: auto, bar, plain or off.")
-	String progress;
-
-	@Option(names = "--progress-interval", paramLabel = "DURATION", defaultValue = "5s",
-			converter = DurationConverter.class, description = "How often progress is printed.")
-	Duration progressInterval;
+	@Mixin
+	RunOutput output = new RunOutput();
 
 	@Override
 	public Integer call() {
 		Endpoint sourceEndpoint = (this.source != null) ? Endpoint.parse("source", this.source) : null;
 		Endpoint targetEndpoint = (this.target != null) ? Endpoint.parse("target", this.target) : null;
 		return Runs.run(this.parent, this.parent.repository(),
-				(launcher) -> launcher.resume(this.executionId, sourceEndpoint, targetEndpoint), this.json,
-				this.progress, this.progressInterval);
+				(launcher) -> launcher.resume(this.executionId, sourceEndpoint, targetEndpoint), this.output);
 	}
 
 }

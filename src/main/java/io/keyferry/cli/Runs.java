@@ -19,8 +19,9 @@ final class Runs {
 	private Runs() {
 	}
 
-	static int run(KeyferryCommand top, Map<String, Object> overrides, CopyCommand.LauncherCall call, boolean json,
-			String progress, Duration interval) {
+	static int run(KeyferryCommand top, Map<String, Object> overrides, CopyCommand.LauncherCall call,
+			RunOutput output) {
+		String progress = output.progress;
 		boolean bar = switch (progress) {
 			case "bar" -> true;
 			case "plain", "off" -> false;
@@ -28,7 +29,7 @@ final class Runs {
 			default -> throw io.keyferry.KeyferryException.usage("invalid --progress '" + progress + "'",
 					"use auto, bar, plain or off");
 		};
-		Duration every = "off".equals(progress) ? Duration.ZERO : interval;
+		Duration every = "off".equals(progress) ? Duration.ZERO : output.progressInterval;
 		try (ConfigurableApplicationContext context = BatchRuntime.start(top.home(), top.verbose, overrides)) {
 			CopyLauncher launcher = context.getBean(CopyLauncher.class);
 			RunMonitor monitor = context.getBean(RunMonitor.class);
@@ -40,7 +41,7 @@ final class Runs {
 			try (ProgressReporter reporter = new ProgressReporter(monitor, top.err, every, bar)) {
 				outcome = call.apply(launcher);
 			}
-			return RunPrinter.print(outcome, json, top.stacktrace, top.out, top.err);
+			return RunPrinter.print(outcome, output.json, top.stacktrace, top.out, top.err);
 		}
 	}
 

@@ -1,7 +1,6 @@
 package io.keyferry.cli;
 
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 import io.keyferry.job.BatchRuntime;
