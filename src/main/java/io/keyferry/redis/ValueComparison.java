@@ -6,7 +6,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 import io.lettuce.core.Range;
 import io.lettuce.core.ScoredValue;
@@ -82,10 +81,6 @@ public final class ValueComparison {
 
 	private static List<Object> entries(List<StreamMessage<byte[], byte[]>> messages) {
 		return messages.stream().map((m) -> (Object) List.of(m.getId(), wrap(m.getBody()))).toList();
-	}
-
-	static Set<ByteBuffer> set(Set<byte[]> values) {
-		return new HashSet<>(wrap(values));
 	}
 
 }
