@@ -65,7 +65,9 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 				execution.getStatus(), parameters.getString(JobNames.SOURCE, ""),
 				parameters.getString(JobNames.TARGET, ""), parameters.getString(JobNames.MATCH, "*"),
 				parameters.getString(JobNames.TYPE, ""), Boolean.parseBoolean(parameters.getString(JobNames.DRY_RUN)),
-				counts, execution.getStartTime(), execution.getEndTime(), (partitions > 0) ? Math.min(1, scanned) : 0,
+				counts, execution.getStartTime(), execution.getEndTime(),
+				// a resumed execution runs only the partitions that had not finished
+				(execution.getStatus() == BatchStatus.COMPLETED) ? 1.0 : ((partitions > 0) ? Math.min(1, scanned) : 0),
 				rescans);
 	}
 
