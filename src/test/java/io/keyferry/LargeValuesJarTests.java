@@ -34,12 +34,7 @@ class LargeValuesJarTests {
 
 	@Test
 	void copiesValuesLargerThanTheChunkBudgetOnASmallHeap(RedisServer source, RedisServer target) {
-		Random random = new Random(7);
-		for (int i = 0; i < 3; i++) {
-			byte[] value = new byte[VALUE_BYTES];
-			random.nextBytes(value);
-			source.binarySync().set(("big:" + i).getBytes(StandardCharsets.UTF_8), value);
-		}
+		loadLargeValues(source);
 		source.binarySync().pexpire("big:1".getBytes(StandardCharsets.UTF_8), Duration.ofHours(1).toMillis());
 		for (int i = 0; i < 500; i++) {
 			source.sync().set("small:" + i, "v" + i);
@@ -57,12 +52,7 @@ class LargeValuesJarTests {
 
 	@Test
 	void withoutTheBudgetTheSameCopyDoesNotFitTheHeap(RedisServer source, RedisServer target) {
-		Random random = new Random(7);
-		for (int i = 0; i < 3; i++) {
-			byte[] value = new byte[VALUE_BYTES];
-			random.nextBytes(value);
-			source.binarySync().set(("big:" + i).getBytes(StandardCharsets.UTF_8), value);
-		}
+		loadLargeValues(source);
 
 		try (KeyferryProcess process = KeyferryProcess.in(this.home)
 			.start("copy", "--source", source.uri(), "--target", target.uri(), "--json", "--progress", "off",
@@ -70,6 +60,15 @@ class LargeValuesJarTests {
 			assertThat(process.waitFor(RUN_TIMEOUT)).as(process::describe).isNotZero();
 		}
 		assertThat(target.sync().dbsize()).as("keys in the target").isLessThan(3);
+	}
+
+	private static void loadLargeValues(RedisServer source) {
+		Random random = new Random(7);
+		for (int i = 0; i < 3; i++) {
+			byte[] value = new byte[VALUE_BYTES];
+			random.nextBytes(value);
+			source.binarySync().set(("big:" + i).getBytes(StandardCharsets.UTF_8), value);
+		}
 	}
 
 }
