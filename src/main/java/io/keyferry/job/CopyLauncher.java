@@ -87,11 +87,8 @@ public class CopyLauncher {
 		if (isResumable(last.getStatus())) {
 			if (!fresh) {
 				CopySettings stored = CopySettings.fromJobParameters(last.getJobParameters());
-				CopySettings settings = new CopySettings(requested.source(), requested.target(), requested.match(),
-						requested.type(), requested.dryRun(), run, requested.onConflict(), requested.scanCount(),
-						requested.chunkSize(), requested.threads(), stored.partitions(), requested.maxValueBytes(),
-						requested.chunkBytes(), requested.rateLimit(), requested.timeout(), requested.backoff());
-				return launch(settings, last, sourceKeys);
+				// the partitions of a run are fixed: their names hold the checkpoints
+				return launch(requested.withRun(run).withPartitions(stored.partitions()), last, sourceKeys);
 			}
 			try {
 				this.jobOperator.abandon(last);
@@ -115,11 +112,7 @@ public class CopyLauncher {
 		if (settings.partitions() > 0) {
 			return settings;
 		}
-		int partitions = (sourceKeys >= AUTO_PARTITION_KEYS) ? 4 : 1;
-		return new CopySettings(settings.source(), settings.target(), settings.match(), settings.type(),
-				settings.dryRun(), settings.run(), settings.onConflict(), settings.scanCount(), settings.chunkSize(),
-				settings.threads(), partitions, settings.maxValueBytes(), settings.chunkBytes(), settings.rateLimit(),
-				settings.timeout(), settings.backoff());
+		return settings.withPartitions((sourceKeys >= AUTO_PARTITION_KEYS) ? 4 : 1);
 	}
 
 	/**

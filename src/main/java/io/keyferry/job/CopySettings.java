@@ -41,9 +41,6 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 		ConflictPolicy onConflict, int scanCount, int chunkSize, int threads, int partitions, long maxValueBytes,
 		long chunkBytes, long rateLimit, Duration timeout, Backoff backoff) {
 
-	/** Redis's own limit for a bulk string (proto-max-bulk-len). */
-	public static final long DEFAULT_MAX_VALUE_BYTES = 512L * 1024 * 1024;
-
 	/** Payload bytes a chunk keeps in memory by default. */
 	public static final long DEFAULT_CHUNK_BYTES = 64L * 1024 * 1024;
 
@@ -92,6 +89,12 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 	public CopySettings withRun(long newRun) {
 		return new CopySettings(this.source, this.target, this.match, this.type, this.dryRun, newRun, this.onConflict,
 				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
+				this.rateLimit, this.timeout, this.backoff);
+	}
+
+	public CopySettings withPartitions(int newPartitions) {
+		return new CopySettings(this.source, this.target, this.match, this.type, this.dryRun, this.run, this.onConflict,
+				this.scanCount, this.chunkSize, this.threads, newPartitions, this.maxValueBytes, this.chunkBytes,
 				this.rateLimit, this.timeout, this.backoff);
 	}
 

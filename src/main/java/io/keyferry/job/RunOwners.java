@@ -5,7 +5,6 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
-import java.time.ZoneId;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executors;
@@ -147,10 +146,6 @@ public class RunOwners implements JobExecutionListener, AutoCloseable {
 
 	static long processStart(ProcessHandle process) {
 		return process.info().startInstant().map(Instant::toEpochMilli).orElse(0L);
-	}
-
-	static LocalDateTime toLocal(long epochMillis) {
-		return LocalDateTime.ofInstant(Instant.ofEpochMilli(epochMillis), ZoneId.systemDefault());
 	}
 
 	@Override

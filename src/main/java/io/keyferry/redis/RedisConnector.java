@@ -2,7 +2,6 @@ package io.keyferry.redis;
 
 import java.net.ConnectException;
 import java.net.UnknownHostException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
 
@@ -152,10 +151,6 @@ public final class RedisConnector implements AutoCloseable {
 			t = t.getCause();
 		}
 		return String.valueOf(t.getMessage());
-	}
-
-	static byte[] bytes(String value) {
-		return value.getBytes(StandardCharsets.UTF_8);
 	}
 
 	@Override

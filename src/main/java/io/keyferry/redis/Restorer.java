@@ -93,7 +93,6 @@ public final class Restorer {
 	public List<RestoreResult> restore(List<KeyDump> dumps) {
 		int n = dumps.size();
 		RestoreResult[] results = new RestoreResult[n];
-		boolean[] uncertain = new boolean[n];
 		List<Integer> pending = new ArrayList<>(n);
 		for (int i = 0; i < n; i++) {
 			KeyDump dump = dumps.get(i);
@@ -120,13 +119,12 @@ public final class Restorer {
 				}
 				this.options.backoff().pause(attempt - 1, this.stopping);
 			}
-			lastFailure = attemptOnce(dumps, pending, results, uncertain);
+			lastFailure = attemptOnce(dumps, pending, results);
 		}
 		return Arrays.asList(results);
 	}
 
-	private Throwable attemptOnce(List<KeyDump> dumps, List<Integer> pending, RestoreResult[] results,
-			boolean[] uncertain) {
+	private Throwable attemptOnce(List<KeyDump> dumps, List<Integer> pending, RestoreResult[] results) {
 		long targetOffset = this.options.targetClockOffset();
 		long now = System.currentTimeMillis();
 		List<Integer> sent = new ArrayList<>(pending.size());
@@ -166,7 +164,7 @@ public final class Restorer {
 				if (cause instanceof RedisCommandExecutionException error) {
 					RedisFailures.Kind kind = RedisFailures.classifyReply(String.valueOf(error.getMessage()));
 					if (kind == RedisFailures.Kind.KEY) {
-						results[i] = keyProblem(dump, String.valueOf(error.getMessage()), uncertain[i]);
+						results[i] = keyProblem(dump, String.valueOf(error.getMessage()));
 						continue;
 					}
 					if (kind == RedisFailures.Kind.FATAL) {
@@ -174,14 +172,12 @@ public final class Restorer {
 					}
 				}
 				failure = cause;
-				uncertain[i] = true;
 				pending.add(i);
 				continue;
 			}
 			catch (TimeoutException ex) {
 				commands.get(k).cancel(false);
 				failure = new RedisCommandTimeoutException("RESTORE timed out after " + this.options.timeout());
-				uncertain[i] = true;
 				pending.add(i);
 				continue;
 			}
@@ -220,12 +216,12 @@ public final class Restorer {
 
 	private RestoreResult checkReply(KeyDump dump, Object reply) {
 		if (this.options.dryRun() && reply instanceof Long exists && exists > 0) {
-			return keyProblem(dump, "BUSYKEY Target key name already exists.", false);
+			return keyProblem(dump, "BUSYKEY Target key name already exists.");
 		}
 		return RestoreResult.written(dump);
 	}
 
-	private RestoreResult keyProblem(KeyDump dump, String reply, boolean uncertain) {
+	private RestoreResult keyProblem(KeyDump dump, String reply) {
 		String code = RedisFailures.code(reply);
 		if ("BUSYKEY".equals(code)) {
 			if (this.targetHoldsValue.test(dump)) {
