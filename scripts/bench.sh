@@ -4,9 +4,9 @@
 # Starts two fresh redis-server processes on free loopback ports (never the one on 6379), loads a
 # reproducible mixed dataset into the source once, then for each round copies it to the target
 # with (a) MIGRATE ... COPY REPLACE KEYS, one call per SCAN page, and (b) `keyferry copy` with
-# default settings and a fresh --home, alternating which goes first. keyferry's copy is verified
-# against the source after every round (key count, DUMP payloads, PEXPIRETIME within 1 s);
-# MIGRATE's copy in round 1, as a control of the checker. Prints a table of medians; exits 1 when
+# default settings, run by the launcher scripts/keyferry, with a fresh --home, alternating which
+# goes first. keyferry's copy is verified against the source after every round (key count, DUMP
+# payloads, PEXPIRETIME within 1 s); MIGRATE's copy in round 1, as a control of the checker. Prints a table of medians; exits 1 when
 # a keyferry run or a verification failed.
 #
 # Helpers (Python 3 standard library only) live in scripts/bench/.
@@ -24,7 +24,9 @@ Options:
   --seed S              dataset seed (default 20240601): same seed, same data
   --keyferry-args ARGS  extra arguments for `keyferry copy`, split on whitespace,
                         e.g. --keyferry-args "--threads 8 --chunk-size 2000"
-  --java-opts OPTS      JVM options, split on whitespace, e.g. --java-opts "-Xmx512m"
+  --java-opts OPTS      more JVM options, split on whitespace, e.g. --java-opts "-Xmx1g"
+                        (passed as KEYFERRY_JAVA_OPTS to the launcher scripts/keyferry)
+  --java-jar            run `java -jar` with the JVM's own defaults instead of the launcher
   --jar PATH            the keyferry jar (default target/keyferry.jar, built when missing);
                         a copy of it is used, so rebuilding during the run is harmless
   --keep                keep the work directory (logs, keyferry homes) after a successful run
@@ -56,6 +58,7 @@ keyferry_args=""
 java_opts=""
 jar="$repo/target/keyferry.jar"
 keep=0
+plain_jar=0
 redis_server="${REDIS_SERVER:-redis-server}"
 redis_cli="${REDIS_CLI:-redis-cli}"
 
@@ -67,6 +70,7 @@ while [ $# -gt 0 ]; do
 	--keyferry-args) keyferry_args="${2?--keyferry-args needs a value}"; shift 2 ;;
 	--java-opts) java_opts="${2?--java-opts needs a value}"; shift 2 ;;
 	--jar) jar="${2:?--jar needs a value}"; shift 2 ;;
+	--java-jar) plain_jar=1; shift ;;
 	--keep) keep=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; fail "unknown argument '$1'" ;;
@@ -195,10 +199,15 @@ cp "$jar_source" "$jar"
 
 git_rev="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [ -n "$(git -C "$repo" status --porcelain -- src pom.xml 2>/dev/null)" ]; then git_rev="$git_rev (src or pom.xml modified)"; fi
-# Sets kf_cmd to the keyferry command line with the given --home.
+# Sets kf_cmd to the keyferry command line with the given --home: the launcher (scripts/keyferry,
+# keyferry's JVM settings) unless --java-jar asks for plain `java -jar` (the JVM's own defaults).
 keyferry_command() {
-	kf_cmd=(java "${java_extra[@]}" -jar "$jar" copy
-		--source "redis://127.0.0.1:$source_port" --target "redis://127.0.0.1:$target_port"
+	if [ "$plain_jar" -eq 1 ]; then
+		kf_cmd=(java "${java_extra[@]}" -jar "$jar")
+	else
+		kf_cmd=(env KEYFERRY_JAR="$jar" KEYFERRY_JAVA_OPTS="$java_opts" "$repo/scripts/keyferry")
+	fi
+	kf_cmd+=(copy --source "redis://127.0.0.1:$source_port" --target "redis://127.0.0.1:$target_port"
 		--home "$1" --json --progress off "${keyferry_extra[@]}")
 }
 keyferry_command "$work/round-N/home"

@@ -45,9 +45,9 @@ BEGIN {
 printf 'SET "demo:bin:\\x00\\xff" binary\n' | redis-cli -p "$source_port" >/dev/null
 
 echo "copying $REDIS_URI_1 -> $REDIS_URI_2 (job repository in $KEYFERRY_HOME) ..." >&2
-java -jar target/keyferry.jar copy --source "$REDIS_URI_1" --target "$REDIS_URI_2" --progress-interval 1s
+scripts/keyferry copy --source "$REDIS_URI_1" --target "$REDIS_URI_2" --progress-interval 1s
 echo >&2
 echo "the same command again: a completed run is not resumed, it starts run #2 (JSON summary):" >&2
-java -jar target/keyferry.jar copy --source "$REDIS_URI_1" --target "$REDIS_URI_2" --progress off --json
+scripts/keyferry copy --source "$REDIS_URI_1" --target "$REDIS_URI_2" --progress off --json
 echo >&2
-java -jar target/keyferry.jar history
+scripts/keyferry history

@@ -39,6 +39,10 @@ public final class KeyferryProcess implements AutoCloseable {
 	private static final List<String> CLEARED_ENVIRONMENT = List.of("KEYFERRY_HOME", "KEYFERRY_SOURCE_PASSWORD",
 			"KEYFERRY_TARGET_PASSWORD", "JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "SPRING_APPLICATION_JSON");
 
+	/** The launcher's own settings, cleared so that only a test sets them. */
+	private static final List<String> LAUNCHER_ENVIRONMENT = List.of("KEYFERRY_HEAP", "KEYFERRY_JAVA_OPTS",
+			"KEYFERRY_JAR");
+
 	private static final AtomicInteger COUNTER = new AtomicInteger();
 
 	private static Path jarCopy;
@@ -217,10 +221,11 @@ public final class KeyferryProcess implements AutoCloseable {
 		String exit = this.process.isAlive() ? "running for " + seconds(System.nanoTime())
 				: "exit code " + this.process.exitValue() + " after "
 						+ seconds((this.exitNanos != 0) ? this.exitNanos : System.nanoTime());
-		return "--- keyferry "
-				+ String.join(" ", this.command.subList(this.command.indexOf("-jar") + 2, this.command.size()))
-				+ " (pid " + pid() + ", " + exit + ") ---\n--- stdout ---\n" + stdout() + "--- stderr ---\n" + stderr()
-				+ "--- end of " + logFile() + " ---\n" + tail(logFile(), 6000);
+		int jar = this.command.indexOf("-jar");
+		List<String> args = this.command.subList((jar >= 0) ? jar + 2 : 2, this.command.size());
+		return "--- keyferry " + String.join(" ", args) + " (pid " + pid() + ", " + exit + ") ---\n--- stdout ---\n"
+				+ stdout() + "--- stderr ---\n" + stderr() + "--- end of " + logFile() + " ---\n"
+				+ tail(logFile(), 6000);
 	}
 
 	private String seconds(long nanos) {
@@ -254,6 +259,19 @@ public final class KeyferryProcess implements AutoCloseable {
 	}
 
 	/**
+	 * The launcher script {@code scripts/keyferry} of this checkout.
+	 * @return its path
+	 */
+	public static Path launcher() {
+		Path launcher = Path.of(System.getProperty("basedir", System.getProperty("user.dir")), "scripts", "keyferry")
+			.toAbsolutePath();
+		if (!Files.isRegularFile(launcher)) {
+			throw new IllegalStateException(launcher + " does not exist: run the tests from the project's directory");
+		}
+		return launcher;
+	}
+
+	/**
 	 * Options of a keyferry process. Not thread-safe.
 	 */
 	public static final class Builder {
@@ -261,6 +279,8 @@ public final class KeyferryProcess implements AutoCloseable {
 		private final Path home;
 
 		private final Map<String, String> environment = new LinkedHashMap<>();
+
+		private boolean viaLauncher;
 
 		private Builder(Path home) {
 			this.home = home;
@@ -279,17 +299,34 @@ public final class KeyferryProcess implements AutoCloseable {
 		}
 
 		/**
-		 * Starts {@code java -jar keyferry.jar args...} with {@code KEYFERRY_HOME} set to
-		 * the home, in that directory.
+		 * Runs the launcher {@code scripts/keyferry} (with {@code KEYFERRY_JAR} set to
+		 * the jar and {@code JAVA_HOME} to this JVM's) instead of {@code java -jar}: the
+		 * launcher's JVM settings, not the tests' own.
+		 * @return this builder
+		 */
+		public Builder viaLauncher() {
+			this.viaLauncher = true;
+			return this;
+		}
+
+		/**
+		 * Starts {@code java -jar keyferry.jar args...} (or the launcher) with
+		 * {@code KEYFERRY_HOME} set to the home, in that directory.
 		 * @param args the keyferry arguments
 		 * @return the running process
 		 */
 		public KeyferryProcess start(String... args) {
 			List<String> command = new ArrayList<>();
-			command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-			command.addAll(JVM_OPTIONS);
-			command.add("-jar");
-			command.add(jar().toString());
+			if (this.viaLauncher) {
+				command.add("bash");
+				command.add(launcher().toString());
+			}
+			else {
+				command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+				command.addAll(JVM_OPTIONS);
+				command.add("-jar");
+				command.add(jar().toString());
+			}
 			command.addAll(Arrays.asList(args));
 			try {
 				Path output = Files.createDirectories(this.home.resolve("test-output"));
@@ -303,6 +340,11 @@ public final class KeyferryProcess implements AutoCloseable {
 				Map<String, String> environment = builder.environment();
 				CLEARED_ENVIRONMENT.forEach(environment::remove);
 				environment.put("KEYFERRY_HOME", this.home.toString());
+				if (this.viaLauncher) {
+					LAUNCHER_ENVIRONMENT.forEach(environment::remove);
+					environment.put("KEYFERRY_JAR", jar().toString());
+					environment.put("JAVA_HOME", System.getProperty("java.home"));
+				}
 				environment.putAll(this.environment);
 				return new KeyferryProcess(builder.start(), command, this.home, stdout, stderr);
 			}

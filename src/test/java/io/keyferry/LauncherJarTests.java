@@ -1,0 +1,149 @@
+package io.keyferry;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import io.keyferry.testsupport.CopySummary;
+import io.keyferry.testsupport.KeyferryProcess;
+import io.keyferry.testsupport.KeyspaceComparison;
+import io.keyferry.testsupport.RedisServer;
+import io.keyferry.testsupport.RedisServerExtension;
+import io.keyferry.testsupport.TestData;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The launcher {@code scripts/keyferry}: the JVM settings keyferry is measured with (a
+ * 512 MB heap ceiling, the serial collector, C1 only), how to change them, its errors,
+ * that the copier it starts is the process itself (so signals reach it), and that a
+ * source holding values of 100 MB copies within the default heap.
+ */
+@ExtendWith(RedisServerExtension.class)
+class LauncherJarTests {
+
+	private static final Duration RUN_TIMEOUT = Duration.ofSeconds(180);
+
+	private static final int EXIT_STOPPED = 3;
+
+	@TempDir
+	Path home;
+
+	private final List<KeyferryProcess> processes = new ArrayList<>();
+
+	@AfterEach
+	void killLeftovers() {
+		this.processes.forEach(KeyferryProcess::close);
+	}
+
+	@Test
+	void runsTheJarWithABoundedHeapTheSerialCollectorAndC1() {
+		KeyferryProcess process = start(launcher().env("KEYFERRY_JAVA_OPTS", "-XX:+PrintCommandLineFlags"),
+				"--version");
+		assertThat(process.waitFor(RUN_TIMEOUT)).as(process::describe).isZero();
+		assertThat(process.stdout()).as(process::describe)
+			.contains("-XX:MaxHeapSize=536870912", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")
+			.contains("keyferry ");
+	}
+
+	@Test
+	void theHeapAndTheCollectorCanBeChanged() {
+		KeyferryProcess process = start(launcher().env("KEYFERRY_HEAP", "1g")
+			.env("KEYFERRY_JAVA_OPTS", "-XX:+UseParallelGC -XX:+PrintCommandLineFlags"), "--version");
+		assertThat(process.waitFor(RUN_TIMEOUT)).as(process::describe).isZero();
+		assertThat(process.stdout()).as(process::describe)
+			.contains("-XX:MaxHeapSize=1073741824", "-XX:+UseParallelGC")
+			.doesNotContain("UseSerialGC");
+	}
+
+	@Test
+	void anInvalidHeapIsAUsageErrorWithAHint() {
+		KeyferryProcess process = start(launcher().env("KEYFERRY_HEAP", "lots"), "--version");
+		assertThat(process.waitFor(RUN_TIMEOUT)).as(process::describe).isEqualTo(2);
+		assertThat(process.stdout()).isEmpty();
+		assertThat(process.stderr().lines().toList()).as(process::describe)
+			.containsExactly("error: KEYFERRY_HEAP must be a size such as 512m or 2g, got 'lots'",
+					"hint: unset it for the default (512m)");
+	}
+
+	@Test
+	void aMissingJarIsAUsageErrorWithAHint() {
+		Path missing = this.home.resolve("no-such.jar");
+		KeyferryProcess process = start(launcher().env("KEYFERRY_JAR", missing.toString()), "--version");
+		assertThat(process.waitFor(RUN_TIMEOUT)).as(process::describe).isEqualTo(2);
+		assertThat(process.stderr().lines().toList()).as(process::describe)
+			.containsExactly("error: " + missing + " does not exist",
+					"hint: point KEYFERRY_JAR at keyferry.jar, or unset it to use target/keyferry.jar");
+	}
+
+	@Test
+	void theCopierIsTheLaunchedProcessSoSigtermStopsItAndResumeFinishes(RedisServer source, RedisServer target) {
+		TestData.keys(6000).loadInto(source);
+		long total = source.sync().dbsize();
+
+		KeyferryProcess copy = start(launcher(), "copy", "--source", source.uri(), "--target", target.uri(), "--json",
+				"--chunk-size", "100", "--scan-count", "100", "--rate-limit", "2000", "--progress", "plain",
+				"--progress-interval", "1s");
+		copy.awaitStderr(RUN_TIMEOUT, "progress ");
+		// exec: the process started is the JVM itself, not a shell waiting for it
+		ProcessHandle.Info info = ProcessHandle.of(copy.pid()).orElseThrow().info();
+		assertThat(info.command()).as("command of pid %d", copy.pid())
+			.hasValueSatisfying((command) -> assertThat(command).endsWith("/java"));
+		assertThat(info.arguments()).hasValueSatisfying((args) -> assertThat(args).contains("-Xmx512m", "-jar"));
+
+		copy.terminate();
+		assertThat(copy.waitFor(RUN_TIMEOUT)).as(copy::describe).isEqualTo(EXIT_STOPPED);
+		CopySummary first = copy.summary().assertCountsAddUp();
+		assertThat(first.status()).isEqualTo("STOPPED");
+		assertThat(first.read()).isPositive().isLessThan(total);
+
+		KeyferryProcess resumed = start(launcher(), "resume", "--json", "--progress", "off");
+		assertThat(resumed.waitFor(RUN_TIMEOUT)).as(resumed::describe).isZero();
+		CopySummary second = resumed.summary().assertCountsAddUp();
+		assertThat(second.status()).isEqualTo("COMPLETED");
+		assertThat(second.runId()).isEqualTo(first.runId());
+		assertThat(first.written() + second.written()).isGreaterThanOrEqualTo(total);
+		KeyspaceComparison.assertSameContent(source, target, Duration.ofSeconds(1));
+	}
+
+	@Test
+	void copiesValuesOfAHundredMegabytesWithinTheDefaultHeap(RedisServer source, RedisServer target) {
+		int valueBytes = 100 * 1024 * 1024;
+		Random random = new Random(11);
+		byte[] value = new byte[valueBytes];
+		random.nextBytes(value);
+		for (int i = 0; i < 3; i++) {
+			value[0] = (byte) i; // three different values
+			source.binarySync().set(("big:" + i).getBytes(StandardCharsets.UTF_8), value);
+		}
+		for (int i = 0; i < 200; i++) {
+			source.sync().set("small:" + i, "v" + i);
+		}
+
+		KeyferryProcess copy = start(launcher(), "copy", "--source", source.uri(), "--target", target.uri(), "--json",
+				"--progress", "off");
+		assertThat(copy.waitFor(RUN_TIMEOUT)).as(copy::describe).isZero();
+		CopySummary summary = copy.summary().assertCountsAddUp();
+		assertThat(summary.written()).isEqualTo(203);
+		assertThat(summary.bytes()).isGreaterThan(3L * valueBytes);
+		KeyspaceComparison.assertSameContent(source, target);
+	}
+
+	private KeyferryProcess.Builder launcher() {
+		return KeyferryProcess.in(this.home).viaLauncher();
+	}
+
+	private KeyferryProcess start(KeyferryProcess.Builder builder, String... args) {
+		KeyferryProcess process = builder.start(args);
+		this.processes.add(process);
+		return process;
+	}
+
+}
