@@ -79,7 +79,7 @@ public final class DumpFetcher {
 		}
 		long sentNanos = System.nanoTime();
 		long sentMillis = System.currentTimeMillis();
-		this.connection.dispatch(commands);
+		Pipeline.send(this.connection, commands);
 		long deadline = sentNanos + this.timeout.toNanos();
 		awaitLast(ttls.get(n - 1), deadline);
 		byte[][] payloads = new byte[n][];

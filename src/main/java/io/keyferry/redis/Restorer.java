@@ -144,7 +144,7 @@ public final class Restorer {
 			return null;
 		}
 		try {
-			this.connection.dispatch(new ArrayList<RedisCommand<byte[], byte[], ?>>(commands));
+			Pipeline.send(this.connection, commands);
 		}
 		catch (RedisException ex) {
 			pending.addAll(sent);
