@@ -78,6 +78,9 @@ public final class RedisConnector implements AutoCloseable {
 			// synchronous API applies the URI's timeout
 			.timeoutOptions(TimeoutOptions.builder().timeoutCommands(false).build())
 			.socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(5)).keepAlive(true).build())
+			// a plain queue of sent commands: the hash index only speeds up removing
+			// cancelled commands, and costs a hash lookup per command and reply
+			.useHashIndexQueue(false)
 			.build());
 		try {
 			return new Connection(client, client.connect(ByteArrayCodec.INSTANCE));
