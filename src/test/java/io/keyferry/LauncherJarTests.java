@@ -1,11 +1,14 @@
 package io.keyferry;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.stream.Stream;
 
 import io.keyferry.testsupport.CopySummary;
 import io.keyferry.testsupport.KeyferryProcess;
@@ -23,8 +26,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The launcher {@code scripts/keyferry}: the JVM settings keyferry is measured with (a
  * 512 MB heap ceiling, the serial collector, C1 only), how to change them, its errors,
- * that the copier it starts is the process itself (so signals reach it), and that a
- * source holding values of 100 MB copies within the default heap.
+ * its class-data archive (recorded by the first copy, checked, used afterwards, recorded
+ * again when broken, and optional), that the copier it starts is the process itself (so
+ * signals reach it), and that a source holding values of 100 MB copies within the default
+ * heap.
  */
 @ExtendWith(RedisServerExtension.class)
 class LauncherJarTests {
@@ -134,6 +139,87 @@ class LauncherJarTests {
 		assertThat(summary.written()).isEqualTo(203);
 		assertThat(summary.bytes()).isGreaterThan(3L * valueBytes);
 		KeyspaceComparison.assertSameContent(source, target);
+	}
+
+	@Test
+	void recordsAClassDataArchiveOnceAndStartsFromItAfterwards(RedisServer source, RedisServer target)
+			throws IOException {
+		TestData.keys(500).loadInto(source);
+		Path cache = this.home.resolve("launcher-cache");
+
+		KeyferryProcess first = start(launcher(), copy(source, target));
+		assertThat(first.waitFor(RUN_TIMEOUT)).as(first::describe).isZero();
+		// stdout is the summary alone: the JVM's notes on archiving stay out of it
+		assertThat(first.summary().assertCountsAddUp().status()).isEqualTo("COMPLETED");
+		Path entry = onlyEntry(cache);
+		assertThat(entry.resolve("app").resolve("keyferry.jar")).isRegularFile();
+		assertThat(entry.resolve("keyferry.jsa." + first.pid())).as("the first copy's recording").isRegularFile();
+
+		Path classLog = this.home.resolve("classes.log");
+		KeyferryProcess second = start(
+				launcher().env("KEYFERRY_JAVA_OPTS", "-Xlog:class+load=info:file=" + classLog.toString()),
+				copy(source, target));
+		assertThat(second.waitFor(RUN_TIMEOUT)).as(second::describe).isZero();
+		assertThat(second.summary().assertCountsAddUp().status()).isEqualTo("COMPLETED");
+		assertThat(entry.resolve("keyferry.jsa")).as("the recording, checked and kept").isRegularFile();
+		try (Stream<Path> files = Files.list(entry)) {
+			assertThat(files.map((file) -> file.getFileName().toString())).containsExactlyInAnyOrder("app",
+					"keyferry.jsa");
+		}
+		assertThat(Files.readAllLines(classLog)).as("where the second copy's own classes came from")
+			.anySatisfy((line) -> assertThat(line).contains("io.keyferry.job.CopyLauncher source: shared objects file"))
+			.anySatisfy((line) -> assertThat(line).contains("io.lettuce.core.RedisClient source: shared objects file"));
+	}
+
+	@Test
+	void aBrokenRecordingIsDiscardedAndRecordedAgain(RedisServer source, RedisServer target) throws IOException {
+		TestData.keys(200).loadInto(source);
+		Path cache = this.home.resolve("launcher-cache");
+		KeyferryProcess version = start(launcher(), "--version");
+		assertThat(version.waitFor(RUN_TIMEOUT)).as(version::describe).isZero();
+		Path entry = onlyEntry(cache);
+		// what a copy killed while writing its recording leaves (pid 1 is never a copy)
+		Path broken = entry.resolve("keyferry.jsa.1");
+		Files.write(broken, new byte[4096]);
+
+		KeyferryProcess copy = start(launcher(), copy(source, target));
+		assertThat(copy.waitFor(RUN_TIMEOUT)).as(copy::describe).isZero();
+		assertThat(copy.summary().assertCountsAddUp().status()).isEqualTo("COMPLETED");
+		assertThat(broken).as("pid 1 still runs: its recording is left alone").exists();
+
+		Files.delete(broken);
+		Path deadPid = entry.resolve("keyferry.jsa." + Integer.MAX_VALUE);
+		Files.write(deadPid, new byte[4096]);
+		Files.deleteIfExists(entry.resolve("keyferry.jsa." + copy.pid()));
+		KeyferryProcess again = start(launcher(), copy(source, target));
+		assertThat(again.waitFor(RUN_TIMEOUT)).as(again::describe).isZero();
+		assertThat(again.summary().assertCountsAddUp().status()).isEqualTo("COMPLETED");
+		assertThat(deadPid).as("a finished recording that the JVM refuses").doesNotExist();
+		assertThat(entry.resolve("keyferry.jsa")).doesNotExist();
+		assertThat(entry.resolve("keyferry.jsa." + again.pid())).as("recorded again").isRegularFile();
+	}
+
+	@Test
+	void classDataSharingCanBeTurnedOff() {
+		Path cache = this.home.resolve("launcher-cache");
+		KeyferryProcess process = start(launcher().env("KEYFERRY_CDS", "off"), "--version");
+		assertThat(process.waitFor(RUN_TIMEOUT)).as(process::describe).isZero();
+		assertThat(process.stdout()).startsWith("keyferry ");
+		assertThat(cache).doesNotExist();
+	}
+
+	private static String[] copy(RedisServer source, RedisServer target) {
+		return new String[] { "copy", "--source", source.uri(), "--target", target.uri(), "--json", "--progress",
+				"off" };
+	}
+
+	private static Path onlyEntry(Path cache) throws IOException {
+		try (Stream<Path> entries = Files.list(cache)) {
+			List<Path> all = entries.toList();
+			assertThat(all).as("entries of %s", cache).hasSize(1);
+			assertThat(all.get(0).getFileName().toString()).startsWith("cds-");
+			return all.get(0);
+		}
 	}
 
 	private KeyferryProcess.Builder launcher() {

@@ -41,7 +41,7 @@ public final class KeyferryProcess implements AutoCloseable {
 
 	/** The launcher's own settings, cleared so that only a test sets them. */
 	private static final List<String> LAUNCHER_ENVIRONMENT = List.of("KEYFERRY_HEAP", "KEYFERRY_JAVA_OPTS",
-			"KEYFERRY_JAR");
+			"KEYFERRY_JAR", "KEYFERRY_CDS", "KEYFERRY_CACHE", "XDG_CACHE_HOME");
 
 	private static final AtomicInteger COUNTER = new AtomicInteger();
 
@@ -300,8 +300,9 @@ public final class KeyferryProcess implements AutoCloseable {
 
 		/**
 		 * Runs the launcher {@code scripts/keyferry} (with {@code KEYFERRY_JAR} set to
-		 * the jar and {@code JAVA_HOME} to this JVM's) instead of {@code java -jar}: the
-		 * launcher's JVM settings, not the tests' own.
+		 * the jar, {@code JAVA_HOME} to this JVM's and {@code KEYFERRY_CACHE} to
+		 * {@code HOME/launcher-cache}) instead of {@code java -jar}: the launcher's JVM
+		 * settings, not the tests' own.
 		 * @return this builder
 		 */
 		public Builder viaLauncher() {
@@ -344,6 +345,8 @@ public final class KeyferryProcess implements AutoCloseable {
 					LAUNCHER_ENVIRONMENT.forEach(environment::remove);
 					environment.put("KEYFERRY_JAR", jar().toString());
 					environment.put("JAVA_HOME", System.getProperty("java.home"));
+					// the launcher's class-data cache stays in the test's directory
+					environment.put("KEYFERRY_CACHE", this.home.resolve("launcher-cache").toString());
 				}
 				environment.putAll(this.environment);
 				return new KeyferryProcess(builder.start(), command, this.home, stdout, stderr);
