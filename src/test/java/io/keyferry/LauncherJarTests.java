@@ -200,6 +200,16 @@ class LauncherJarTests {
 	}
 
 	@Test
+	void optionsThatTurnSharingOffRunWithoutTheArchive(RedisServer source, RedisServer target) {
+		TestData.keys(200).loadInto(source);
+		// recording an archive needs sharing on: the launcher must not ask for one
+		KeyferryProcess copy = start(launcher().env("KEYFERRY_JAVA_OPTS", "-Xshare:off"), copy(source, target));
+		assertThat(copy.waitFor(RUN_TIMEOUT)).as(copy::describe).isZero();
+		assertThat(copy.summary().assertCountsAddUp().status()).isEqualTo("COMPLETED");
+		assertThat(this.home.resolve("launcher-cache")).doesNotExist();
+	}
+
+	@Test
 	void classDataSharingCanBeTurnedOff() {
 		Path cache = this.home.resolve("launcher-cache");
 		KeyferryProcess process = start(launcher().env("KEYFERRY_CDS", "off"), "--version");
