@@ -5,20 +5,20 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 
 import io.keyferry.testsupport.CopySummary;
 import io.keyferry.testsupport.KeyferryProcess;
+import io.keyferry.testsupport.KeyferryProcesses;
 import io.keyferry.testsupport.KeyspaceComparison;
 import io.keyferry.testsupport.RedisServer;
 import io.keyferry.testsupport.RedisServerExtension;
 import io.keyferry.testsupport.TestData;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -41,17 +41,13 @@ class LauncherJarTests {
 	@TempDir
 	Path home;
 
-	private final List<KeyferryProcess> processes = new ArrayList<>();
-
-	@AfterEach
-	void killLeftovers() {
-		this.processes.forEach(KeyferryProcess::close);
-	}
+	@RegisterExtension
+	final KeyferryProcesses processes = new KeyferryProcesses();
 
 	@Test
 	void runsTheJarWithABoundedHeapTheSerialCollectorAndC1() {
-		KeyferryProcess process = start(launcher().env("KEYFERRY_JAVA_OPTS", "-XX:+PrintCommandLineFlags"),
-				"--version");
+		KeyferryProcess process = this.processes
+			.start(launcher().env("KEYFERRY_JAVA_OPTS", "-XX:+PrintCommandLineFlags"), "--version");
 		assertThat(process.waitFor(RUN_TIMEOUT)).as(process::describe).isZero();
 		assertThat(process.stdout()).as(process::describe)
 			.contains("-XX:MaxHeapSize=536870912", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")
@@ -60,7 +56,7 @@ class LauncherJarTests {
 
 	@Test
 	void theHeapAndTheCollectorCanBeChanged() {
-		KeyferryProcess process = start(launcher().env("KEYFERRY_HEAP", "1g")
+		KeyferryProcess process = this.processes.start(launcher().env("KEYFERRY_HEAP", "1g")
 			.env("KEYFERRY_JAVA_OPTS", "-XX:+UseParallelGC -XX:+PrintCommandLineFlags"), "--version");
 		assertThat(process.waitFor(RUN_TIMEOUT)).as(process::describe).isZero();
 		assertThat(process.stdout()).as(process::describe)
@@ -70,7 +66,7 @@ class LauncherJarTests {
 
 	@Test
 	void anInvalidHeapIsAUsageErrorWithAHint() {
-		KeyferryProcess process = start(launcher().env("KEYFERRY_HEAP", "lots"), "--version");
+		KeyferryProcess process = this.processes.start(launcher().env("KEYFERRY_HEAP", "lots"), "--version");
 		assertThat(process.waitFor(RUN_TIMEOUT)).as(process::describe).isEqualTo(2);
 		assertThat(process.stdout()).isEmpty();
 		assertThat(process.stderr().lines().toList()).as(process::describe)
@@ -81,7 +77,7 @@ class LauncherJarTests {
 	@Test
 	void aMissingJarIsAUsageErrorWithAHint() {
 		Path missing = this.home.resolve("no-such.jar");
-		KeyferryProcess process = start(launcher().env("KEYFERRY_JAR", missing.toString()), "--version");
+		KeyferryProcess process = this.processes.start(launcher().env("KEYFERRY_JAR", missing.toString()), "--version");
 		assertThat(process.waitFor(RUN_TIMEOUT)).as(process::describe).isEqualTo(2);
 		assertThat(process.stderr().lines().toList()).as(process::describe)
 			.containsExactly("error: " + missing + " does not exist",
@@ -93,9 +89,9 @@ class LauncherJarTests {
 		TestData.keys(6000).loadInto(source);
 		long total = source.sync().dbsize();
 
-		KeyferryProcess copy = start(launcher(), "copy", "--source", source.uri(), "--target", target.uri(), "--json",
-				"--chunk-size", "100", "--scan-count", "100", "--rate-limit", "2000", "--progress", "plain",
-				"--progress-interval", "1s");
+		KeyferryProcess copy = this.processes.start(launcher(), "copy", "--source", source.uri(), "--target",
+				target.uri(), "--json", "--chunk-size", "100", "--scan-count", "100", "--rate-limit", "2000",
+				"--progress", "plain", "--progress-interval", "1s");
 		copy.awaitStderr(RUN_TIMEOUT, "progress ");
 		// exec: the process started is the JVM itself, not a shell waiting for it
 		ProcessHandle.Info info = ProcessHandle.of(copy.pid()).orElseThrow().info();
@@ -109,13 +105,13 @@ class LauncherJarTests {
 		assertThat(first.status()).isEqualTo("STOPPED");
 		assertThat(first.read()).isPositive().isLessThan(total);
 
-		KeyferryProcess resumed = start(launcher(), "resume", "--json", "--progress", "off");
+		KeyferryProcess resumed = this.processes.start(launcher(), "resume", "--json", "--progress", "off");
 		assertThat(resumed.waitFor(RUN_TIMEOUT)).as(resumed::describe).isZero();
 		CopySummary second = resumed.summary().assertCountsAddUp();
 		assertThat(second.status()).isEqualTo("COMPLETED");
 		assertThat(second.runId()).isEqualTo(first.runId());
 		assertThat(first.written() + second.written()).isGreaterThanOrEqualTo(total);
-		KeyspaceComparison.assertSameContent(source, target, Duration.ofSeconds(1));
+		KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
 	}
 
 	@Test
@@ -132,8 +128,8 @@ class LauncherJarTests {
 			source.sync().set("small:" + i, "v" + i);
 		}
 
-		KeyferryProcess copy = start(launcher(), "copy", "--source", source.uri(), "--target", target.uri(), "--json",
-				"--progress", "off");
+		KeyferryProcess copy = this.processes.start(launcher(), "copy", "--source", source.uri(), "--target",
+				target.uri(), "--json", "--progress", "off");
 		assertThat(copy.waitFor(RUN_TIMEOUT)).as(copy::describe).isZero();
 		CopySummary summary = copy.summary().assertCountsAddUp();
 		assertThat(summary.written()).isEqualTo(203);
@@ -147,7 +143,7 @@ class LauncherJarTests {
 		TestData.keys(500).loadInto(source);
 		Path cache = this.home.resolve("launcher-cache");
 
-		KeyferryProcess first = start(launcher(), copy(source, target));
+		KeyferryProcess first = this.processes.start(launcher(), copy(source, target));
 		assertThat(first.waitFor(RUN_TIMEOUT)).as(first::describe).isZero();
 		// stdout is the summary alone: the JVM's notes on archiving stay out of it
 		assertThat(first.summary().assertCountsAddUp().status()).isEqualTo("COMPLETED");
@@ -156,7 +152,7 @@ class LauncherJarTests {
 		assertThat(entry.resolve("keyferry.jsa." + first.pid())).as("the first copy's recording").isRegularFile();
 
 		Path classLog = this.home.resolve("classes.log");
-		KeyferryProcess second = start(
+		KeyferryProcess second = this.processes.start(
 				launcher().env("KEYFERRY_JAVA_OPTS", "-Xlog:class+load=info:file=" + classLog.toString()),
 				copy(source, target));
 		assertThat(second.waitFor(RUN_TIMEOUT)).as(second::describe).isZero();
@@ -175,14 +171,14 @@ class LauncherJarTests {
 	void aBrokenRecordingIsDiscardedAndRecordedAgain(RedisServer source, RedisServer target) throws IOException {
 		TestData.keys(200).loadInto(source);
 		Path cache = this.home.resolve("launcher-cache");
-		KeyferryProcess version = start(launcher(), "--version");
+		KeyferryProcess version = this.processes.start(launcher(), "--version");
 		assertThat(version.waitFor(RUN_TIMEOUT)).as(version::describe).isZero();
 		Path entry = onlyEntry(cache);
 		// what a copy killed while writing its recording leaves (pid 1 is never a copy)
 		Path broken = entry.resolve("keyferry.jsa.1");
 		Files.write(broken, new byte[4096]);
 
-		KeyferryProcess copy = start(launcher(), copy(source, target));
+		KeyferryProcess copy = this.processes.start(launcher(), copy(source, target));
 		assertThat(copy.waitFor(RUN_TIMEOUT)).as(copy::describe).isZero();
 		assertThat(copy.summary().assertCountsAddUp().status()).isEqualTo("COMPLETED");
 		assertThat(broken).as("pid 1 still runs: its recording is left alone").exists();
@@ -191,7 +187,7 @@ class LauncherJarTests {
 		Path deadPid = entry.resolve("keyferry.jsa." + Integer.MAX_VALUE);
 		Files.write(deadPid, new byte[4096]);
 		Files.deleteIfExists(entry.resolve("keyferry.jsa." + copy.pid()));
-		KeyferryProcess again = start(launcher(), copy(source, target));
+		KeyferryProcess again = this.processes.start(launcher(), copy(source, target));
 		assertThat(again.waitFor(RUN_TIMEOUT)).as(again::describe).isZero();
 		assertThat(again.summary().assertCountsAddUp().status()).isEqualTo("COMPLETED");
 		assertThat(deadPid).as("a finished recording that the JVM refuses").doesNotExist();
@@ -203,7 +199,8 @@ class LauncherJarTests {
 	void optionsThatTurnSharingOffRunWithoutTheArchive(RedisServer source, RedisServer target) {
 		TestData.keys(200).loadInto(source);
 		// recording an archive needs sharing on: the launcher must not ask for one
-		KeyferryProcess copy = start(launcher().env("KEYFERRY_JAVA_OPTS", "-Xshare:off"), copy(source, target));
+		KeyferryProcess copy = this.processes.start(launcher().env("KEYFERRY_JAVA_OPTS", "-Xshare:off"),
+				copy(source, target));
 		assertThat(copy.waitFor(RUN_TIMEOUT)).as(copy::describe).isZero();
 		assertThat(copy.summary().assertCountsAddUp().status()).isEqualTo("COMPLETED");
 		assertThat(this.home.resolve("launcher-cache")).doesNotExist();
@@ -212,7 +209,7 @@ class LauncherJarTests {
 	@Test
 	void classDataSharingCanBeTurnedOff() {
 		Path cache = this.home.resolve("launcher-cache");
-		KeyferryProcess process = start(launcher().env("KEYFERRY_CDS", "off"), "--version");
+		KeyferryProcess process = this.processes.start(launcher().env("KEYFERRY_CDS", "off"), "--version");
 		assertThat(process.waitFor(RUN_TIMEOUT)).as(process::describe).isZero();
 		assertThat(process.stdout()).startsWith("keyferry ");
 		assertThat(cache).doesNotExist();
@@ -234,12 +231,6 @@ class LauncherJarTests {
 
 	private KeyferryProcess.Builder launcher() {
 		return KeyferryProcess.in(this.home).viaLauncher();
-	}
-
-	private KeyferryProcess start(KeyferryProcess.Builder builder, String... args) {
-		KeyferryProcess process = builder.start(args);
-		this.processes.add(process);
-		return process;
 	}
 
 }

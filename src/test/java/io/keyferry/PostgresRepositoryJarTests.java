@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -17,14 +16,15 @@ import io.keyferry.cli.KeyferryCommand;
 import io.keyferry.testsupport.CopySummary;
 import io.keyferry.testsupport.JsonDocument;
 import io.keyferry.testsupport.KeyferryProcess;
+import io.keyferry.testsupport.KeyferryProcesses;
 import io.keyferry.testsupport.KeyspaceComparison;
 import io.keyferry.testsupport.PostgresDatabase;
 import io.keyferry.testsupport.RedisServer;
 import io.keyferry.testsupport.RedisServerExtension;
 import io.keyferry.testsupport.TestData;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,9 +51,6 @@ class PostgresRepositoryJarTests {
 	/** Given to servers that trust loopback clients (they ignore it). */
 	private static final String DECOY_PASSWORD = "Pg-jar-pw-8Vc";
 
-	/** Loose expiry comparison: several JVMs share two cores here. */
-	private static final Duration TTL_TOLERANCE = Duration.ofSeconds(1);
-
 	private static final int EXIT_OK = 0;
 
 	private static final int EXIT_FAILED = 1;
@@ -65,12 +62,8 @@ class PostgresRepositoryJarTests {
 	@TempDir
 	Path home;
 
-	private final List<KeyferryProcess> processes = new ArrayList<>();
-
-	@AfterEach
-	void killLeftovers() {
-		this.processes.forEach(KeyferryProcess::close);
-	}
+	@RegisterExtension
+	final KeyferryProcesses processes = new KeyferryProcesses();
 
 	@Test
 	void aCopyKilledWithSigkillResumesFromItsCheckpointInPostgres(RedisServer source, RedisServer target)
@@ -97,7 +90,7 @@ class PostgresRepositoryJarTests {
 		assertThat(summary.status()).isEqualTo("COMPLETED");
 		assertThat(summary.executionId()).isGreaterThan(killedExecution);
 		assertThat(summary.read()).as("keys read by the resumed execution").isPositive().isLessThan(total);
-		KeyspaceComparison.assertSameContent(source, target, TTL_TOLERANCE);
+		KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
 		List<Map<String, Object>> history = history().stream()
 			.filter((entry) -> number(entry, "runId") == summary.runId())
 			.toList();
@@ -149,11 +142,8 @@ class PostgresRepositoryJarTests {
 	}
 
 	private KeyferryProcess start(String... args) {
-		KeyferryProcess process = KeyferryProcess.in(this.home)
-			.env("KEYFERRY_REPOSITORY_PASSWORD", repositoryPassword())
-			.start(args);
-		this.processes.add(process);
-		return process;
+		return this.processes
+			.start(KeyferryProcess.in(this.home).env("KEYFERRY_REPOSITORY_PASSWORD", repositoryPassword()), args);
 	}
 
 	/** Waits until a running copy has committed chunks to the PostgreSQL repository. */
@@ -169,7 +159,7 @@ class PostgresRepositoryJarTests {
 			if (System.nanoTime() > deadline) {
 				fail("keyferry committed " + committed + " of " + chunks + " chunks in time\n" + process.describe());
 			}
-			pause(100);
+			RedisServer.pause(100);
 			committed = postgres.queryLong("SELECT COALESCE(SUM(s.commit_count), 0) FROM batch_step_execution s"
 					+ " JOIN keyferry_run_owner o ON o.job_execution_id = s.job_execution_id"
 					+ " WHERE o.pid = ? AND s.step_name LIKE 'copy-partition%'", process.pid());
@@ -210,16 +200,6 @@ class PostgresRepositoryJarTests {
 		}
 		catch (UnknownHostException ex) {
 			return "localhost";
-		}
-	}
-
-	private static void pause(long millis) {
-		try {
-			Thread.sleep(millis);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new IllegalStateException("interrupted", ex);
 		}
 	}
 

@@ -81,7 +81,7 @@ public final class DumpFetcher {
 		long sentMillis = System.currentTimeMillis();
 		Pipeline.send(this.connection, commands);
 		long deadline = sentNanos + this.timeout.toNanos();
-		awaitLast(ttls.get(n - 1), deadline);
+		Pipeline.awaitLast(commands, deadline);
 		byte[][] payloads = new byte[n][];
 		long[] expiries = new long[n];
 		for (int i = 0; i < n; i++) {
@@ -111,23 +111,6 @@ public final class DumpFetcher {
 			result.add(new KeyDump(keys.get(i), payloads[i], expireAt));
 		}
 		return result;
-	}
-
-	/**
-	 * Waits until the last command of a pipeline is done, quietly: replies on one
-	 * connection arrive in order, so the commands before it are then done as well and
-	 * reading them does not park the thread once per reply. Failures and timeouts are
-	 * left to the caller, which reads every command with the same deadline.
-	 * @param last the last command sent
-	 * @param deadlineNanos the batch's deadline ({@link System#nanoTime()})
-	 */
-	static void awaitLast(AsyncCommand<byte[], byte[], ?> last, long deadlineNanos) {
-		try {
-			last.await(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
-		}
-		catch (RuntimeException ex) {
-			// the caller reads every reply and handles failures
-		}
 	}
 
 	static <T> T await(AsyncCommand<byte[], byte[], T> command, long deadlineNanos) {

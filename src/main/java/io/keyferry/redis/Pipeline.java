@@ -3,10 +3,12 @@ package io.keyferry.redis;
 import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisChannelWriter;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.protocol.AsyncCommand;
 import io.lettuce.core.protocol.DefaultEndpoint;
 import io.lettuce.core.protocol.RedisCommand;
 import io.netty.channel.Channel;
@@ -65,6 +67,26 @@ public final class Pipeline {
 				}
 			}
 		});
+	}
+
+	/**
+	 * Waits until the last of the commands sent is done, quietly: replies on one
+	 * connection arrive in order, so the commands before it are then done as well and
+	 * reading them does not park the thread once per reply. Failures and timeouts are
+	 * left to the caller, which reads every command with the same deadline.
+	 * @param commands the commands, in the order sent
+	 * @param deadlineNanos the batch's deadline ({@link System#nanoTime()})
+	 */
+	public static void awaitLast(List<? extends RedisCommand<byte[], byte[], ?>> commands, long deadlineNanos) {
+		if (commands.isEmpty() || !(commands.get(commands.size() - 1) instanceof AsyncCommand<?, ?, ?> last)) {
+			return;
+		}
+		try {
+			last.await(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+		}
+		catch (RuntimeException ex) {
+			// the caller reads every reply and handles failures
+		}
 	}
 
 	private static Channel activeChannel(StatefulRedisConnection<byte[], byte[]> connection) {

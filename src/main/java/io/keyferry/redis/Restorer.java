@@ -151,7 +151,7 @@ public final class Restorer {
 			return ex;
 		}
 		long deadline = System.nanoTime() + this.options.timeout().toNanos();
-		DumpFetcher.awaitLast(commands.get(commands.size() - 1), deadline);
+		Pipeline.awaitLast(commands, deadline);
 		Throwable failure = null;
 		for (int k = 0; k < sent.size(); k++) {
 			int i = sent.get(k);

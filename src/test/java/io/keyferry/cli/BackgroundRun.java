@@ -15,6 +15,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 
 import io.keyferry.testsupport.JsonDocument;
+import io.keyferry.testsupport.RedisServer;
 
 import static org.assertj.core.api.Assertions.fail;
 
@@ -89,7 +90,7 @@ final class BackgroundRun implements AutoCloseable {
 				fail("keyferry " + this.description + " wrote none of " + List.of(texts) + " on stderr within "
 						+ timeout.toSeconds() + " s; stderr so far:\n" + written);
 			}
-			pause(20);
+			RedisServer.pause(20);
 		}
 	}
 
@@ -151,17 +152,7 @@ final class BackgroundRun implements AutoCloseable {
 				fail("the history did not show what was waited for within " + timeout.toSeconds() + " s; last: "
 						+ last);
 			}
-			pause(100);
-		}
-	}
-
-	static void pause(long millis) {
-		try {
-			Thread.sleep(millis);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new IllegalStateException("interrupted", ex);
+			RedisServer.pause(100);
 		}
 	}
 

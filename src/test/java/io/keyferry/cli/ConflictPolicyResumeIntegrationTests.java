@@ -30,8 +30,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 @ExtendWith(RedisServerExtension.class)
 class ConflictPolicyResumeIntegrationTests {
 
-	private static final Duration TTL_TOLERANCE = Duration.ofSeconds(1);
-
 	private static final String[] FAILING_FAST = { "--chunk-size", "50", "--scan-count", "50", "--retries", "1",
 			"--retry-backoff", "20ms" };
 
@@ -78,7 +76,7 @@ class ConflictPolicyResumeIntegrationTests {
 
 		resumed.assertExitCode(ExitCode.OK);
 		assertThat(resumed.balancedSummary().runId()).isEqualTo(failed.runId());
-		KeyspaceComparison.assertSameContent(source, target, TTL_TOLERANCE);
+		KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
 	}
 
 	private CliRun copy(RedisServer source, RedisServer target, String policy) {

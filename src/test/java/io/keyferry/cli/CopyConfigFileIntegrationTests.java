@@ -37,13 +37,6 @@ class CopyConfigFileIntegrationTests {
 
 	private static final String SECRET = "Cfg-s3cret-9Zk";
 
-	/**
-	 * Expiry times are compared loosely: TTL precision is proven by the copy tests, while
-	 * here a stall of the shared machine between a DUMP and its RESTORE may shift an
-	 * expiry by tens of milliseconds. A lost, reset or added TTL still fails.
-	 */
-	private static final Duration TTL_TOLERANCE = Duration.ofSeconds(1);
-
 	@TempDir
 	Path home;
 
@@ -81,7 +74,7 @@ class CopyConfigFileIntegrationTests {
 		assertThat(parameters(overridden.executionId())).containsEntry("match", "b:*")
 			.containsEntry("chunk-size", 40L)
 			.containsEntry("scan-count", 30L);
-		KeyspaceComparison.assertSameContent(source, target, TTL_TOLERANCE);
+		KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
 	}
 
 	@Test
@@ -100,7 +93,7 @@ class CopyConfigFileIntegrationTests {
 		CliRun run = copy("--config", config.toString()).assertExitCode(ExitCode.OK);
 
 		assertThat(run.balancedSummary().status()).isEqualTo("COMPLETED");
-		KeyspaceComparison.assertSameContent(source, target, TTL_TOLERANCE);
+		KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
 		CliRun history = CliRun.execute("history", "--home", this.home.toString(), "--json")
 			.assertExitCode(ExitCode.OK);
 		assertThat(run.out() + run.err() + history.out()).doesNotContain(SECRET);

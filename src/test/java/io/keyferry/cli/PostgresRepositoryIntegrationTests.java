@@ -45,9 +45,6 @@ class PostgresRepositoryIntegrationTests {
 	 */
 	private static final String DECOY_PASSWORD = "Pg-repo-pw-4Rt";
 
-	/** Loose expiry comparison: TTL precision is proven by the copy tests. */
-	private static final Duration TTL_TOLERANCE = Duration.ofSeconds(1);
-
 	private static final List<String> TABLES = List.of("batch_job_execution", "batch_job_execution_context",
 			"batch_job_execution_params", "batch_job_instance", "batch_step_execution", "batch_step_execution_context",
 			"keyferry_run_owner", "keyferry_skipped_key");
@@ -93,7 +90,7 @@ class PostgresRepositoryIntegrationTests {
 			source.binarySync().del(key);
 			target.binarySync().del(key);
 		}
-		KeyspaceComparison.assertSameContent(source, target, TTL_TOLERANCE);
+		KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
 
 		List<Map<String, Object>> history = JsonDocument
 			.objects(keyferry("history", "--json").assertExitCode(ExitCode.OK).out());

@@ -36,13 +36,6 @@ class ScheduleCommandIntegrationTests {
 
 	private static final String EVERY_SECOND = "*/1 * * * * *";
 
-	/**
-	 * Expiry times are compared loosely: TTL precision is proven by the copy tests, while
-	 * here a stall of the shared machine between a DUMP and its RESTORE may shift an
-	 * expiry by tens of milliseconds. A lost, reset or added TTL still fails.
-	 */
-	private static final Duration TTL_TOLERANCE = Duration.ofSeconds(1);
-
 	@TempDir
 	Path home;
 
@@ -71,7 +64,7 @@ class ScheduleCommandIntegrationTests {
 			assertThat(tick(run).getNano()).as("a tick of '%s'", EVERY_SECOND).isZero();
 		}
 		assertThat(output.err()).contains("scheduled: " + source.uri() + "/0 -> " + target.uri() + "/0");
-		KeyspaceComparison.assertSameContent(source, target, TTL_TOLERANCE);
+		KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
 		CliRun history = CliRun.execute("history", "--home", this.home.toString(), "--json");
 		assertThat(JsonDocument.objects(history.out())).extracting((entry) -> number(entry, "executionId"))
 			.containsExactly(number(runs.get(1), "executionId"), number(runs.get(0), "executionId"));
@@ -103,7 +96,7 @@ class ScheduleCommandIntegrationTests {
 		assertThat(skipped).extracting(ScheduleCommandIntegrationTests::tick).doesNotHaveDuplicates();
 		assertThat(output.lines()).as("every stdout line is a JSON event")
 			.allSatisfy((line) -> assertThat(line).startsWith("{\"event\":"));
-		KeyspaceComparison.assertSameContent(source, target, TTL_TOLERANCE);
+		KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
 	}
 
 	@Test
@@ -134,7 +127,7 @@ class ScheduleCommandIntegrationTests {
 		assertThat(number(resumed, "run")).isEqualTo(number(failed, "run"));
 		assertThat(number(resumed, "executionId")).isGreaterThan(number(failed, "executionId"));
 		assertThat(number(failed, "written") + number(resumed, "written")).isGreaterThanOrEqualTo(1000);
-		KeyspaceComparison.assertSameContent(source, target, TTL_TOLERANCE);
+		KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
 	}
 
 	@Test

@@ -40,6 +40,15 @@ public final class KeyspaceComparison {
 	/** The default tolerance for expiry times. */
 	public static final Duration DEFAULT_TTL_TOLERANCE = Duration.ofMillis(50);
 
+	/**
+	 * A loose tolerance for copies that run in other JVMs, resume, or run on a schedule:
+	 * TTL precision is proven by the in-process copy tests, while there several JVMs
+	 * share two cores and scheduling stalls of tens of milliseconds (seen: 54 ms) between
+	 * a DUMP and its RESTORE blur the expiry a copy computes. A lost, reset or added TTL
+	 * still fails.
+	 */
+	public static final Duration LOOSE_TTL_TOLERANCE = Duration.ofSeconds(1);
+
 	private static final int BATCH = 500;
 
 	private static final int REPORTED = 20;

@@ -305,7 +305,11 @@ public final class RedisServer implements AutoCloseable {
 		return this.runtime;
 	}
 
-	static void pause(long millis) {
+	/**
+	 * Sleeps between polls of a test; an interrupt ends the test.
+	 * @param millis how long
+	 */
+	public static void pause(long millis) {
 		try {
 			Thread.sleep(millis);
 		}
