@@ -3,20 +3,13 @@ package io.keyferry.redis;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
-import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisException;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.output.ByteArrayOutput;
 import io.lettuce.core.output.IntegerOutput;
-import io.lettuce.core.protocol.AsyncCommand;
-import io.lettuce.core.protocol.Command;
-import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
-import io.lettuce.core.protocol.RedisCommand;
 
 /**
  * Reads DUMP and the expiry of many keys in one pipelined write: {@code PEXPIRETIME} (an
@@ -63,30 +56,30 @@ public final class DumpFetcher {
 		if (n == 0) {
 			return List.of();
 		}
-		List<AsyncCommand<byte[], byte[], byte[]>> dumps = new ArrayList<>(n);
-		List<AsyncCommand<byte[], byte[], Long>> ttls = new ArrayList<>(n);
-		List<RedisCommand<byte[], byte[], ?>> commands = new ArrayList<>(2 * n);
+		Pipeline batch = new Pipeline(2 * n);
+		List<Pipeline.Reply<byte[]>> dumps = new ArrayList<>(n);
+		List<Pipeline.Reply<Long>> ttls = new ArrayList<>(n);
+		CommandType expiry = this.absoluteExpiry ? CommandType.PEXPIRETIME : CommandType.PTTL;
 		for (byte[] key : keys) {
-			AsyncCommand<byte[], byte[], byte[]> dump = new AsyncCommand<>(new Command<>(CommandType.DUMP,
-					new ByteArrayOutput<>(CODEC), new CommandArgs<>(CODEC).addKey(key)));
-			AsyncCommand<byte[], byte[], Long> ttl = new AsyncCommand<>(
-					new Command<>(this.absoluteExpiry ? CommandType.PEXPIRETIME : CommandType.PTTL,
-							new IntegerOutput<>(CODEC), new CommandArgs<>(CODEC).addKey(key)));
-			dumps.add(dump);
-			ttls.add(ttl);
-			commands.add(dump);
-			commands.add(ttl);
+			dumps.add(batch.add(CommandType.DUMP, new ByteArrayOutput<>(CODEC), key));
+			ttls.add(batch.add(expiry, new IntegerOutput<>(CODEC), key));
 		}
 		long sentNanos = System.nanoTime();
 		long sentMillis = System.currentTimeMillis();
-		Pipeline.send(this.connection, commands);
-		long deadline = sentNanos + this.timeout.toNanos();
-		Pipeline.awaitLast(commands, deadline);
+		batch.send(this.connection);
+		try {
+			batch.await(sentNanos + this.timeout.toNanos());
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new RedisException("interrupted");
+		}
+		// replies that did not come in time throw a timeout here
 		byte[][] payloads = new byte[n][];
 		long[] expiries = new long[n];
 		for (int i = 0; i < n; i++) {
-			payloads[i] = await(dumps.get(i), deadline);
-			Long reply = await(ttls.get(i), deadline);
+			payloads[i] = dumps.get(i).get();
+			Long reply = ttls.get(i).get();
 			expiries[i] = (reply != null) ? reply : -2;
 		}
 		// PTTL counts from when the server ran it: somewhere in the round trip, so its
@@ -111,26 +104,6 @@ public final class DumpFetcher {
 			result.add(new KeyDump(keys.get(i), payloads[i], expireAt));
 		}
 		return result;
-	}
-
-	static <T> T await(AsyncCommand<byte[], byte[], T> command, long deadlineNanos) {
-		try {
-			return command.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
-		}
-		catch (TimeoutException ex) {
-			command.cancel(false);
-			throw new RedisCommandTimeoutException("Command timed out: " + command.getType());
-		}
-		catch (ExecutionException ex) {
-			if (ex.getCause() instanceof RuntimeException runtime) {
-				throw runtime;
-			}
-			throw new io.lettuce.core.RedisException(ex.getCause());
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new io.lettuce.core.RedisException("interrupted");
-		}
 	}
 
 }

@@ -4,9 +4,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 
 import io.keyferry.KeyferryException;
@@ -17,12 +14,8 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.output.IntegerOutput;
 import io.lettuce.core.output.StatusOutput;
-import io.lettuce.core.protocol.AsyncCommand;
-import io.lettuce.core.protocol.Command;
-import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandKeyword;
 import io.lettuce.core.protocol.CommandType;
-import io.lettuce.core.protocol.RedisCommand;
 
 /**
  * Writes dumps to the target with pipelined RESTOREs and classifies every reply itself: a
@@ -128,7 +121,7 @@ public final class Restorer {
 		long targetOffset = this.options.targetClockOffset();
 		long now = System.currentTimeMillis();
 		List<Integer> sent = new ArrayList<>(pending.size());
-		List<AsyncCommand<byte[], byte[], ?>> commands = new ArrayList<>(pending.size());
+		Pipeline batch = new Pipeline(pending.size());
 		for (int i : pending) {
 			KeyDump dump = dumps.get(i);
 			long expiry = dump.restoreExpiry(now, targetOffset);
@@ -137,82 +130,94 @@ public final class Restorer {
 				continue;
 			}
 			sent.add(i);
-			commands.add(command(dump, expiry));
+			add(batch, dump, expiry);
 		}
 		pending.clear();
-		if (commands.isEmpty()) {
+		if (sent.isEmpty()) {
 			return null;
 		}
 		try {
-			Pipeline.send(this.connection, commands);
+			batch.send(this.connection);
 		}
 		catch (RedisException ex) {
 			pending.addAll(sent);
 			return ex;
 		}
-		long deadline = System.nanoTime() + this.options.timeout().toNanos();
-		Pipeline.awaitLast(commands, deadline);
+		try {
+			batch.await(System.nanoTime() + this.options.timeout().toNanos());
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new Backoff.StopRequestedException();
+		}
+		List<Pipeline.Reply<?>> replies = batch.replies();
 		Throwable failure = null;
 		for (int k = 0; k < sent.size(); k++) {
 			int i = sent.get(k);
 			KeyDump dump = dumps.get(i);
 			Object reply;
 			try {
-				reply = commands.get(k).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+				reply = replies.get(k).get();
 			}
-			catch (ExecutionException ex) {
-				Throwable cause = ex.getCause();
-				if (cause instanceof RedisCommandExecutionException error) {
-					RedisFailures.Kind kind = RedisFailures.classifyReply(String.valueOf(error.getMessage()));
-					if (kind == RedisFailures.Kind.KEY) {
-						results[i] = keyProblem(dump, String.valueOf(error.getMessage()));
-						continue;
-					}
-					if (kind == RedisFailures.Kind.FATAL) {
-						throw RedisFailures.describe("target", this.endpoint, error);
-					}
+			catch (RedisCommandExecutionException error) {
+				RedisFailures.Kind kind = RedisFailures.classifyReply(String.valueOf(error.getMessage()));
+				if (kind == RedisFailures.Kind.KEY) {
+					results[i] = keyProblem(dump, String.valueOf(error.getMessage()));
+					continue;
 				}
-				failure = cause;
+				if (kind == RedisFailures.Kind.FATAL) {
+					throw RedisFailures.describe("target", this.endpoint, error);
+				}
+				failure = error;
 				pending.add(i);
 				continue;
 			}
-			catch (TimeoutException ex) {
-				commands.get(k).cancel(false);
+			catch (RedisCommandTimeoutException ex) {
 				failure = new RedisCommandTimeoutException("RESTORE timed out after " + this.options.timeout());
 				pending.add(i);
 				continue;
 			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-				throw new Backoff.StopRequestedException();
+			catch (RedisException ex) {
+				failure = ex;
+				pending.add(i);
+				continue;
 			}
 			results[i] = checkReply(dump, reply);
 		}
 		return failure;
 	}
 
-	private AsyncCommand<byte[], byte[], ?> command(KeyDump dump, long expiry) {
+	private void add(Pipeline batch, KeyDump dump, long expiry) {
 		if (this.options.dryRun()) {
 			// a dry run writes nothing; it only asks whether the key exists when that
 			// matters
-			CommandType type = (this.options.policy() == ConflictPolicy.REPLACE) ? CommandType.PING
-					: CommandType.EXISTS;
-			CommandArgs<byte[], byte[]> args = new CommandArgs<>(CODEC);
-			if (type == CommandType.EXISTS) {
-				args.addKey(dump.key());
-				return new AsyncCommand<>(new Command<>(type, new IntegerOutput<>(CODEC), args));
+			if (this.options.policy() == ConflictPolicy.REPLACE) {
+				batch.add(CommandType.PING, new StatusOutput<>(CODEC));
 			}
-			return new AsyncCommand<>(new Command<>(type, new StatusOutput<>(CODEC), args));
+			else {
+				batch.add(CommandType.EXISTS, new IntegerOutput<>(CODEC), dump.key());
+			}
+			return;
 		}
-		CommandArgs<byte[], byte[]> args = new CommandArgs<>(CODEC).addKey(dump.key()).add(expiry).add(dump.payload());
-		if (this.options.policy() == ConflictPolicy.REPLACE) {
-			args.add(CommandKeyword.REPLACE);
-		}
+		boolean replace = this.options.policy() == ConflictPolicy.REPLACE;
+		// a positive expiry is an absolute time in the target's clock
 		if (expiry > 0) {
-			// an absolute time in the target's clock
-			args.add("ABSTTL");
+			if (replace) {
+				batch.add(CommandType.RESTORE, new StatusOutput<>(CODEC), dump.key(), expiry, dump.payload(),
+						CommandKeyword.REPLACE, CommandKeyword.ABSTTL);
+			}
+			else {
+				batch.add(CommandType.RESTORE, new StatusOutput<>(CODEC), dump.key(), expiry, dump.payload(),
+						CommandKeyword.ABSTTL);
+			}
 		}
-		return new AsyncCommand<>(new Command<>(CommandType.RESTORE, new StatusOutput<>(CODEC), args));
+		else if (replace) {
+			batch.add(CommandType.RESTORE, new StatusOutput<>(CODEC), dump.key(), expiry, dump.payload(),
+					CommandKeyword.REPLACE);
+		}
+		else {
+			batch.add(CommandType.RESTORE, new StatusOutput<>(CODEC), dump.key(), expiry, dump.payload());
+		}
 	}
 
 	private RestoreResult checkReply(KeyDump dump, Object reply) {

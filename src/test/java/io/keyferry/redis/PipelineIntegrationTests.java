@@ -3,29 +3,35 @@ package io.keyferry.redis;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import io.keyferry.testsupport.RedisServer;
 import io.keyferry.testsupport.RedisServerExtension;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisException;
 import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.output.ByteArrayOutput;
 import io.lettuce.core.output.IntegerOutput;
 import io.lettuce.core.output.KeyValueOutput;
-import io.lettuce.core.protocol.AsyncCommand;
-import io.lettuce.core.protocol.Command;
-import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.output.StatusOutput;
+import io.lettuce.core.protocol.CommandKeyword;
 import io.lettuce.core.protocol.CommandType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Tests for {@link Pipeline} against a real server: batches are written as one message on
- * Lettuce's channel, replies complete them in order, and a batch sent on a connection the
- * server drops ends (fails, or is sent again after the reconnect) instead of hanging,
- * after which the reconnected connection works.
+ * Tests for {@link Pipeline} against a real server: commands encoded by the caller reach
+ * the server byte for byte (binary keys, numbers, values large enough to be written from
+ * their own array), replies complete the batch in order, error replies and timeouts stay
+ * with their own command (a late reply is never taken for the next command's), and a
+ * batch sent on a connection the server drops ends instead of hanging, after which the
+ * reconnected connection works.
  */
 @ExtendWith(RedisServerExtension.class)
 class PipelineIntegrationTests {
@@ -45,16 +51,132 @@ class PipelineIntegrationTests {
 	void repliesCompleteTheBatchInOrder(RedisServer server) throws Exception {
 		try (RedisConnector connector = new RedisConnector(TIMEOUT);
 				RedisConnector.Connection connection = connector.connect(Endpoint.parse("target", server.uri()))) {
-			List<AsyncCommand<byte[], byte[], Long>> increments = new ArrayList<>();
+			Pipeline batch = new Pipeline(16);
+			List<Pipeline.Reply<Long>> increments = new ArrayList<>();
 			for (int i = 0; i < 5000; i++) {
-				increments.add(incr("counter"));
+				increments.add(batch.add(CommandType.INCR, new IntegerOutput<>(CODEC), bytes("counter")));
 			}
-			Pipeline.send(connection.connection(), increments);
+			batch.send(connection.connection());
 
+			assertThat(batch.await(deadline())).as("the batch ended").isTrue();
 			for (int i = 0; i < increments.size(); i++) {
-				assertThat(increments.get(i).get(10, TimeUnit.SECONDS)).as("reply %d", i).isEqualTo(i + 1L);
+				assertThat(increments.get(i).get()).as("reply %d", i).isEqualTo(i + 1L);
 			}
 			assertThat(server.sync().get("counter")).isEqualTo("5000");
+		}
+	}
+
+	@Test
+	void encodesBinaryKeysNumbersKeywordsAndLargeValuesExactly(RedisServer server) throws Exception {
+		byte[] binaryKey = { 'k', 0, '\r', '\n', (byte) 0xff, '$', '*' };
+		byte[] small = { 0, 1, '\r', '\n', (byte) 0x80 };
+		byte[] large = new byte[Pipeline.INLINE_LIMIT * 3 + 7];
+		for (int i = 0; i < large.length; i++) {
+			large[i] = (byte) (i * 31);
+		}
+		byte[] empty = new byte[0];
+		try (RedisConnector connector = new RedisConnector(TIMEOUT);
+				RedisConnector.Connection connection = connector.connect(Endpoint.parse("target", server.uri()))) {
+			Pipeline batch = new Pipeline(1);
+			Pipeline.Reply<String> setBinary = batch.add(CommandType.SET, new StatusOutput<>(CODEC), binaryKey, small);
+			// a large value between a key and keywords: written from its own array
+			Pipeline.Reply<String> setLarge = batch.add(CommandType.SET, new StatusOutput<>(CODEC), bytes("large"),
+					large, CommandKeyword.PX, 600_000L);
+			Pipeline.Reply<String> setEmpty = batch.add(CommandType.SET, new StatusOutput<>(CODEC), bytes("empty"),
+					empty, "EX", 3600);
+			Pipeline.Reply<Long> decrement = batch.add(CommandType.DECRBY, new IntegerOutput<>(CODEC),
+					bytes("negative"), -1234567890123L);
+			Pipeline.Reply<byte[]> readLarge = batch.add(CommandType.GET, new ByteArrayOutput<>(CODEC), bytes("large"));
+			Pipeline.Reply<byte[]> missing = batch.add(CommandType.GET, new ByteArrayOutput<>(CODEC), bytes("nothing"));
+			batch.send(connection.connection());
+
+			assertThat(batch.await(deadline())).isTrue();
+			assertThat(setBinary.get()).isEqualTo("OK");
+			assertThat(setLarge.get()).isEqualTo("OK");
+			assertThat(setEmpty.get()).isEqualTo("OK");
+			assertThat(decrement.get()).isEqualTo(1234567890123L);
+			assertThat(readLarge.get()).isEqualTo(large);
+			assertThat(missing.get()).isNull();
+		}
+		assertThat(server.binarySync().get(binaryKey)).isEqualTo(small);
+		assertThat(server.binarySync().get(bytes("large"))).isEqualTo(large);
+		assertThat(server.sync().pttl("large")).isBetween(1L, 600_000L);
+		assertThat(server.binarySync().get(bytes("empty"))).isEqualTo(empty);
+		assertThat(server.sync().ttl("empty")).isBetween(1L, 3600L);
+		assertThat(server.sync().get("negative")).isEqualTo("1234567890123");
+	}
+
+	@Test
+	void anErrorReplyBelongsToItsCommandOnly(RedisServer server) throws Exception {
+		server.sync().set("text", "not a number");
+		try (RedisConnector connector = new RedisConnector(TIMEOUT);
+				RedisConnector.Connection connection = connector.connect(Endpoint.parse("target", server.uri()))) {
+			Pipeline batch = new Pipeline(3);
+			Pipeline.Reply<Long> before = batch.add(CommandType.INCR, new IntegerOutput<>(CODEC), bytes("n"));
+			Pipeline.Reply<Long> failing = batch.add(CommandType.INCR, new IntegerOutput<>(CODEC), bytes("text"));
+			Pipeline.Reply<String> restore = batch.add(CommandType.RESTORE, new StatusOutput<>(CODEC), bytes("bad"), 0,
+					new byte[] { 1, 2, 3 });
+			Pipeline.Reply<Long> after = batch.add(CommandType.INCR, new IntegerOutput<>(CODEC), bytes("n"));
+			batch.send(connection.connection());
+
+			assertThat(batch.await(deadline())).isTrue();
+			assertThat(before.get()).isEqualTo(1L);
+			assertThatThrownBy(failing::get).isInstanceOf(RedisCommandExecutionException.class)
+				.hasMessageContaining("not an integer");
+			assertThatThrownBy(restore::get).isInstanceOf(RedisCommandExecutionException.class)
+				.hasMessageContaining("payload version or checksum");
+			assertThat(after.get()).isEqualTo(2L);
+		}
+	}
+
+	@Test
+	void aLateReplyIsDroppedNotGivenToTheNextBatch(RedisServer server) throws Exception {
+		server.sync().rpush("later", "value");
+		try (RedisConnector connector = new RedisConnector(TIMEOUT);
+				RedisConnector.Connection connection = connector.connect(Endpoint.parse("target", server.uri()))) {
+			// the server answers the BLPOP only after about a second
+			Pipeline slow = new Pipeline(2);
+			Pipeline.Reply<?> blocked = slow.add(CommandType.BLPOP, new KeyValueOutput<>(CODEC), bytes("empty"), 1);
+			Pipeline.Reply<Long> behind = slow.add(CommandType.INCR, new IntegerOutput<>(CODEC), bytes("behind"));
+			slow.send(connection.connection());
+
+			assertThat(slow.await(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100))).as("ended in 100 ms")
+				.isFalse();
+			assertThatThrownBy(blocked::get).isInstanceOf(RedisCommandTimeoutException.class);
+			assertThatThrownBy(behind::get).isInstanceOf(RedisCommandTimeoutException.class);
+			assertThat(blocked.isCancelled()).isTrue();
+
+			// the next batch on the same connection gets its own replies, not the late
+			// ones
+			Pipeline next = new Pipeline(2);
+			Pipeline.Reply<byte[]> popped = next.add(CommandType.LPOP, new ByteArrayOutput<>(CODEC), bytes("later"));
+			Pipeline.Reply<Long> incremented = next.add(CommandType.INCR, new IntegerOutput<>(CODEC), bytes("next"));
+			next.send(connection.connection());
+			assertThat(next.await(deadline())).isTrue();
+			assertThat(popped.get()).isEqualTo(bytes("value"));
+			assertThat(incremented.get()).isEqualTo(1L);
+			assertThat(server.sync().get("behind")).isEqualTo("1");
+		}
+	}
+
+	@Test
+	void refusesArgumentsItCannotEncodeAndIsSentOnce(RedisServer server) throws Exception {
+		try (RedisConnector connector = new RedisConnector(TIMEOUT);
+				RedisConnector.Connection connection = connector.connect(Endpoint.parse("target", server.uri()))) {
+			Pipeline batch = new Pipeline(1);
+			assertThatThrownBy(() -> batch.add(CommandType.ECHO, new StatusOutput<>(CODEC), new Object()))
+				.isInstanceOf(IllegalArgumentException.class);
+			Pipeline.Reply<String> ping = batch.add(CommandType.PING, new StatusOutput<>(CODEC));
+			batch.send(connection.connection());
+			assertThatThrownBy(() -> batch.send(connection.connection())).isInstanceOf(IllegalStateException.class);
+			assertThatThrownBy(() -> batch.add(CommandType.PING, new StatusOutput<>(CODEC)))
+				.isInstanceOf(IllegalStateException.class);
+			assertThat(batch.await(deadline())).isTrue();
+			assertThat(ping.get()).isEqualTo("PONG");
+
+			Pipeline empty = new Pipeline(0);
+			empty.send(connection.connection());
+			assertThat(empty.await(System.nanoTime())).as("an empty batch has ended").isTrue();
 		}
 	}
 
@@ -65,35 +187,38 @@ class PipelineIntegrationTests {
 			// a blocking command keeps the batch waiting while the server drops the
 			// client
 			long id = connection.connection().sync().clientId();
-			List<AsyncCommand<byte[], byte[], ?>> batch = new ArrayList<>();
-			batch.add(new AsyncCommand<>(new Command<>(CommandType.BLPOP, new KeyValueOutput<>(CODEC),
-					new CommandArgs<>(CODEC).addKey("empty".getBytes(StandardCharsets.UTF_8)).add(5))));
-			batch.add(incr("dropped"));
-			Pipeline.send(connection.connection(), batch);
+			Pipeline batch = new Pipeline(2);
+			batch.add(CommandType.BLPOP, new KeyValueOutput<>(CODEC), bytes("empty"), 5);
+			batch.add(CommandType.INCR, new IntegerOutput<>(CODEC), bytes("dropped"));
+			batch.send(connection.connection());
 			server.sync().clientKill(io.lettuce.core.KillArgs.Builder.id(id));
 
 			// Lettuce either fails the batch or, reconnecting, sends it again (at least
 			// once): either way every command ends, none waits forever
-			for (AsyncCommand<byte[], byte[], ?> command : batch) {
+			assertThat(batch.await(deadline())).as("the batch ended").isTrue();
+			for (Pipeline.Reply<?> reply : batch.replies()) {
 				try {
-					command.get(10, TimeUnit.SECONDS);
+					reply.get();
 				}
-				catch (ExecutionException ex) {
-					assertThat(ex.getCause()).isNotNull();
+				catch (RedisException ex) {
+					assertThat(ex).isNotInstanceOf(RedisCommandTimeoutException.class);
 				}
 			}
 
-			long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+			long deadline = deadline();
 			Long reply = null;
 			while (reply == null && System.nanoTime() < deadline) {
 				// until reconnected, batches are rejected (the connection's disconnected
-				// behaviour)
-				List<AsyncCommand<byte[], byte[], Long>> attempt = List.of(incr("after"));
+				// behaviour, through Lettuce's dispatch)
+				Pipeline attempt = new Pipeline(1);
+				Pipeline.Reply<Long> after = attempt.add(CommandType.INCR, new IntegerOutput<>(CODEC), bytes("after"));
+				attempt.send(connection.connection());
 				try {
-					Pipeline.send(connection.connection(), attempt);
-					reply = attempt.get(0).get(10, TimeUnit.SECONDS);
+					assertThat(attempt.await(deadline())).isTrue();
+					reply = after.get();
 				}
-				catch (RuntimeException | ExecutionException ex) {
+				catch (RedisException ex) {
+					assertThat(ex).isNotInstanceOf(RedisCommandTimeoutException.class);
 					Thread.sleep(100);
 				}
 			}
@@ -101,9 +226,12 @@ class PipelineIntegrationTests {
 		}
 	}
 
-	private static AsyncCommand<byte[], byte[], Long> incr(String key) {
-		return new AsyncCommand<>(new Command<>(CommandType.INCR, new IntegerOutput<>(CODEC),
-				new CommandArgs<>(CODEC).addKey(key.getBytes(StandardCharsets.UTF_8))));
+	private static long deadline() {
+		return System.nanoTime() + TIMEOUT.toNanos();
+	}
+
+	private static byte[] bytes(String text) {
+		return Arrays.copyOf(text.getBytes(StandardCharsets.UTF_8), text.length());
 	}
 
 }
