@@ -5,14 +5,17 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 
 import io.keyferry.KeyferryException;
+import io.keyferry.job.BatchRuntime;
 import io.keyferry.job.CopyLauncher;
 import io.keyferry.job.CopyOutcome;
 import io.keyferry.job.CopySettings;
+import io.keyferry.job.Preflight;
 import io.keyferry.redis.Backoff;
 import io.keyferry.redis.ConflictPolicy;
 import io.keyferry.redis.Endpoint;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -129,7 +132,13 @@ public class CopyCommand implements Callable<Integer> {
 	public Integer call() {
 		applyConfig();
 		CopySettings settings = settings();
-		return Runs.run(this.parent, this.parent.repository(), (launcher) -> launcher.copy(settings, this.fresh),
+		Map<String, Object> repository = this.parent.repository();
+		Runs.progressBar(this.output);
+		// the servers are checked while Spring starts, unless a connect timeout of the
+		// user's applies (Spring reads it)
+		Preflight checks = BatchRuntime.connectTimeoutConfigured(repository) ? null
+				: Preflight.start(settings, Preflight.DEFAULT_TIMEOUT);
+		return Runs.run(this.parent, repository, (launcher) -> launcher.copy(settings, this.fresh, checks),
 				this.output);
 	}
 

@@ -19,17 +19,26 @@ final class Runs {
 	private Runs() {
 	}
 
-	static int run(KeyferryCommand top, Map<String, Object> overrides, CopyCommand.LauncherCall call,
-			RunOutput output) {
+	/**
+	 * Checks {@code --progress}.
+	 * @param output the output options
+	 * @return whether progress is drawn as a bar
+	 */
+	static boolean progressBar(RunOutput output) {
 		String progress = output.progress;
-		boolean bar = switch (progress) {
+		return switch (progress) {
 			case "bar" -> true;
 			case "plain", "off" -> false;
 			case "auto" -> System.console() != null;
 			default -> throw io.keyferry.KeyferryException.usage("invalid --progress '" + progress + "'",
 					"use auto, bar, plain or off");
 		};
-		Duration every = "off".equals(progress) ? Duration.ZERO : output.progressInterval;
+	}
+
+	static int run(KeyferryCommand top, Map<String, Object> overrides, CopyCommand.LauncherCall call,
+			RunOutput output) {
+		boolean bar = progressBar(output);
+		Duration every = "off".equals(output.progress) ? Duration.ZERO : output.progressInterval;
 		try (ConfigurableApplicationContext context = BatchRuntime.start(top.home(), top.verbose, overrides)) {
 			CopyLauncher launcher = context.getBean(CopyLauncher.class);
 			RunMonitor monitor = context.getBean(RunMonitor.class);

@@ -67,6 +67,15 @@ public class BatchRuntime {
 		return application.run();
 	}
 
+	/**
+	 * Whether {@code keyferry.connect-timeout} is set (as Spring would read it).
+	 * @param overrides the properties given to {@link #start}
+	 * @return {@code true} when set
+	 */
+	public static boolean connectTimeoutConfigured(Map<String, Object> overrides) {
+		return configured("keyferry.connect-timeout", overrides) || configured("keyferry.connectTimeout", overrides);
+	}
+
 	private static boolean configured(String property, Map<String, Object> overrides) {
 		String variable = property.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace("-", "");
 		return overrides.containsKey(property) || System.getProperty(property) != null

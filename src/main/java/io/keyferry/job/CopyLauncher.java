@@ -3,18 +3,10 @@ package io.keyferry.job;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 
 import io.keyferry.KeyferryException;
 import io.keyferry.redis.Endpoint;
-import io.keyferry.redis.RdbVersion;
 import io.keyferry.redis.RedisConnector;
-import io.keyferry.redis.Restorer;
-import io.keyferry.redis.ServerInfo;
-import io.lettuce.core.KeyScanArgs;
-import io.lettuce.core.RedisCommandExecutionException;
-import io.lettuce.core.ScanCursor;
-import io.lettuce.core.api.sync.RedisCommands;
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.JobInstance;
@@ -75,9 +67,21 @@ public class CopyLauncher {
 	 * @return the outcome
 	 */
 	public CopyOutcome copy(CopySettings requested, boolean fresh) {
+		return copy(requested, fresh, null);
+	}
+
+	/**
+	 * Runs {@code keyferry copy} with the pre-flight checks already started.
+	 * @param requested the settings given (run number ignored)
+	 * @param fresh start a new run even if the last one is unfinished
+	 * @param checks the checks of {@code requested}, started early, or {@code null} to
+	 * run them now
+	 * @return the outcome
+	 */
+	public CopyOutcome copy(CopySettings requested, boolean fresh, Preflight checks) {
 		this.credentials.register(requested.source());
 		this.credentials.register(requested.target());
-		long sourceKeys = preflight(requested);
+		long sourceKeys = (checks != null) ? checks.join() : preflight(requested);
 		JobExecution last = findLast(requested.copyKey());
 		if (last == null) {
 			return launch(withPartitions(requested, sourceKeys).withRun(1), null, sourceKeys);
@@ -356,116 +360,12 @@ public class CopyLauncher {
 	}
 
 	/**
-	 * Checks both servers before anything is written: reachable, authenticated,
-	 * permitted, standalone, not the same database, and the target able to read the
-	 * source's payloads.
+	 * Checks both servers before anything is written (see {@link Preflight}).
 	 * @param settings the run's settings with credentials
 	 * @return the source's key count
 	 */
 	public long preflight(CopySettings settings) {
-		Endpoint source = settings.source();
-		Endpoint target = settings.target();
-		try (RedisConnector.Connection s = this.connector.connect(source);
-				RedisConnector.Connection t = this.connector.connect(target)) {
-			ServerInfo sourceInfo = RedisConnector.info(s.connection(), source);
-			ServerInfo targetInfo = RedisConnector.info(t.connection(), target);
-			for (var pair : List.of(List.of(source, sourceInfo), List.of(target, targetInfo))) {
-				Endpoint endpoint = (Endpoint) pair.get(0);
-				if (((ServerInfo) pair.get(1)).clusterEnabled()) {
-					throw KeyferryException.usage(
-							"the " + endpoint.role() + " " + endpoint.redacted() + " is a Redis Cluster node",
-							"Redis Cluster is not supported yet: copy between standalone servers (or a primary's endpoint)");
-				}
-			}
-			if (sourceInfo.runId().equals(targetInfo.runId()) && source.database() == target.database()) {
-				throw KeyferryException.usage("the source and the target are the same database",
-						"point --target at another server or database");
-			}
-			var sourceRdb = RdbVersion.ofRedisVersion(sourceInfo.version());
-			var targetRdb = RdbVersion.ofRedisVersion(targetInfo.version());
-			if (sourceRdb.isPresent() && targetRdb.isPresent() && sourceRdb.getAsInt() > targetRdb.getAsInt()) {
-				KeyferryException tooOld = Restorer.targetTooOld(sourceRdb.getAsInt(), targetRdb.getAsInt());
-				throw KeyferryException.usage(
-						"the target (Redis " + targetInfo.version() + ") is older than the source (Redis "
-								+ sourceInfo.version() + "): "
-								+ tooOld.getMessage().replace("the target is older than the source: ", ""),
-						tooOld.getHint());
-			}
-			probeSource(s.connection().sync(), settings);
-			probeTarget(t.connection().sync(), settings);
-			return sourceInfo.keys();
-		}
-	}
-
-	private void probeSource(RedisCommands<byte[], byte[]> source, CopySettings settings) {
-		byte[] probe = ("keyferry:probe:" + UUID.randomUUID()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-		try {
-			KeyScanArgs args = KeyScanArgs.Builder.limit(1);
-			if (settings.type() != null) {
-				args.type(settings.type());
-			}
-			source.scan(ScanCursor.INITIAL, args);
-		}
-		catch (RedisCommandExecutionException ex) {
-			if (settings.type() != null && String.valueOf(ex.getMessage()).contains("syntax")) {
-				throw KeyferryException.usage("the source does not support SCAN … TYPE",
-						"--type needs Redis 6.0 or newer on the source; filter with --match instead");
-			}
-			checkPermission(settings.source(), ex);
-		}
-		boolean expireTime = RdbVersion
-			.ofRedisVersion(source.info("server")
-				.lines()
-				.filter((line) -> line.startsWith("redis_version:"))
-				.map((line) -> line.substring("redis_version:".length()).trim())
-				.findFirst()
-				.orElse(null))
-			.orElse(0) >= 10;
-		for (Runnable command : List.<Runnable>of(() -> source.dump(probe), () -> source.pttl(probe),
-				() -> source.time(), () -> {
-					if (expireTime) {
-						source.pexpiretime(probe);
-					}
-				})) {
-			try {
-				command.run();
-			}
-			catch (RedisCommandExecutionException ex) {
-				checkPermission(settings.source(), ex);
-			}
-		}
-	}
-
-	private void probeTarget(RedisCommands<byte[], byte[]> target, CopySettings settings) {
-		byte[] probe = ("keyferry:probe:" + UUID.randomUUID()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-		try {
-			target.time();
-			if (settings.dryRun()) {
-				target.exists(probe);
-			}
-			else {
-				// an invalid payload: the server checks permissions first, then rejects
-				// it
-				target.restore(probe, 0, new byte[] { 0 });
-			}
-		}
-		catch (RedisCommandExecutionException ex) {
-			String message = String.valueOf(ex.getMessage());
-			if (message.contains("payload version or checksum") || message.contains("Bad data format")) {
-				return;
-			}
-			checkPermission(settings.target(), ex);
-		}
-	}
-
-	private static void checkPermission(Endpoint endpoint, RedisCommandExecutionException ex) {
-		String message = String.valueOf(ex.getMessage());
-		if (message.startsWith("NOPERM") && !message.contains("run the")) {
-			// a key-pattern restriction on the probe key only: real keys may be allowed
-			return;
-		}
-		KeyferryException described = io.keyferry.redis.RedisFailures.describe(endpoint.role(), endpoint, ex);
-		throw KeyferryException.usage(described.getMessage(), described.getHint(), ex);
+		return Preflight.check(this.connector, settings);
 	}
 
 }

@@ -1,0 +1,197 @@
+package io.keyferry.job;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+import io.keyferry.KeyferryException;
+import io.keyferry.redis.Endpoint;
+import io.keyferry.redis.RdbVersion;
+import io.keyferry.redis.RedisConnector;
+import io.keyferry.redis.Restorer;
+import io.keyferry.redis.ServerInfo;
+import io.lettuce.core.KeyScanArgs;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.api.sync.RedisCommands;
+
+/**
+ * The checks of both servers before anything is written: reachable, authenticated,
+ * permitted, standalone, not the same database, and the target able to read the source's
+ * payloads. {@code keyferry copy} {@link #start starts} them on a thread of their own
+ * while Spring and the job repository start (the first Lettuce connection of a process
+ * costs a few hundred milliseconds of set-up), and the copy waits for their result before
+ * it reads the job repository.
+ */
+public final class Preflight {
+
+	/** The connection timeout when {@code keyferry.connect-timeout} is not set. */
+	public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+
+	private final CompletableFuture<Long> result;
+
+	private Preflight(CompletableFuture<Long> result) {
+		this.result = result;
+	}
+
+	/**
+	 * Starts the checks in the background, with a connector of their own.
+	 * @param settings the run's settings with credentials
+	 * @param timeout the connection and command timeout
+	 * @return the running checks
+	 */
+	public static Preflight start(CopySettings settings, Duration timeout) {
+		CompletableFuture<Long> result = new CompletableFuture<>();
+		Thread thread = new Thread(() -> {
+			try (RedisConnector connector = new RedisConnector(timeout)) {
+				result.complete(check(connector, settings));
+			}
+			catch (Throwable ex) {
+				result.completeExceptionally(ex);
+			}
+		}, "keyferry-preflight");
+		thread.setDaemon(true);
+		thread.start();
+		return new Preflight(result);
+	}
+
+	/**
+	 * Waits for the checks.
+	 * @return the source's key count
+	 * @throws KeyferryException the failed check's error, as if run here
+	 */
+	public long join() {
+		try {
+			return this.result.get();
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new KeyferryException("interrupted while checking the servers", "run the command again", ex);
+		}
+		catch (ExecutionException ex) {
+			Throwable cause = ex.getCause();
+			if (cause instanceof RuntimeException runtime) {
+				throw runtime;
+			}
+			if (cause instanceof Error error) {
+				throw error;
+			}
+			throw new KeyferryException("checking the servers failed: " + cause, "run the command again", cause);
+		}
+	}
+
+	/**
+	 * Runs the checks on this thread.
+	 * @param connector opens the connections
+	 * @param settings the run's settings with credentials
+	 * @return the source's key count
+	 */
+	static long check(RedisConnector connector, CopySettings settings) {
+		Endpoint source = settings.source();
+		Endpoint target = settings.target();
+		try (RedisConnector.Connection s = connector.connect(source);
+				RedisConnector.Connection t = connector.connect(target)) {
+			ServerInfo sourceInfo = RedisConnector.info(s.connection(), source);
+			ServerInfo targetInfo = RedisConnector.info(t.connection(), target);
+			for (var pair : List.of(List.of(source, sourceInfo), List.of(target, targetInfo))) {
+				Endpoint endpoint = (Endpoint) pair.get(0);
+				if (((ServerInfo) pair.get(1)).clusterEnabled()) {
+					throw KeyferryException.usage(
+							"the " + endpoint.role() + " " + endpoint.redacted() + " is a Redis Cluster node",
+							"Redis Cluster is not supported yet: copy between standalone servers (or a primary's endpoint)");
+				}
+			}
+			if (sourceInfo.runId().equals(targetInfo.runId()) && source.database() == target.database()) {
+				throw KeyferryException.usage("the source and the target are the same database",
+						"point --target at another server or database");
+			}
+			var sourceRdb = RdbVersion.ofRedisVersion(sourceInfo.version());
+			var targetRdb = RdbVersion.ofRedisVersion(targetInfo.version());
+			if (sourceRdb.isPresent() && targetRdb.isPresent() && sourceRdb.getAsInt() > targetRdb.getAsInt()) {
+				KeyferryException tooOld = Restorer.targetTooOld(sourceRdb.getAsInt(), targetRdb.getAsInt());
+				throw KeyferryException.usage(
+						"the target (Redis " + targetInfo.version() + ") is older than the source (Redis "
+								+ sourceInfo.version() + "): "
+								+ tooOld.getMessage().replace("the target is older than the source: ", ""),
+						tooOld.getHint());
+			}
+			probeSource(s.connection().sync(), settings);
+			probeTarget(t.connection().sync(), settings);
+			return sourceInfo.keys();
+		}
+	}
+
+	private static void probeSource(RedisCommands<byte[], byte[]> source, CopySettings settings) {
+		byte[] probe = ("keyferry:probe:" + UUID.randomUUID()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+		try {
+			KeyScanArgs args = KeyScanArgs.Builder.limit(1);
+			if (settings.type() != null) {
+				args.type(settings.type());
+			}
+			source.scan(ScanCursor.INITIAL, args);
+		}
+		catch (RedisCommandExecutionException ex) {
+			if (settings.type() != null && String.valueOf(ex.getMessage()).contains("syntax")) {
+				throw KeyferryException.usage("the source does not support SCAN … TYPE",
+						"--type needs Redis 6.0 or newer on the source; filter with --match instead");
+			}
+			checkPermission(settings.source(), ex);
+		}
+		boolean expireTime = RdbVersion
+			.ofRedisVersion(source.info("server")
+				.lines()
+				.filter((line) -> line.startsWith("redis_version:"))
+				.map((line) -> line.substring("redis_version:".length()).trim())
+				.findFirst()
+				.orElse(null))
+			.orElse(0) >= 10;
+		for (Runnable command : List.<Runnable>of(() -> source.dump(probe), () -> source.pttl(probe),
+				() -> source.time(), () -> {
+					if (expireTime) {
+						source.pexpiretime(probe);
+					}
+				})) {
+			try {
+				command.run();
+			}
+			catch (RedisCommandExecutionException ex) {
+				checkPermission(settings.source(), ex);
+			}
+		}
+	}
+
+	private static void probeTarget(RedisCommands<byte[], byte[]> target, CopySettings settings) {
+		byte[] probe = ("keyferry:probe:" + UUID.randomUUID()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+		try {
+			target.time();
+			if (settings.dryRun()) {
+				target.exists(probe);
+			}
+			else {
+				// an invalid payload: the server checks permissions first, then rejects
+				// it
+				target.restore(probe, 0, new byte[] { 0 });
+			}
+		}
+		catch (RedisCommandExecutionException ex) {
+			String message = String.valueOf(ex.getMessage());
+			if (message.contains("payload version or checksum") || message.contains("Bad data format")) {
+				return;
+			}
+			checkPermission(settings.target(), ex);
+		}
+	}
+
+	private static void checkPermission(Endpoint endpoint, RedisCommandExecutionException ex) {
+		String message = String.valueOf(ex.getMessage());
+		if (message.startsWith("NOPERM") && !message.contains("run the")) {
+			// a key-pattern restriction on the probe key only: real keys may be allowed
+			return;
+		}
+		KeyferryException described = io.keyferry.redis.RedisFailures.describe(endpoint.role(), endpoint, ex);
+		throw KeyferryException.usage(described.getMessage(), described.getHint(), ex);
+	}
+
+}

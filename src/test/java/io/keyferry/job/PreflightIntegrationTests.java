@@ -1,0 +1,86 @@
+package io.keyferry.job;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.Map;
+
+import io.keyferry.KeyferryException;
+import io.keyferry.redis.Backoff;
+import io.keyferry.redis.ConflictPolicy;
+import io.keyferry.redis.Endpoint;
+import io.keyferry.redis.RedisConnector;
+import io.keyferry.testsupport.RedisServer;
+import io.keyferry.testsupport.RedisServerExtension;
+import io.keyferry.testsupport.TestData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+/**
+ * Tests of {@link Preflight} started in the background (as {@code keyferry copy} does
+ * while Spring starts): it gives the same result and the same errors as the checks run in
+ * place, and it is left to Spring when the user sets a connect timeout. The command
+ * line's errors are tested in {@code io.keyferry.cli.PreflightIntegrationTests}.
+ */
+@ExtendWith(RedisServerExtension.class)
+class PreflightIntegrationTests {
+
+	@Test
+	void checksInTheBackgroundGiveTheSourcesKeyCount(RedisServer source, RedisServer target) {
+		TestData.keys(37).loadInto(source);
+
+		Preflight checks = Preflight.start(settings(source.uri(), target.uri()), Preflight.DEFAULT_TIMEOUT);
+
+		assertThat(checks.join()).isEqualTo(37);
+		assertThat(target.sync().dbsize()).as("the checks write nothing").isZero();
+	}
+
+	@Test
+	void aFailedBackgroundCheckThrowsTheSameErrorAsInPlace(RedisServer target) throws IOException {
+		CopySettings settings = settings("redis://127.0.0.1:" + unusedPort(), target.uri());
+
+		KeyferryException inPlace;
+		try (RedisConnector connector = new RedisConnector(Preflight.DEFAULT_TIMEOUT)) {
+			inPlace = catchThrowableOfType(KeyferryException.class, () -> Preflight.check(connector, settings));
+		}
+		Preflight checks = Preflight.start(settings, Preflight.DEFAULT_TIMEOUT);
+
+		assertThat(inPlace).isNotNull();
+		assertThatThrownBy(checks::join).isInstanceOf(KeyferryException.class)
+			.hasMessage(inPlace.getMessage())
+			.satisfies((ex) -> assertThat(((KeyferryException) ex).getHint()).isEqualTo(inPlace.getHint()));
+	}
+
+	@Test
+	void aSameDatabaseErrorComesFromTheBackgroundToo(RedisServer server) {
+		Preflight checks = Preflight.start(settings(server.uri(), server.uri()), Preflight.DEFAULT_TIMEOUT);
+
+		assertThatThrownBy(checks::join).isInstanceOf(KeyferryException.class)
+			.hasMessage("the source and the target are the same database");
+	}
+
+	@Test
+	void aConnectTimeoutOfTheUsersIsLeftToSpring() {
+		assertThat(BatchRuntime.connectTimeoutConfigured(Map.of())).isFalse();
+		assertThat(BatchRuntime.connectTimeoutConfigured(Map.of("keyferry.connect-timeout", "30s"))).isTrue();
+		assertThat(BatchRuntime.connectTimeoutConfigured(Map.of("keyferry.connectTimeout", "30s"))).isTrue();
+	}
+
+	private static CopySettings settings(String source, String target) {
+		return new CopySettings(Endpoint.parse("source", source), Endpoint.parse("target", target), "*", null, false, 0,
+				ConflictPolicy.REPLACE, 1000, 1000, 4, 1, 512L * 1024 * 1024, CopySettings.DEFAULT_CHUNK_BYTES, 0,
+				Duration.ofSeconds(10), Backoff.DEFAULT);
+	}
+
+	private static int unusedPort() throws IOException {
+		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+			return socket.getLocalPort();
+		}
+	}
+
+}
