@@ -137,9 +137,9 @@ public class CopyCommand implements Callable<Integer> {
 		// the servers are checked while Spring starts, unless a connect timeout of the
 		// user's applies (Spring reads it)
 		Preflight checks = BatchRuntime.connectTimeoutConfigured(repository) ? null
-				: Preflight.start(settings, Preflight.DEFAULT_TIMEOUT);
-		return Runs.run(this.parent, repository, (launcher) -> launcher.copy(settings, this.fresh, checks),
-				this.output);
+				: Preflight.prepare(settings, Preflight.DEFAULT_TIMEOUT);
+		return Runs.run(this.parent, repository, (checks != null) ? checks::start : null,
+				(launcher) -> launcher.copy(settings, this.fresh, checks), this.output);
 	}
 
 	/**

@@ -37,9 +37,20 @@ final class Runs {
 
 	static int run(KeyferryCommand top, Map<String, Object> overrides, CopyCommand.LauncherCall call,
 			RunOutput output) {
+		return run(top, overrides, null, call, output);
+	}
+
+	/**
+	 * Runs the call in a new context.
+	 * @param loggingReady started once logging is set up, while the context starts (or
+	 * {@code null})
+	 */
+	static int run(KeyferryCommand top, Map<String, Object> overrides, Runnable loggingReady,
+			CopyCommand.LauncherCall call, RunOutput output) {
 		boolean bar = progressBar(output);
 		Duration every = "off".equals(output.progress) ? Duration.ZERO : output.progressInterval;
-		try (ConfigurableApplicationContext context = BatchRuntime.start(top.home(), top.verbose, overrides)) {
+		try (ConfigurableApplicationContext context = BatchRuntime.start(top.home(), top.verbose, overrides,
+				loggingReady)) {
 			CopyLauncher launcher = context.getBean(CopyLauncher.class);
 			RunMonitor monitor = context.getBean(RunMonitor.class);
 			monitor.setWarnings(top.err);

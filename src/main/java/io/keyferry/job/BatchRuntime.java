@@ -8,8 +8,10 @@ import java.util.Map;
 import io.keyferry.KeyferryException;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.context.event.ApplicationEnvironmentPreparedEvent;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.ApplicationListener;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
@@ -31,6 +33,20 @@ public class BatchRuntime {
 	 * @return the running context; close it when done
 	 */
 	public static ConfigurableApplicationContext start(Path home, boolean verbose, Map<String, Object> overrides) {
+		return start(home, verbose, overrides, null);
+	}
+
+	/**
+	 * Starts the context, running {@code loggingReady} as soon as logging is set up
+	 * (while the rest of the context starts).
+	 * @param home the keyferry home directory
+	 * @param verbose whether logs go to stderr as well as to the log file
+	 * @param overrides extra properties (e.g. {@code spring.datasource.url})
+	 * @param loggingReady what to start then, or {@code null}
+	 * @return the running context; close it when done
+	 */
+	public static ConfigurableApplicationContext start(Path home, boolean verbose, Map<String, Object> overrides,
+			Runnable loggingReady) {
 		try {
 			Files.createDirectories(home.resolve("repository"));
 			Files.createDirectories(home.resolve("logs"));
@@ -64,6 +80,12 @@ public class BatchRuntime {
 		application.setWebApplicationType(WebApplicationType.NONE);
 		application.setRegisterShutdownHook(false);
 		application.setDefaultProperties(properties);
+		if (loggingReady != null) {
+			// unordered, so after Boot's logging listener has configured logging for this
+			// event
+			application
+				.addListeners((ApplicationListener<ApplicationEnvironmentPreparedEvent>) (event) -> loggingReady.run());
+		}
 		return application.run();
 	}
 

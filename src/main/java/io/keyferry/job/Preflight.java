@@ -22,47 +22,66 @@ import io.lettuce.core.api.sync.RedisCommands;
  * permitted, standalone, not the same database, and the target able to read the source's
  * payloads. {@code keyferry copy} {@link #start starts} them on a thread of their own
  * while Spring and the job repository start (the first Lettuce connection of a process
- * costs a few hundred milliseconds of set-up), and the copy waits for their result before
- * it reads the job repository.
+ * costs a few hundred milliseconds of set-up), as soon as Spring has set up logging, and
+ * the copy waits for their result before it reads the job repository.
  */
 public final class Preflight {
 
 	/** The connection timeout when {@code keyferry.connect-timeout} is not set. */
 	public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
 
-	private final CompletableFuture<Long> result;
+	private final CompletableFuture<Long> result = new CompletableFuture<>();
 
-	private Preflight(CompletableFuture<Long> result) {
-		this.result = result;
+	private final CopySettings settings;
+
+	private final Duration timeout;
+
+	private boolean started;
+
+	private Preflight(CopySettings settings, Duration timeout) {
+		this.settings = settings;
+		this.timeout = timeout;
 	}
 
 	/**
-	 * Starts the checks in the background, with a connector of their own.
+	 * Prepares the checks, to be run in the background by {@link #start}.
 	 * @param settings the run's settings with credentials
 	 * @param timeout the connection and command timeout
-	 * @return the running checks
+	 * @return the checks, not started
 	 */
-	public static Preflight start(CopySettings settings, Duration timeout) {
-		CompletableFuture<Long> result = new CompletableFuture<>();
+	public static Preflight prepare(CopySettings settings, Duration timeout) {
+		return new Preflight(settings, timeout);
+	}
+
+	/**
+	 * Starts the checks on a thread of their own, with a connector of their own; once
+	 * only. Lettuce and Netty log as they start, so this waits until the logging system
+	 * is set up (before that, logback would print to the console).
+	 */
+	public synchronized void start() {
+		if (this.started) {
+			return;
+		}
+		this.started = true;
 		Thread thread = new Thread(() -> {
-			try (RedisConnector connector = new RedisConnector(timeout)) {
-				result.complete(check(connector, settings));
+			try (RedisConnector connector = new RedisConnector(this.timeout)) {
+				this.result.complete(check(connector, this.settings));
 			}
 			catch (Throwable ex) {
-				result.completeExceptionally(ex);
+				this.result.completeExceptionally(ex);
 			}
 		}, "keyferry-preflight");
 		thread.setDaemon(true);
 		thread.start();
-		return new Preflight(result);
 	}
 
 	/**
-	 * Waits for the checks.
+	 * Waits for the checks, starting them if nobody has.
 	 * @return the source's key count
 	 * @throws KeyferryException the failed check's error, as if run here
 	 */
 	public long join() {
+		start();
 		try {
 			return this.result.get();
 		}

@@ -34,7 +34,9 @@ class PreflightIntegrationTests {
 	void checksInTheBackgroundGiveTheSourcesKeyCount(RedisServer source, RedisServer target) {
 		TestData.keys(37).loadInto(source);
 
-		Preflight checks = Preflight.start(settings(source.uri(), target.uri()), Preflight.DEFAULT_TIMEOUT);
+		Preflight checks = Preflight.prepare(settings(source.uri(), target.uri()), Preflight.DEFAULT_TIMEOUT);
+		checks.start();
+		checks.start();
 
 		assertThat(checks.join()).isEqualTo(37);
 		assertThat(target.sync().dbsize()).as("the checks write nothing").isZero();
@@ -48,7 +50,8 @@ class PreflightIntegrationTests {
 		try (RedisConnector connector = new RedisConnector(Preflight.DEFAULT_TIMEOUT)) {
 			inPlace = catchThrowableOfType(KeyferryException.class, () -> Preflight.check(connector, settings));
 		}
-		Preflight checks = Preflight.start(settings, Preflight.DEFAULT_TIMEOUT);
+		Preflight checks = Preflight.prepare(settings, Preflight.DEFAULT_TIMEOUT);
+		checks.start();
 
 		assertThat(inPlace).isNotNull();
 		assertThatThrownBy(checks::join).isInstanceOf(KeyferryException.class)
@@ -58,7 +61,8 @@ class PreflightIntegrationTests {
 
 	@Test
 	void aSameDatabaseErrorComesFromTheBackgroundToo(RedisServer server) {
-		Preflight checks = Preflight.start(settings(server.uri(), server.uri()), Preflight.DEFAULT_TIMEOUT);
+		// join() starts checks nobody started
+		Preflight checks = Preflight.prepare(settings(server.uri(), server.uri()), Preflight.DEFAULT_TIMEOUT);
 
 		assertThatThrownBy(checks::join).isInstanceOf(KeyferryException.class)
 			.hasMessage("the source and the target are the same database");
