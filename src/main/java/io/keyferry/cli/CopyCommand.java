@@ -133,7 +133,6 @@ public class CopyCommand implements Callable<Integer> {
 		applyConfig();
 		CopySettings settings = settings();
 		Map<String, Object> repository = this.parent.repository();
-		Runs.progressBar(this.output);
 		// the servers are checked while Spring starts, unless a connect timeout of the
 		// user's applies (Spring reads it)
 		Preflight checks = BatchRuntime.connectTimeoutConfigured(repository) ? null

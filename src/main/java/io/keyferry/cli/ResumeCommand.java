@@ -36,7 +36,7 @@ public class ResumeCommand implements Callable<Integer> {
 	public Integer call() {
 		Endpoint sourceEndpoint = (this.source != null) ? Endpoint.parse("source", this.source) : null;
 		Endpoint targetEndpoint = (this.target != null) ? Endpoint.parse("target", this.target) : null;
-		return Runs.run(this.parent, this.parent.repository(),
+		return Runs.run(this.parent, this.parent.repository(), null,
 				(launcher) -> launcher.resume(this.executionId, sourceEndpoint, targetEndpoint), this.output);
 	}
 

@@ -20,34 +20,25 @@ final class Runs {
 	}
 
 	/**
-	 * Checks {@code --progress}.
-	 * @param output the output options
-	 * @return whether progress is drawn as a bar
+	 * Runs the call in a new context.
+	 * @param top the top-level command
+	 * @param overrides the job repository's properties
+	 * @param loggingReady started once logging is set up, while the context starts (or
+	 * {@code null})
+	 * @param call what to run
+	 * @param output how to report
+	 * @return the exit code
 	 */
-	static boolean progressBar(RunOutput output) {
+	static int run(KeyferryCommand top, Map<String, Object> overrides, Runnable loggingReady,
+			CopyCommand.LauncherCall call, RunOutput output) {
 		String progress = output.progress;
-		return switch (progress) {
+		boolean bar = switch (progress) {
 			case "bar" -> true;
 			case "plain", "off" -> false;
 			case "auto" -> System.console() != null;
 			default -> throw io.keyferry.KeyferryException.usage("invalid --progress '" + progress + "'",
 					"use auto, bar, plain or off");
 		};
-	}
-
-	static int run(KeyferryCommand top, Map<String, Object> overrides, CopyCommand.LauncherCall call,
-			RunOutput output) {
-		return run(top, overrides, null, call, output);
-	}
-
-	/**
-	 * Runs the call in a new context.
-	 * @param loggingReady started once logging is set up, while the context starts (or
-	 * {@code null})
-	 */
-	static int run(KeyferryCommand top, Map<String, Object> overrides, Runnable loggingReady,
-			CopyCommand.LauncherCall call, RunOutput output) {
-		boolean bar = progressBar(output);
 		Duration every = "off".equals(output.progress) ? Duration.ZERO : output.progressInterval;
 		try (ConfigurableApplicationContext context = BatchRuntime.start(top.home(), top.verbose, overrides,
 				loggingReady)) {

@@ -15,5 +15,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * default
  */
 @ConfigurationProperties("keyferry")
-public record KeyferryProperties(Path home, @DefaultValue("10s") Duration connectTimeout) {
+public record KeyferryProperties(Path home, @DefaultValue(DEFAULT_CONNECT_TIMEOUT) Duration connectTimeout) {
+
+	/** The default of {@code keyferry.connect-timeout}. */
+	public static final String DEFAULT_CONNECT_TIMEOUT = "10s";
+
 }

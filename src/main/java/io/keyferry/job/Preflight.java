@@ -16,6 +16,7 @@ import io.lettuce.core.KeyScanArgs;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.api.sync.RedisCommands;
+import org.springframework.boot.convert.DurationStyle;
 
 /**
  * The checks of both servers before anything is written: reachable, authenticated,
@@ -28,7 +29,8 @@ import io.lettuce.core.api.sync.RedisCommands;
 public final class Preflight {
 
 	/** The connection timeout when {@code keyferry.connect-timeout} is not set. */
-	public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+	public static final Duration DEFAULT_TIMEOUT = DurationStyle
+		.detectAndParse(KeyferryProperties.DEFAULT_CONNECT_TIMEOUT);
 
 	private final CompletableFuture<Long> result = new CompletableFuture<>();
 

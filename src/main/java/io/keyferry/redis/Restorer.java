@@ -199,25 +199,15 @@ public final class Restorer {
 			}
 			return;
 		}
-		boolean replace = this.options.policy() == ConflictPolicy.REPLACE;
-		// a positive expiry is an absolute time in the target's clock
+		List<Object> args = new ArrayList<>(List.of(dump.key(), expiry, dump.payload()));
+		if (this.options.policy() == ConflictPolicy.REPLACE) {
+			args.add(CommandKeyword.REPLACE);
+		}
 		if (expiry > 0) {
-			if (replace) {
-				batch.add(CommandType.RESTORE, new StatusOutput<>(CODEC), dump.key(), expiry, dump.payload(),
-						CommandKeyword.REPLACE, CommandKeyword.ABSTTL);
-			}
-			else {
-				batch.add(CommandType.RESTORE, new StatusOutput<>(CODEC), dump.key(), expiry, dump.payload(),
-						CommandKeyword.ABSTTL);
-			}
+			// an absolute time in the target's clock
+			args.add(CommandKeyword.ABSTTL);
 		}
-		else if (replace) {
-			batch.add(CommandType.RESTORE, new StatusOutput<>(CODEC), dump.key(), expiry, dump.payload(),
-					CommandKeyword.REPLACE);
-		}
-		else {
-			batch.add(CommandType.RESTORE, new StatusOutput<>(CODEC), dump.key(), expiry, dump.payload());
-		}
+		batch.add(CommandType.RESTORE, new StatusOutput<>(CODEC), args.toArray());
 	}
 
 	private RestoreResult checkReply(KeyDump dump, Object reply) {

@@ -12,6 +12,7 @@ import io.keyferry.testsupport.RedisServerExtension;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisException;
+import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.output.ByteArrayOutput;
 import io.lettuce.core.output.IntegerOutput;
@@ -49,21 +50,20 @@ class PipelineIntegrationTests {
 
 	@Test
 	void repliesCompleteTheBatchInOrder(RedisServer server) throws Exception {
-		try (RedisConnector connector = new RedisConnector(TIMEOUT);
-				RedisConnector.Connection connection = connector.connect(Endpoint.parse("target", server.uri()))) {
+		withConnection(server, (connection) -> {
 			Pipeline batch = new Pipeline(16);
 			List<Pipeline.Reply<Long>> increments = new ArrayList<>();
 			for (int i = 0; i < 5000; i++) {
 				increments.add(batch.add(CommandType.INCR, new IntegerOutput<>(CODEC), bytes("counter")));
 			}
-			batch.send(connection.connection());
+			batch.send(connection);
 
 			assertThat(batch.await(deadline())).as("the batch ended").isTrue();
 			for (int i = 0; i < increments.size(); i++) {
 				assertThat(increments.get(i).get()).as("reply %d", i).isEqualTo(i + 1L);
 			}
 			assertThat(server.sync().get("counter")).isEqualTo("5000");
-		}
+		});
 	}
 
 	@Test
@@ -75,8 +75,7 @@ class PipelineIntegrationTests {
 			large[i] = (byte) (i * 31);
 		}
 		byte[] empty = new byte[0];
-		try (RedisConnector connector = new RedisConnector(TIMEOUT);
-				RedisConnector.Connection connection = connector.connect(Endpoint.parse("target", server.uri()))) {
+		withConnection(server, (connection) -> {
 			Pipeline batch = new Pipeline(1);
 			Pipeline.Reply<String> setBinary = batch.add(CommandType.SET, new StatusOutput<>(CODEC), binaryKey, small);
 			// a large value between a key and keywords: written from its own array
@@ -88,7 +87,7 @@ class PipelineIntegrationTests {
 					bytes("negative"), -1234567890123L);
 			Pipeline.Reply<byte[]> readLarge = batch.add(CommandType.GET, new ByteArrayOutput<>(CODEC), bytes("large"));
 			Pipeline.Reply<byte[]> missing = batch.add(CommandType.GET, new ByteArrayOutput<>(CODEC), bytes("nothing"));
-			batch.send(connection.connection());
+			batch.send(connection);
 
 			assertThat(batch.await(deadline())).isTrue();
 			assertThat(setBinary.get()).isEqualTo("OK");
@@ -97,7 +96,7 @@ class PipelineIntegrationTests {
 			assertThat(decrement.get()).isEqualTo(1234567890123L);
 			assertThat(readLarge.get()).isEqualTo(large);
 			assertThat(missing.get()).isNull();
-		}
+		});
 		assertThat(server.binarySync().get(binaryKey)).isEqualTo(small);
 		assertThat(server.binarySync().get(bytes("large"))).isEqualTo(large);
 		assertThat(server.sync().pttl("large")).isBetween(1L, 600_000L);
@@ -109,15 +108,14 @@ class PipelineIntegrationTests {
 	@Test
 	void anErrorReplyBelongsToItsCommandOnly(RedisServer server) throws Exception {
 		server.sync().set("text", "not a number");
-		try (RedisConnector connector = new RedisConnector(TIMEOUT);
-				RedisConnector.Connection connection = connector.connect(Endpoint.parse("target", server.uri()))) {
+		withConnection(server, (connection) -> {
 			Pipeline batch = new Pipeline(3);
 			Pipeline.Reply<Long> before = batch.add(CommandType.INCR, new IntegerOutput<>(CODEC), bytes("n"));
 			Pipeline.Reply<Long> failing = batch.add(CommandType.INCR, new IntegerOutput<>(CODEC), bytes("text"));
 			Pipeline.Reply<String> restore = batch.add(CommandType.RESTORE, new StatusOutput<>(CODEC), bytes("bad"), 0,
 					new byte[] { 1, 2, 3 });
 			Pipeline.Reply<Long> after = batch.add(CommandType.INCR, new IntegerOutput<>(CODEC), bytes("n"));
-			batch.send(connection.connection());
+			batch.send(connection);
 
 			assertThat(batch.await(deadline())).isTrue();
 			assertThat(before.get()).isEqualTo(1L);
@@ -126,19 +124,18 @@ class PipelineIntegrationTests {
 			assertThatThrownBy(restore::get).isInstanceOf(RedisCommandExecutionException.class)
 				.hasMessageContaining("payload version or checksum");
 			assertThat(after.get()).isEqualTo(2L);
-		}
+		});
 	}
 
 	@Test
 	void aLateReplyIsDroppedNotGivenToTheNextBatch(RedisServer server) throws Exception {
 		server.sync().rpush("later", "value");
-		try (RedisConnector connector = new RedisConnector(TIMEOUT);
-				RedisConnector.Connection connection = connector.connect(Endpoint.parse("target", server.uri()))) {
+		withConnection(server, (connection) -> {
 			// the server answers the BLPOP only after about a second
 			Pipeline slow = new Pipeline(2);
 			Pipeline.Reply<?> blocked = slow.add(CommandType.BLPOP, new KeyValueOutput<>(CODEC), bytes("empty"), 1);
 			Pipeline.Reply<Long> behind = slow.add(CommandType.INCR, new IntegerOutput<>(CODEC), bytes("behind"));
-			slow.send(connection.connection());
+			slow.send(connection);
 
 			assertThat(slow.await(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100))).as("ended in 100 ms")
 				.isFalse();
@@ -151,46 +148,44 @@ class PipelineIntegrationTests {
 			Pipeline next = new Pipeline(2);
 			Pipeline.Reply<byte[]> popped = next.add(CommandType.LPOP, new ByteArrayOutput<>(CODEC), bytes("later"));
 			Pipeline.Reply<Long> incremented = next.add(CommandType.INCR, new IntegerOutput<>(CODEC), bytes("next"));
-			next.send(connection.connection());
+			next.send(connection);
 			assertThat(next.await(deadline())).isTrue();
 			assertThat(popped.get()).isEqualTo(bytes("value"));
 			assertThat(incremented.get()).isEqualTo(1L);
 			assertThat(server.sync().get("behind")).isEqualTo("1");
-		}
+		});
 	}
 
 	@Test
 	void refusesArgumentsItCannotEncodeAndIsSentOnce(RedisServer server) throws Exception {
-		try (RedisConnector connector = new RedisConnector(TIMEOUT);
-				RedisConnector.Connection connection = connector.connect(Endpoint.parse("target", server.uri()))) {
+		withConnection(server, (connection) -> {
 			Pipeline batch = new Pipeline(1);
 			assertThatThrownBy(() -> batch.add(CommandType.ECHO, new StatusOutput<>(CODEC), new Object()))
 				.isInstanceOf(IllegalArgumentException.class);
 			Pipeline.Reply<String> ping = batch.add(CommandType.PING, new StatusOutput<>(CODEC));
-			batch.send(connection.connection());
-			assertThatThrownBy(() -> batch.send(connection.connection())).isInstanceOf(IllegalStateException.class);
+			batch.send(connection);
+			assertThatThrownBy(() -> batch.send(connection)).isInstanceOf(IllegalStateException.class);
 			assertThatThrownBy(() -> batch.add(CommandType.PING, new StatusOutput<>(CODEC)))
 				.isInstanceOf(IllegalStateException.class);
 			assertThat(batch.await(deadline())).isTrue();
 			assertThat(ping.get()).isEqualTo("PONG");
 
 			Pipeline empty = new Pipeline(0);
-			empty.send(connection.connection());
+			empty.send(connection);
 			assertThat(empty.await(System.nanoTime())).as("an empty batch has ended").isTrue();
-		}
+		});
 	}
 
 	@Test
 	void aBatchOnADroppedConnectionEndsAndTheReconnectedConnectionWorks(RedisServer server) throws Exception {
-		try (RedisConnector connector = new RedisConnector(TIMEOUT);
-				RedisConnector.Connection connection = connector.connect(Endpoint.parse("target", server.uri()))) {
+		withConnection(server, (connection) -> {
 			// a blocking command keeps the batch waiting while the server drops the
 			// client
-			long id = connection.connection().sync().clientId();
+			long id = connection.sync().clientId();
 			Pipeline batch = new Pipeline(2);
 			batch.add(CommandType.BLPOP, new KeyValueOutput<>(CODEC), bytes("empty"), 5);
 			batch.add(CommandType.INCR, new IntegerOutput<>(CODEC), bytes("dropped"));
-			batch.send(connection.connection());
+			batch.send(connection);
 			server.sync().clientKill(io.lettuce.core.KillArgs.Builder.id(id));
 
 			// Lettuce either fails the batch or, reconnecting, sends it again (at least
@@ -212,7 +207,7 @@ class PipelineIntegrationTests {
 				// behaviour, through Lettuce's dispatch)
 				Pipeline attempt = new Pipeline(1);
 				Pipeline.Reply<Long> after = attempt.add(CommandType.INCR, new IntegerOutput<>(CODEC), bytes("after"));
-				attempt.send(connection.connection());
+				attempt.send(connection);
 				try {
 					assertThat(attempt.await(deadline())).isTrue();
 					reply = after.get();
@@ -223,6 +218,22 @@ class PipelineIntegrationTests {
 				}
 			}
 			assertThat(reply).as("a batch after the reconnect").isNotNull();
+		});
+	}
+
+	/**
+	 * A test body given a binary connection to the server, through keyferry's connector.
+	 */
+	private interface WithConnection {
+
+		void run(StatefulRedisConnection<byte[], byte[]> connection) throws Exception;
+
+	}
+
+	private static void withConnection(RedisServer server, WithConnection test) throws Exception {
+		try (RedisConnector connector = new RedisConnector(TIMEOUT);
+				RedisConnector.Connection connection = connector.connect(Endpoint.parse("target", server.uri()))) {
+			test.run(connection.connection());
 		}
 	}
 
