@@ -1,6 +1,7 @@
 package io.keyferry;
 
 import io.keyferry.cli.KeyferryCommand;
+import io.keyferry.job.BatchRuntime;
 
 /**
  * keyferry's entry point: picocli parses the command line first, and Spring starts only
@@ -12,6 +13,7 @@ public final class KeyferryApplication {
 	}
 
 	public static void main(String[] args) {
+		BatchRuntime.preferBuildTimeContext();
 		System.exit(KeyferryCommand.execute(true, System.out, System.err, args));
 	}
 

@@ -25,6 +25,11 @@ import org.springframework.context.ConfigurableApplicationContext;
 @EnableConfigurationProperties(KeyferryProperties.class)
 public class BatchRuntime {
 
+	private static final String AOT_ENABLED = "spring.aot.enabled";
+
+	/** The initializer {@code process-aot} generates for this class. */
+	private static final String AOT_INITIALIZER = BatchRuntime.class.getName() + "__ApplicationContextInitializer";
+
 	/**
 	 * Starts the context.
 	 * @param home the keyferry home directory
@@ -77,6 +82,9 @@ public class BatchRuntime {
 		properties.put("logging.level.root", "INFO");
 		properties.putAll(overrides);
 		SpringApplication application = new SpringApplication(BatchRuntime.class);
+		// names the initializer generated at build time (the JVM's main class is
+		// picocli's)
+		application.setMainApplicationClass(BatchRuntime.class);
 		application.setWebApplicationType(WebApplicationType.NONE);
 		application.setRegisterShutdownHook(false);
 		application.setDefaultProperties(properties);
@@ -87,6 +95,32 @@ public class BatchRuntime {
 				.addListeners((ApplicationListener<ApplicationEnvironmentPreparedEvent>) (event) -> loggingReady.run());
 		}
 		return application.run();
+	}
+
+	/**
+	 * Starts the context for the build's ahead-of-time processing ({@code process-aot}),
+	 * which stops it once its bean definitions are known and generates code that
+	 * registers them.
+	 * @param args the keyferry home to use (the build's own directory)
+	 */
+	public static void main(String[] args) {
+		if (args.length != 1) {
+			throw new IllegalArgumentException("usage: BatchRuntime HOME (for process-aot)");
+		}
+		start(Path.of(args[0]), false, Map.of());
+	}
+
+	/**
+	 * Makes Spring use the bean definitions generated at build time when the application
+	 * holds them (the packaged jar does) and {@code spring.aot.enabled} is not set: the
+	 * context then skips parsing configuration classes and evaluating auto-configuration
+	 * conditions at every start. {@code -Dspring.aot.enabled=false} turns it off.
+	 */
+	public static void preferBuildTimeContext() {
+		if (System.getProperty(AOT_ENABLED) == null && BatchRuntime.class.getClassLoader()
+			.getResource(AOT_INITIALIZER.replace('.', '/') + ".class") != null) {
+			System.setProperty(AOT_ENABLED, "true");
+		}
 	}
 
 	/**
