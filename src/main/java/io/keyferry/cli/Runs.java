@@ -39,7 +39,7 @@ final class Runs {
 			default -> throw io.keyferry.KeyferryException.usage("invalid --progress '" + progress + "'",
 					"use auto, bar, plain or off");
 		};
-		Duration every = "off".equals(output.progress) ? Duration.ZERO : output.progressInterval;
+		Duration every = "off".equals(progress) ? Duration.ZERO : output.progressInterval;
 		try (ConfigurableApplicationContext context = BatchRuntime.start(top.home(), top.verbose, overrides,
 				loggingReady)) {
 			CopyLauncher launcher = context.getBean(CopyLauncher.class);
