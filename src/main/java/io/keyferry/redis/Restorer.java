@@ -199,15 +199,21 @@ public final class Restorer {
 			}
 			return;
 		}
-		List<Object> args = new ArrayList<>(List.of(dump.key(), expiry, dump.payload()));
-		if (this.options.policy() == ConflictPolicy.REPLACE) {
-			args.add(CommandKeyword.REPLACE);
+		boolean replace = this.options.policy() == ConflictPolicy.REPLACE;
+		// a positive expiry is an absolute time in the target's clock
+		boolean absolute = expiry > 0;
+		Object[] args = new Object[3 + (replace ? 1 : 0) + (absolute ? 1 : 0)];
+		args[0] = dump.key();
+		args[1] = expiry;
+		args[2] = dump.payload();
+		int next = 3;
+		if (replace) {
+			args[next++] = CommandKeyword.REPLACE;
 		}
-		if (expiry > 0) {
-			// an absolute time in the target's clock
-			args.add(CommandKeyword.ABSTTL);
+		if (absolute) {
+			args[next] = CommandKeyword.ABSTTL;
 		}
-		batch.add(CommandType.RESTORE, new StatusOutput<>(CODEC), args.toArray());
+		batch.add(CommandType.RESTORE, new StatusOutput<>(CODEC), args);
 	}
 
 	private RestoreResult checkReply(KeyDump dump, Object reply) {
