@@ -7,6 +7,7 @@ import javax.sql.DataSource;
 import io.keyferry.job.item.DumpProcessor;
 import io.keyferry.job.item.RestoreWriter;
 import io.keyferry.job.item.ScanKeyReader;
+import io.keyferry.job.item.ServerIdentities;
 import io.keyferry.job.item.Throttle;
 import io.keyferry.redis.DumpFetcher;
 import io.keyferry.redis.KeyScanner;
@@ -66,9 +67,12 @@ class CopyJobConfiguration {
 	@Bean
 	CopyJobFactory copyJobFactory(JobRepository jobRepository, PlatformTransactionManager transactionManager,
 			ScanKeyReader scanKeyReader, DumpProcessor dumpProcessor, RestoreWriter restoreWriter, RunOwners runOwners,
-			RunMonitor runMonitor) {
+			RunMonitor runMonitor, RedisConnector connector, EndpointCredentials credentials) {
 		return new CopyJobFactory(jobRepository, transactionManager, scanKeyReader, dumpProcessor, restoreWriter,
-				runOwners, runMonitor);
+				runOwners, runMonitor,
+				(settings) -> new ServerIdentities(settings.source(), settings.target(),
+						() -> connector.runId(credentials.resolve(settings.source())),
+						() -> connector.runId(credentials.resolve(settings.target())), !settings.dryRun()));
 	}
 
 	@Bean
@@ -93,8 +97,11 @@ class CopyJobConfiguration {
 		KeyScanner scanner = new KeyScanner(resources.source().connection(), settings.match(), settings.type(),
 				settings.scanCount());
 		long rate = (settings.rateLimit() > 0) ? Math.max(1, settings.rateLimit() / settings.partitions()) : 0;
-		return new ScanKeyReader(scanner, settings.source(), resources.sourceInfo().runId(), settings.batchSize(),
-				settings.backoff(), monitor, resources.partitionName(), new Throttle(rate));
+		ServerIdentities identities = new ServerIdentities(settings.source(), settings.target(),
+				() -> RedisConnector.runId(resources.source().connection()),
+				() -> RedisConnector.runId(resources.target().connection()), !settings.dryRun());
+		return new ScanKeyReader(scanner, settings.source(), identities, resources.stepExecution().getId(),
+				settings.batchSize(), settings.backoff(), monitor, resources.partitionName(), new Throttle(rate));
 	}
 
 	@Bean

@@ -1,16 +1,20 @@
 package io.keyferry.job;
 
+import java.util.function.Function;
+
 import io.keyferry.job.item.DumpBatch;
 import io.keyferry.job.item.DumpProcessor;
 import io.keyferry.job.item.KeyBatch;
 import io.keyferry.job.item.RestoreWriter;
 import io.keyferry.job.item.ScanKeyReader;
+import io.keyferry.job.item.ServerIdentities;
 import org.springframework.batch.core.job.Job;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.builder.JobBuilder;
 import org.springframework.batch.core.listener.JobExecutionListener;
 import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.batch.core.job.JobInterruptedException;
+import org.springframework.batch.core.partition.support.TaskExecutorPartitionHandler;
 import org.springframework.batch.core.step.Step;
 import org.springframework.batch.core.step.StepExecution;
 import org.springframework.batch.core.step.builder.StepBuilder;
@@ -42,9 +46,13 @@ public class CopyJobFactory {
 
 	private final RunMonitor monitor;
 
+	private final Function<CopySettings, ServerIdentities> identities;
+
 	CopyJobFactory(JobRepository jobRepository, PlatformTransactionManager transactionManager, ScanKeyReader reader,
-			DumpProcessor processor, RestoreWriter writer, RunOwners runOwners, RunMonitor monitor) {
+			DumpProcessor processor, RestoreWriter writer, RunOwners runOwners, RunMonitor monitor,
+			Function<CopySettings, ServerIdentities> identities) {
 		this.monitor = monitor;
+		this.identities = identities;
 		this.jobRepository = jobRepository;
 		this.transactionManager = transactionManager;
 		this.reader = reader;
@@ -83,7 +91,12 @@ public class CopyJobFactory {
 		partitions.setConcurrencyLimit(settings.partitions());
 		partitions.setDaemon(true);
 
-		Step partitionStep = new StepBuilder(JobNames.PARTITION_STEP, this.jobRepository)
+		// a finished partition runs again on every pass and every resume: its reader
+		// decides
+		// whether its checkpoint still holds (same source and target processes) and
+		// returns
+		// at once when it does
+		Step partitionStep = new StepBuilder(JobNames.PARTITION_STEP, this.jobRepository).allowStartIfComplete(true)
 			.<KeyBatch, DumpBatch>chunk(settings.batchesPerChunk())
 			.transactionManager(this.transactionManager)
 			.reader(this.reader)
@@ -93,12 +106,17 @@ public class CopyJobFactory {
 			.interruptionPolicy(this::checkStop)
 			.listener(new StopOnRequest(this.monitor))
 			.build();
+		TaskExecutorPartitionHandler handler = new TaskExecutorPartitionHandler();
+		handler.setStep(partitionStep);
+		handler.setTaskExecutor(partitions);
+		handler.setGridSize(settings.partitions());
 		Step step = new StepBuilder(JobNames.STEP, this.jobRepository)
 			.partitioner(JobNames.PARTITION_STEP,
 					new ScanPartitioner(settings.source().address(), settings.partitions()))
 			.step(partitionStep)
-			.gridSize(settings.partitions())
-			.taskExecutor(partitions)
+			.partitionHandler(new RescanningPartitionHandler(handler, this.identities.apply(settings),
+					settings.backoff(), this.monitor))
+			.allowStartIfComplete(true)
 			.build();
 		return new JobBuilder(JobNames.JOB, this.jobRepository).start(step)
 			.listener(this.runOwners)

@@ -73,11 +73,23 @@ public final class JobNames {
 	/** The source process the cursor belongs to ({@code run_id}). */
 	public static final String RUN_ID = "scan.run-id";
 
+	/**
+	 * The target process that holds the keys this partition wrote since it last started
+	 * from its first page ({@code run_id}).
+	 */
+	public static final String TARGET_RUN_ID = "scan.target-run-id";
+
 	/** How far the scan is, 0 to 1. */
 	public static final String FRACTION = "scan.fraction";
 
-	/** Times this partition was rescanned from 0 because the source process changed. */
+	/**
+	 * Times this partition was scanned again from its start, in the step execution named
+	 * by {@link #RESCANS_EXECUTION}, because the source or target process changed.
+	 */
 	public static final String RESCANS = "scan.rescans";
+
+	/** The step execution the count {@link #RESCANS} belongs to. */
+	public static final String RESCANS_EXECUTION = "scan.rescans.execution";
 
 	/** The step execution the counts below belong to. */
 	public static final String COUNT_EXECUTION = "count.execution";

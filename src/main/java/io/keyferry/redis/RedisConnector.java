@@ -109,6 +109,28 @@ public final class RedisConnector implements AutoCloseable {
 		}
 	}
 
+	/**
+	 * Reads the identity of the server process behind a connection: its {@code run_id},
+	 * new for every process (a restart or a failover gives another one).
+	 * @param connection the connection
+	 * @return the run_id
+	 */
+	public static String runId(StatefulRedisConnection<byte[], byte[]> connection) {
+		return ServerInfo.parse(connection.sync().info("server"), 0).runId();
+	}
+
+	/**
+	 * Reads the identity of the server process an endpoint leads to now, on a connection
+	 * of its own.
+	 * @param endpoint the server
+	 * @return the run_id
+	 */
+	public String runId(Endpoint endpoint) {
+		try (Connection connection = connect(endpoint)) {
+			return runId(connection.connection());
+		}
+	}
+
 	static KeyferryException describeConnectFailure(Endpoint endpoint, Throwable failure) {
 		String where = endpoint.role() + " " + endpoint.redacted();
 		for (Throwable t = failure; t != null; t = t.getCause()) {

@@ -3,6 +3,7 @@ package io.keyferry.report;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -32,7 +33,8 @@ import org.springframework.batch.core.step.StepExecution;
  * @param startTime when it started
  * @param endTime when it ended, {@code null} while running
  * @param scanned how far the scan got, 0 to 1
- * @param rescans partitions rescanned from 0 because the source process changed
+ * @param rescans times a partition was scanned again from its start because the source or
+ * target process changed
  */
 public record RunSummary(long executionId, long runId, long run, BatchStatus status, String source, String target,
 		String match, String type, boolean dryRun, KeyCounts counts, LocalDateTime startTime, LocalDateTime endTime,
@@ -45,9 +47,9 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 	 */
 	public static RunSummary of(JobExecution execution) {
 		KeyCounts counts = new KeyCounts();
-		double scanned = 0;
-		int partitions = 0;
 		int rescans = 0;
+		// a partition runs once per pass: its latest step execution says how far it is
+		Map<String, StepExecution> latest = new HashMap<>();
 		for (StepExecution step : execution.getStepExecutions()) {
 			if (!step.getStepName().startsWith(JobNames.PARTITION_STEP)) {
 				continue;
@@ -56,17 +58,23 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 			if (context.getLong(JobNames.COUNT_EXECUTION, -1) == step.getId()) {
 				counts.add(KeyCounts.readFrom(context));
 			}
-			scanned += context.getDouble(JobNames.FRACTION, 0.0) / Math.max(1, context.getInt(JobNames.RANGE_COUNT, 1));
-			rescans += context.getInt(JobNames.RESCANS, 0);
-			partitions++;
+			if (context.getLong(JobNames.RESCANS_EXECUTION, -1) == step.getId()) {
+				rescans += context.getInt(JobNames.RESCANS, 0);
+			}
+			latest.merge(step.getStepName(), step, (a, b) -> (a.getId() > b.getId()) ? a : b);
 		}
+		double scanned = 0;
+		for (StepExecution step : latest.values()) {
+			var context = step.getExecutionContext();
+			scanned += context.getDouble(JobNames.FRACTION, 0.0) / Math.max(1, context.getInt(JobNames.RANGE_COUNT, 1));
+		}
+		int partitions = latest.size();
 		JobParameters parameters = execution.getJobParameters();
 		return new RunSummary(execution.getId(), execution.getJobInstanceId(), parameters.getLong(JobNames.RUN, 0L),
 				execution.getStatus(), parameters.getString(JobNames.SOURCE, ""),
 				parameters.getString(JobNames.TARGET, ""), parameters.getString(JobNames.MATCH, "*"),
 				parameters.getString(JobNames.TYPE, ""), Boolean.parseBoolean(parameters.getString(JobNames.DRY_RUN)),
 				counts, execution.getStartTime(), execution.getEndTime(),
-				// a resumed execution runs only the partitions that had not finished
 				(execution.getStatus() == BatchStatus.COMPLETED) ? 1.0 : ((partitions > 0) ? Math.min(1, scanned) : 0),
 				rescans);
 	}

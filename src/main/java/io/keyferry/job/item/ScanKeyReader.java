@@ -18,10 +18,11 @@ import org.springframework.batch.infrastructure.item.ItemStreamReader;
  * Reads keys with SCAN, a batch of keys per item, and checkpoints the cursor of the page
  * in progress. Not thread-safe (Batch 6 reads on the step thread only). Restartable:
  * saves {@code scan.cursor} (the page whose keys are not all written yet, or the next
- * page once a page is fully handed out), {@code scan.done} and the source's
- * {@code run_id} in {@link #update}; a restart re-scans that page, and rescans from the
- * start of its slice when the source process changed, because a cursor is only valid in
- * the process that issued it.
+ * page once a page is fully handed out), {@code scan.done} and the run_ids of the source
+ * and target processes in {@link #update}; a restart re-scans that page. Both processes
+ * are checked when the partition opens and before every checkpoint (so also after any
+ * reconnection): when either changed ({@link ServerIdentities}), the partition starts
+ * again from the first page of its slice, finished or not, and says so.
  */
 public class ScanKeyReader implements ItemStreamReader<KeyBatch> {
 
@@ -34,7 +35,9 @@ public class ScanKeyReader implements ItemStreamReader<KeyBatch> {
 
 	private final Endpoint source;
 
-	private final String runId;
+	private final ServerIdentities identities;
+
+	private final long stepExecutionId;
 
 	private final int batchSize;
 
@@ -58,11 +61,17 @@ public class ScanKeyReader implements ItemStreamReader<KeyBatch> {
 
 	private boolean done;
 
-	public ScanKeyReader(KeyScanner scanner, Endpoint source, String runId, int batchSize, Backoff backoff,
-			RunMonitor monitor, String partition, Throttle throttle) {
+	/** The processes the checkpoint and the keys written since belong to. */
+	private ServerIdentities.Ids ids;
+
+	private int rescans;
+
+	public ScanKeyReader(KeyScanner scanner, Endpoint source, ServerIdentities identities, long stepExecutionId,
+			int batchSize, Backoff backoff, RunMonitor monitor, String partition, Throttle throttle) {
 		this.scanner = scanner;
 		this.source = source;
-		this.runId = runId;
+		this.identities = identities;
+		this.stepExecutionId = stepExecutionId;
 		this.batchSize = batchSize;
 		this.backoff = backoff;
 		this.monitor = monitor;
@@ -77,18 +86,36 @@ public class ScanKeyReader implements ItemStreamReader<KeyBatch> {
 		this.done = Boolean.parseBoolean(context.getString(JobNames.DONE, "false"));
 		this.pageCursor = context.containsKey(JobNames.CURSOR)
 				? Long.parseUnsignedLong(context.getString(JobNames.CURSOR)) : this.range.startCursor();
-		String savedRunId = context.getString(JobNames.RUN_ID, null);
-		if (!this.done && savedRunId != null && !savedRunId.equals(this.runId)
-				&& this.pageCursor != this.range.startCursor()) {
-			this.monitor.warn("source " + this.source.redacted() + " is a new server process since the checkpoint "
-					+ "(run_id changed: restarted or failed over); its saved SCAN cursor is not valid in the new "
-					+ "process, so partition " + this.partition + " is scanned again from the start");
-			this.pageCursor = this.range.startCursor();
-			context.putInt(JobNames.RESCANS, context.getInt(JobNames.RESCANS, 0) + 1);
-		}
+		// rescans are counted per step execution, like the key counts
+		this.rescans = (context.getLong(JobNames.RESCANS_EXECUTION, -1) == this.stepExecutionId)
+				? context.getInt(JobNames.RESCANS, 0) : 0;
 		this.page = null;
 		this.offset = 0;
+		ServerIdentities.Ids now = currentIds();
+		String changed = this.identities.changed(ServerIdentities.Ids.savedIn(context), now);
+		this.ids = now;
+		if (changed != null && (this.done || this.pageCursor != this.range.startCursor())) {
+			startAgain(changed);
+		}
 		report();
+	}
+
+	/**
+	 * Goes back to the first page of the slice: what was scanned or written so far
+	 * belongs to processes that are gone.
+	 */
+	private void startAgain(String reason) {
+		this.monitor.warn(reason + "; partition " + this.partition + " is scanned again from the start"
+				+ (this.done ? " (it had finished)" : ""));
+		this.done = false;
+		this.pageCursor = this.range.startCursor();
+		this.page = null;
+		this.offset = 0;
+		this.rescans++;
+	}
+
+	private ServerIdentities.Ids currentIds() {
+		return this.identities.current(this.backoff, this.monitor::isStopRequested);
 	}
 
 	@Override
@@ -135,6 +162,14 @@ public class ScanKeyReader implements ItemStreamReader<KeyBatch> {
 
 	@Override
 	public void update(ExecutionContext context) {
+		// the keys of this chunk are written; were they scanned, and written, in the
+		// processes the checkpoint names? A reconnection may have led to new ones.
+		ServerIdentities.Ids now = currentIds();
+		String changed = this.identities.changed(this.ids, now);
+		this.ids = now;
+		if (changed != null) {
+			startAgain(changed);
+		}
 		long checkpoint = this.pageCursor;
 		boolean finished = this.done;
 		if (!finished && this.page != null && this.offset >= this.page.keys().size()) {
@@ -147,7 +182,9 @@ public class ScanKeyReader implements ItemStreamReader<KeyBatch> {
 		}
 		context.putString(JobNames.CURSOR, Long.toUnsignedString(checkpoint));
 		context.putString(JobNames.DONE, Boolean.toString(finished));
-		context.putString(JobNames.RUN_ID, this.runId);
+		this.ids.saveIn(context);
+		context.putLong(JobNames.RESCANS_EXECUTION, this.stepExecutionId);
+		context.putInt(JobNames.RESCANS, this.rescans);
 		double fraction = finished ? 1 : this.range.fraction(checkpoint);
 		context.putDouble(JobNames.FRACTION, fraction);
 		this.monitor.position(this.partition, fraction, this.weight);
