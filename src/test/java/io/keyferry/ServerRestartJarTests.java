@@ -139,8 +139,9 @@ class ServerRestartJarTests {
 		// no persistence: the new process starts empty, every key written so far is gone
 		target.kill();
 		target.restart();
+		// (the copy writes to the new process as soon as it reconnects: its key count
+		// says nothing here)
 		assertThat(target.runId()).isNotEqualTo(before);
-		assertThat(target.sync().dbsize()).isZero();
 
 		assertThat(copy.waitFor(RUN_TIMEOUT)).as(copy::describe).isEqualTo(0);
 		assertThat(copy.stderr()).contains("is a new server process since the checkpoint",
