@@ -147,8 +147,7 @@ public class ScheduleCommand implements Callable<Integer> {
 				this.parent.err.println("the cron expression '" + this.cron + "' never fires again: exiting");
 				return (last != null) ? last.exitCode() : ExitCode.OK;
 			}
-			long waitMillis = java.time.Duration.between(ZonedDateTime.now(), next).toMillis();
-			if (this.stopRequested || (waitMillis > 0 && this.stopped.await(waitMillis, TimeUnit.MILLISECONDS))) {
+			if (!awaitTick(next)) {
 				// stopped while no copy was running
 				return ExitCode.OK;
 			}
@@ -160,7 +159,8 @@ public class ScheduleCommand implements Callable<Integer> {
 			if (this.stopRequested) {
 				return last.exitCode();
 			}
-			next = expression.next(ZonedDateTime.now());
+			ZonedDateTime now = ZonedDateTime.now();
+			next = expression.next(now.isAfter(tick) ? now : tick);
 			for (ZonedDateTime missed = expression.next(tick); missed != null
 					&& missed.isBefore(next); missed = expression.next(missed)) {
 				report(ScheduledTick.skipped(missed, failuresInARow));
@@ -171,6 +171,25 @@ public class ScheduleCommand implements Callable<Integer> {
 				return ExitCode.FAILED;
 			}
 		}
+	}
+
+	/**
+	 * Waits until the tick has come (never a little before it: the next tick is computed
+	 * from the time the copy ends, and a copy begun early would run for the same tick
+	 * again).
+	 * @return {@code false} when stopped first
+	 */
+	private boolean awaitTick(ZonedDateTime tick) throws InterruptedException {
+		while (!this.stopRequested) {
+			long nanos = java.time.Duration.between(ZonedDateTime.now(), tick).toNanos();
+			if (nanos <= 0) {
+				return true;
+			}
+			if (this.stopped.await(nanos, TimeUnit.NANOSECONDS)) {
+				return false;
+			}
+		}
+		return false;
 	}
 
 	private ScheduledTick runOnce(CopyLauncher launcher, CopySettings settings, ZonedDateTime tick,

@@ -106,13 +106,20 @@ class ScheduleCommandIntegrationTests {
 		Map<String, Object> run = completed.get(0);
 		List<Map<String, Object>> skipped = ticks(output, "skipped");
 		assertThat(skipped).as(output::toString).isNotEmpty();
+		Instant start = instant(run.get("startTime"));
 		Instant end = instant(run.get("endTime"));
+		assertThat(end).as("a copy of several ticks").isAfter(start.plusSeconds(1));
 		for (Map<String, Object> tick : skipped) {
 			assertThat(tick).containsOnlyKeys("tick", "time", "status", "reason");
 			assertThat(tick.get("reason")).isEqualTo("the previous tick's copy was still going");
 			assertThat(tick(tick)).as("skipped tick").isAfter(tick(run));
-			assertThat(tick(tick).toInstant()).as("skipped tick").isBefore(end);
+			// the scheduler is busy until it has reported the copy, a little after its
+			// end
+			assertThat(tick(tick)).as("skipped tick").isBefore(OffsetDateTime.parse((String) tick.get("time")));
 		}
+		// every tick while the copy went was skipped
+		assertThat(skipped).extracting((tick) -> tick(tick).toInstant())
+			.containsAll(everySecondBetween(tick(run).toInstant().plusSeconds(1), end));
 		assertThat(skipped).extracting(ScheduleCommandIntegrationTests::tick).doesNotHaveDuplicates();
 		assertThat(output.lines()).as("every stdout line is one tick's JSON object")
 			.allSatisfy((line) -> assertThat(line).startsWith("{\"tick\":"));
@@ -329,6 +336,14 @@ class ScheduleCommandIntegrationTests {
 			.filter((line) -> (status != null) ? status.equals(line.get("status"))
 					: !"skipped".equals(line.get("status")))
 			.toList();
+	}
+
+	private static List<Instant> everySecondBetween(Instant first, Instant end) {
+		List<Instant> seconds = new java.util.ArrayList<>();
+		for (Instant second = first; second.isBefore(end); second = second.plusSeconds(1)) {
+			seconds.add(second);
+		}
+		return seconds;
 	}
 
 	private static OffsetDateTime tick(Map<String, Object> event) {
