@@ -81,7 +81,7 @@ class DeploymentExamplesJarTests {
 		Map<String, Object> summary = JsonDocument.object(Files.readString(log.resolve("nightly.jsonl")));
 		assertThat(((String) summary.get("status")).toLowerCase()).isEqualTo("completed");
 		assertThat(number(summary, "written")).isEqualTo(KEYS);
-		KeyspaceComparison.assertSameContent(source, target);
+		KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
 	}
 
 	@Test
@@ -121,7 +121,7 @@ class DeploymentExamplesJarTests {
 		assertThat(Files.readString(err)).doesNotContain("error:", SOURCE_PASSWORD, TARGET_PASSWORD);
 		Map<String, Object> summary = JsonDocument.object(Files.readString(out));
 		assertThat(number(summary, "written")).isEqualTo(KEYS);
-		KeyspaceComparison.assertSameContent(source, target);
+		KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
 	}
 
 	@Test
@@ -143,7 +143,7 @@ class DeploymentExamplesJarTests {
 		assertThat(tick.get("status")).as(schedule::describe).isEqualTo("completed");
 		assertThat(number(tick, "written")).isEqualTo(KEYS);
 		assertThat(schedule.stderr()).doesNotContain(SOURCE_PASSWORD, TARGET_PASSWORD);
-		KeyspaceComparison.assertSameContent(source, target);
+		KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
 	}
 
 	/**
