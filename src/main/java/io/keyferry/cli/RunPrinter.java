@@ -20,22 +20,9 @@ final class RunPrinter {
 	static int print(CopyOutcome outcome, boolean json, boolean stacktrace, PrintStream out, PrintStream err) {
 		RunSummary summary = RunSummary.of(outcome.execution());
 		Throwable failure = (outcome.status() == BatchStatus.COMPLETED) ? null : outcome.failure();
-		KeyferryException known = (failure != null) ? KeyferryException.find(failure) : null;
-		String message = null;
-		String hint = null;
-		if (outcome.status() == BatchStatus.STOPPED) {
-			message = "the run was stopped";
-			hint = "resume it with the same command, or: keyferry resume " + summary.executionId();
-		}
-		else if (known != null && !(known instanceof io.keyferry.redis.Backoff.StopRequestedException)) {
-			message = known.getMessage();
-			hint = known.getHint();
-		}
-		else if (failure != null) {
-			message = rootMessage(failure);
-			hint = "the run is resumable: run the same command again, or keyferry resume " + summary.executionId()
-					+ "; the log is in $KEYFERRY_HOME/logs";
-		}
+		Problem problem = problem(outcome, summary);
+		String message = (problem != null) ? problem.message() : null;
+		String hint = (problem != null) ? problem.hint() : null;
 		if (json) {
 			Map<String, Object> map = summary.toMap();
 			if (message != null) {
@@ -55,10 +42,46 @@ final class RunPrinter {
 			err.println(((outcome.status() == BatchStatus.STOPPED) ? "stopped: " : "error: ") + message);
 			err.println("hint: " + hint);
 		}
+		return exitCode(outcome);
+	}
+
+	/**
+	 * The exit code of a finished execution: usage (2) when a configuration error failed
+	 * it, otherwise by its status.
+	 * @param outcome how it ended
+	 * @return the exit code
+	 */
+	static int exitCode(CopyOutcome outcome) {
+		Throwable failure = (outcome.status() == BatchStatus.COMPLETED) ? null : outcome.failure();
+		KeyferryException known = (failure != null) ? KeyferryException.find(failure) : null;
 		if (known != null && known.isUsage() && outcome.status() == BatchStatus.FAILED) {
 			return ExitCode.USAGE;
 		}
 		return ExitCode.of(outcome.status());
+	}
+
+	/**
+	 * What to tell the operator about an execution that did not complete.
+	 * @param outcome how it ended
+	 * @param summary its summary
+	 * @return the message and hint, or {@code null} when it completed
+	 */
+	static Problem problem(CopyOutcome outcome, RunSummary summary) {
+		Throwable failure = (outcome.status() == BatchStatus.COMPLETED) ? null : outcome.failure();
+		KeyferryException known = (failure != null) ? KeyferryException.find(failure) : null;
+		if (outcome.status() == BatchStatus.STOPPED) {
+			return new Problem("the run was stopped",
+					"resume it with the same command, or: keyferry resume " + summary.executionId());
+		}
+		if (known != null && !(known instanceof io.keyferry.redis.Backoff.StopRequestedException)) {
+			return new Problem(known.getMessage(), known.getHint());
+		}
+		if (failure != null) {
+			return new Problem(rootMessage(failure),
+					"the run is resumable: run the same command again, or keyferry resume " + summary.executionId()
+							+ "; the log is in $KEYFERRY_HOME/logs");
+		}
+		return null;
 	}
 
 	static String rootMessage(Throwable failure) {
@@ -67,6 +90,16 @@ final class RunPrinter {
 			t = t.getCause();
 		}
 		return t.getClass().getSimpleName() + ": " + t.getMessage();
+	}
+
+	/**
+	 * A message and a hint.
+	 *
+	 * @param message what went wrong
+	 * @param hint what to do about it
+	 */
+	record Problem(String message, String hint) {
+
 	}
 
 }
