@@ -342,8 +342,7 @@ public final class Pipeline {
 		@Override
 		public void complete() {
 			if (STATE.compareAndSet(this, PENDING, DONE)) {
-				this.pipeline.ended();
-				notifyCallback();
+				ended();
 			}
 		}
 
@@ -354,16 +353,14 @@ public final class Pipeline {
 			}
 			this.failure = throwable;
 			this.state = FAILED;
-			this.pipeline.ended();
-			notifyCallback();
+			ended();
 			return true;
 		}
 
 		@Override
 		public void cancel() {
 			if (STATE.compareAndSet(this, PENDING, CANCELLED)) {
-				this.pipeline.ended();
-				notifyCallback();
+				ended();
 			}
 		}
 
@@ -389,6 +386,16 @@ public final class Pipeline {
 				}
 			}
 			deliver(action);
+		}
+
+		private void ended() {
+			try {
+				notifyCallback();
+			}
+			finally {
+				// the batch ends even if a callback fails
+				this.pipeline.ended();
+			}
 		}
 
 		private void notifyCallback() {

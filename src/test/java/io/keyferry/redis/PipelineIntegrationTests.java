@@ -5,11 +5,13 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 import io.keyferry.testsupport.RedisServer;
 import io.keyferry.testsupport.RedisServerExtension;
@@ -83,7 +85,7 @@ class PipelineIntegrationTests {
 			assertThat(sent.bytes()).as("bytes written: the batch's commands as Lettuce would encode them")
 				.isEqualTo(expectedBytes);
 		}
-		assertThat(commandCalls(server, "set")).isEqualTo(commands);
+		assertThat(CommandStats.of(server, "set").calls()).isEqualTo(commands);
 		assertThat(server.binarySync().get(bytes("key:" + commands / 2))).isEqualTo(large);
 	}
 
@@ -128,7 +130,30 @@ class PipelineIntegrationTests {
 			}
 			assertThat(wire.counts().since(before).flushes()).as("flushes").isEqualTo(threads * batchesPerThread);
 		}
-		assertThat(commandCalls(server, "incr")).isEqualTo((long) threads * batchesPerThread * commands);
+		assertThat(CommandStats.of(server, "incr").calls()).isEqualTo((long) threads * batchesPerThread * commands);
+	}
+
+	@Test
+	void completionCallbacksSeeTheReplyOrTheError(RedisServer server) throws Exception {
+		// Lettuce's command timeouts cancel their timer through these callbacks
+		server.sync().set("text", "not a number");
+		List<String> seen = Collections.synchronizedList(new ArrayList<>());
+		withConnection(server, (connection) -> {
+			Pipeline batch = new Pipeline(2);
+			Pipeline.Reply<Long> incremented = batch.add(CommandType.INCR, new IntegerOutput<>(CODEC), bytes("n"));
+			Pipeline.Reply<Long> failing = batch.add(CommandType.INCR, new IntegerOutput<>(CODEC), bytes("text"));
+			incremented.onComplete((Long value, Throwable failure) -> seen.add("incremented " + value + " " + failure));
+			incremented.onComplete((Consumer<Long>) (value) -> seen.add("incremented " + value));
+			failing.onComplete((Long value, Throwable failure) -> seen.add("failing " + value + " " + failure));
+			failing.onComplete((Consumer<Long>) (value) -> seen.add("failing " + value));
+			batch.send(connection);
+
+			assertThat(batch.await(deadline())).isTrue();
+			failing.onComplete((Long value, Throwable failure) -> seen.add("registered late " + failure));
+		});
+		assertThat(seen).containsExactly("incremented 1 null", "incremented 1",
+				"failing null io.lettuce.core.RedisCommandExecutionException: ERR value is not an integer or out of range",
+				"registered late io.lettuce.core.RedisCommandExecutionException: ERR value is not an integer or out of range");
 	}
 
 	@Test
@@ -330,20 +355,6 @@ class PipelineIntegrationTests {
 				RedisConnector.Connection connection = connector.connect(Endpoint.parse("target", server.uri()))) {
 			test.run(connection.connection());
 		}
-	}
-
-	/**
-	 * How many times the server ran a command, from {@code INFO commandstats}.
-	 */
-	static long commandCalls(RedisServer server, String command) {
-		String prefix = "cmdstat_" + command + ":calls=";
-		return server.sync()
-			.info("commandstats")
-			.lines()
-			.filter((line) -> line.startsWith(prefix))
-			.map((line) -> Long.parseLong(line.substring(prefix.length(), line.indexOf(',', prefix.length()))))
-			.findFirst()
-			.orElse(0L);
 	}
 
 	private static int lettuceEncoding(CommandType type, CommandArgs<byte[], byte[]> args) {
