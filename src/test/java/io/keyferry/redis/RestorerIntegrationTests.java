@@ -152,6 +152,9 @@ class RestorerIntegrationTests {
 	void aReadOnlyTargetFailsTheBatchAfterItsRetries(RedisServer source, RedisServer target) {
 		List<byte[]> keys = TestData.keys(50).loadInto(source);
 		target.sync().replicaof(source.host(), source.port());
+		// once synchronised, the replica answers READONLY (while loading, it would
+		// answer LOADING)
+		awaitReplicationLink(target);
 		try (RedisConnector connector = new RedisConnector(TIMEOUT);
 				RedisConnector.Connection from = connector.connect(Endpoint.parse("source", source.uri()));
 				RedisConnector.Connection to = connector.connect(Endpoint.parse("target", target.uri()))) {
@@ -161,9 +164,22 @@ class RestorerIntegrationTests {
 
 			assertThatThrownBy(() -> restorer.restore(dumps)).isInstanceOf(KeyferryException.class)
 				.hasMessageContaining("is a read-only replica: READONLY");
+			assertThat(CommandStats.of(target, "restore")).as("RESTOREs refused by the replica")
+				.isEqualTo(new CommandStats(0, 100));
+
+			target.sync().replicaofNoOne();
+			assertThat(restorer.restore(dumps)).extracting(RestoreResult::outcome)
+				.containsOnly(RestoreResult.Outcome.WRITTEN);
 		}
-		assertThat(CommandStats.of(target, "restore")).as("RESTOREs refused by the replica")
-			.isEqualTo(new CommandStats(0, 100));
+		KeyspaceComparison.assertSameContent(source, target);
+	}
+
+	private static void awaitReplicationLink(RedisServer replica) {
+		long deadline = System.nanoTime() + TIMEOUT.toNanos();
+		while (!replica.sync().info("replication").contains("master_link_status:up")) {
+			assertThat(System.nanoTime()).as("replica synchronised in time").isLessThan(deadline);
+			RedisServer.pause(20);
+		}
 	}
 
 	private static void assertSkipped(RestoreResult result, SkipReason reason, String detail) {

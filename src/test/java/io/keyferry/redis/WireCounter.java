@@ -3,6 +3,7 @@ package io.keyferry.redis;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.lettuce.core.ClientOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.resource.NettyCustomizer;
 import io.netty.buffer.ByteBuf;
@@ -46,7 +47,7 @@ final class WireCounter implements NettyCustomizer {
 
 		KEYFERRY(RedisConnector.NO_COMMAND_TIMEOUTS),
 
-		LETTUCE_DEFAULT(TimeoutOptions.enabled());
+		LETTUCE_DEFAULT(ClientOptions.DEFAULT_TIMEOUT_OPTIONS);
 
 		private final TimeoutOptions options;
 
