@@ -42,13 +42,19 @@ final class ClockShift {
 
 	static synchronized Path library() {
 		if (library == null) {
-			library = compile();
+			library = compile(System.getenv("PATH"));
 		}
 		return library;
 	}
 
-	private static Path compile() {
-		Path compiler = compiler().orElseThrow(() -> new IllegalStateException(NO_COMPILER));
+	/**
+	 * Builds the shim with the first C compiler found on a {@code PATH}.
+	 * @param path the {@code PATH} to search
+	 * @return the shared library, in a temporary directory deleted on exit
+	 * @throws IllegalStateException with what to install when there is no compiler
+	 */
+	static Path compile(String path) {
+		Path compiler = compiler(path).orElseThrow(() -> new IllegalStateException(NO_COMPILER));
 		try {
 			Path dir = Files.createTempDirectory("keyferry-clockshift-");
 			Path source = dir.resolve("clockshift.c");
@@ -83,9 +89,9 @@ final class ClockShift {
 		}
 	}
 
-	private static Optional<Path> compiler() {
+	private static Optional<Path> compiler(String path) {
 		for (String name : new String[] { "cc", "gcc", "clang" }) {
-			Optional<Path> found = RedisBinaries.onPath(System.getenv("PATH"), name);
+			Optional<Path> found = RedisBinaries.onPath(path, name);
 			if (found.isPresent()) {
 				return found;
 			}
