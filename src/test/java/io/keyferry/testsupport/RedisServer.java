@@ -351,6 +351,30 @@ public final class RedisServer implements AutoCloseable {
 		this.port = port;
 		this.runtime.start(port, this.configArgs);
 		awaitReady();
+		checkClockShifted();
+	}
+
+	/**
+	 * A server asked to run on a shifted clock must really do so (the preload has no
+	 * effect on a statically linked binary): a test of clock skew must not pass on one
+	 * clock.
+	 */
+	private void checkClockShifted() {
+		if (this.clockOffset.isZero()) {
+			return;
+		}
+		long before = System.currentTimeMillis();
+		List<String> time = sync().time();
+		long after = System.currentTimeMillis();
+		long onThisClock = Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000
+				- this.clockOffset.toMillis();
+		if (onThisClock < before - 1000 || onThisClock > after + 1000) {
+			closeConnections();
+			this.runtime.kill();
+			throw startFailure("its clock is not " + this.clockOffset.toMillis() + " ms off this machine's but "
+					+ (onThisClock - before + this.clockOffset.toMillis())
+					+ " ms: the clock shim works only with a dynamically linked redis-server");
+		}
 	}
 
 	private void awaitReady() {
