@@ -1,21 +1,32 @@
 #!/usr/bin/env bash
-# Installs redis-server with apt-get when it is missing, without starting a system Redis service.
-# Uses sudo only when not root. Usage: scripts/install-redis.sh
+# Installs what the tests need and are missing, with apt-get, without starting a system Redis
+# service: redis-server (the tests start their own servers) and a C compiler (the tests build a
+# small clock-shifting library to run servers whose clocks are off). Does nothing when both are
+# present, so it can run before every build. Uses sudo only when not root.
+# Usage: scripts/install-redis.sh
 set -euo pipefail
 
+missing=()
 if [ -n "${KEYFERRY_REDIS_SERVER:-}" ] && [ -x "$KEYFERRY_REDIS_SERVER" ]; then
 	echo "redis-server from KEYFERRY_REDIS_SERVER: $("$KEYFERRY_REDIS_SERVER" --version)" >&2
-	exit 0
+elif command -v redis-server >/dev/null 2>&1; then
+	echo "redis-server present: $(redis-server --version)" >&2
+else
+	missing+=(redis-server)
+fi
+if command -v cc >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || command -v clang >/dev/null 2>&1; then
+	echo "C compiler present" >&2
+else
+	missing+=(gcc libc6-dev)
 fi
 
-if command -v redis-server >/dev/null 2>&1; then
-	echo "redis-server present: $(redis-server --version)" >&2
+if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
 fi
 
 if ! command -v apt-get >/dev/null 2>&1; then
-	echo "error: redis-server is missing and apt-get is not available" >&2
-	echo "hint: install Redis (brew install redis, dnf install redis) or set KEYFERRY_REDIS_SERVER to a redis-server binary" >&2
+	echo "error: ${missing[*]} missing and apt-get is not available" >&2
+	echo "hint: install Redis and a C compiler (brew install redis, dnf install redis gcc) or set KEYFERRY_REDIS_SERVER to a redis-server binary" >&2
 	exit 1
 fi
 
@@ -37,11 +48,15 @@ if [ ! -e "$policy" ]; then
 fi
 
 as_root apt-get update
-as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server
+as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
 
 hash -r
-if ! command -v redis-server >/dev/null 2>&1; then
-	echo "error: apt-get installed redis-server but it is not on the PATH ($PATH)" >&2
+if ! command -v redis-server >/dev/null 2>&1 && [ -z "${KEYFERRY_REDIS_SERVER:-}" ]; then
+	echo "error: apt-get installed ${missing[*]} but redis-server is not on the PATH ($PATH)" >&2
 	exit 1
 fi
-echo "redis-server installed: $(redis-server --version)" >&2
+if ! command -v cc >/dev/null 2>&1 && ! command -v gcc >/dev/null 2>&1 && ! command -v clang >/dev/null 2>&1; then
+	echo "error: apt-get installed ${missing[*]} but no C compiler is on the PATH ($PATH)" >&2
+	exit 1
+fi
+echo "installed: ${missing[*]}" >&2

@@ -29,11 +29,13 @@ import static org.assertj.core.api.Assertions.fail;
 /**
  * Compares the keyspaces of two servers key by key: the same key names (SCAN), the same
  * value, and the same expiry time (PEXPIRETIME; PTTL on servers before 7.0) within a
- * tolerance, -1 on both for persistent keys. Values are equal when their DUMP payloads
- * are; when the payloads differ the values are read and compared by type, because a
- * hash-table encoded set or hash serializes in the order of its process's hash seed, and
- * because payloads of different Redis versions differ. A key that vanishes from the
- * source during the comparison (it expired) is not counted. Immutable.
+ * tolerance, -1 on both for persistent keys. Expiry times are compared on this machine's
+ * clock, so a server started with a shifted clock compares by remaining time to live.
+ * Values are equal when their DUMP payloads are; when the payloads differ the values are
+ * read and compared by type, because a hash-table encoded set or hash serializes in the
+ * order of its process's hash seed, and because payloads of different Redis versions
+ * differ. A key that vanishes from the source during the comparison (it expired) is not
+ * counted. Immutable.
  */
 public final class KeyspaceComparison {
 
@@ -347,8 +349,9 @@ public final class KeyspaceComparison {
 	}
 
 	/**
-	 * DUMP and absolute expiry of each key, pipelined. Before Redis 7.0 there is no
-	 * PEXPIRETIME: the expiry is estimated from PTTL and this machine's clock.
+	 * DUMP and absolute expiry of each key on this machine's clock, pipelined: a server's
+	 * PEXPIRETIME less its {@link RedisServer#clockOffset()}. Before Redis 7.0 there is
+	 * no PEXPIRETIME: the expiry is estimated from PTTL and this machine's clock.
 	 */
 	private static Map<ByteBuffer, KeyState> fetch(RedisServer server, List<ByteBuffer> keys) {
 		Map<ByteBuffer, KeyState> states = new HashMap<>();
@@ -356,6 +359,7 @@ public final class KeyspaceComparison {
 			return states;
 		}
 		boolean pexpiretime = majorVersion(server) >= 7;
+		long clockOffset = server.clockOffset().toMillis();
 		try (StatefulRedisConnection<byte[], byte[]> connection = server.connect()) {
 			connection.setAutoFlushCommands(false);
 			RedisAsyncCommands<byte[], byte[]> commands = connection.async();
@@ -376,6 +380,10 @@ public final class KeyspaceComparison {
 					long expiry = await(expiries.get(i));
 					if (!pexpiretime && expiry >= 0) {
 						expiry += sent;
+					}
+					else if (expiry >= 0) {
+						// on this machine's clock, so servers with shifted clocks compare
+						expiry -= clockOffset;
 					}
 					states.put(batch.get(i), new KeyState(dump, (dump != null) ? expiry : -2));
 				}

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -26,14 +27,25 @@ final class LocalServerRuntime implements ServerRuntime {
 
 	private final Path logFile;
 
+	private final Map<String, String> environment;
+
 	private Process process;
 
 	private long logOffset;
 
 	LocalServerRuntime(Path binary, Path dir) {
+		this(binary, dir, Map.of());
+	}
+
+	/**
+	 * A runtime whose processes get extra environment variables (e.g. the
+	 * {@link ClockShift} preload).
+	 */
+	LocalServerRuntime(Path binary, Path dir, Map<String, String> environment) {
 		this.binary = binary;
 		this.dir = dir;
 		this.logFile = dir.resolve("redis.log");
+		this.environment = Map.copyOf(environment);
 	}
 
 	@Override
@@ -46,6 +58,7 @@ final class LocalServerRuntime implements ServerRuntime {
 		ProcessBuilder builder = new ProcessBuilder(command).directory(this.dir.toFile())
 			.redirectErrorStream(true)
 			.redirectOutput(Redirect.appendTo(this.logFile.toFile()));
+		builder.environment().putAll(this.environment);
 		try {
 			this.logOffset = Files.exists(this.logFile) ? Files.size(this.logFile) : 0;
 			this.process = builder.start();

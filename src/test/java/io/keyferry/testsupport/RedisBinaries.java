@@ -128,12 +128,22 @@ final class RedisBinaries {
 	}
 
 	static Optional<Path> onPath(String path) {
+		return onPath(path, "redis-server");
+	}
+
+	/**
+	 * The first executable of that name in a {@code PATH}.
+	 * @param path the {@code PATH} value
+	 * @param name the executable's name
+	 * @return its path, empty when none
+	 */
+	static Optional<Path> onPath(String path, String name) {
 		if (path == null) {
 			return Optional.empty();
 		}
 		for (String dir : path.split(Pattern.quote(File.pathSeparator))) {
 			if (!dir.isEmpty()) {
-				Path candidate = Paths.get(dir, "redis-server");
+				Path candidate = Paths.get(dir, name);
 				if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
 					return Optional.of(candidate);
 				}

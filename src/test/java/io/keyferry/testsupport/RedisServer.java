@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
@@ -63,6 +64,8 @@ public final class RedisServer implements AutoCloseable {
 
 	private final String description;
 
+	private final Duration clockOffset;
+
 	private int port;
 
 	private RedisClient client;
@@ -73,12 +76,14 @@ public final class RedisServer implements AutoCloseable {
 
 	private boolean closed;
 
-	private RedisServer(ServerRuntime runtime, Path dir, List<String> configArgs, String password, String description) {
+	private RedisServer(ServerRuntime runtime, Path dir, List<String> configArgs, String password, String description,
+			Duration clockOffset) {
 		this.runtime = runtime;
 		this.dir = dir;
 		this.configArgs = List.copyOf(configArgs);
 		this.password = password;
 		this.description = description;
+		this.clockOffset = clockOffset;
 	}
 
 	/**
@@ -139,6 +144,15 @@ public final class RedisServer implements AutoCloseable {
 			builder.withPassword(this.password.toCharArray());
 		}
 		return builder.build();
+	}
+
+	/**
+	 * How far this server's wall clock is ahead of this machine's (negative: behind), as
+	 * set by {@link Builder#clockOffset(Duration)}; zero by default.
+	 * @return the offset
+	 */
+	public Duration clockOffset() {
+		return this.clockOffset;
 	}
 
 	/**
@@ -337,6 +351,30 @@ public final class RedisServer implements AutoCloseable {
 		this.port = port;
 		this.runtime.start(port, this.configArgs);
 		awaitReady();
+		checkClockShifted();
+	}
+
+	/**
+	 * A server asked to run on a shifted clock must really do so (the preload has no
+	 * effect on a statically linked binary): a test of clock skew must not pass on one
+	 * clock.
+	 */
+	private void checkClockShifted() {
+		if (this.clockOffset.isZero()) {
+			return;
+		}
+		long before = System.currentTimeMillis();
+		List<String> time = sync().time();
+		long after = System.currentTimeMillis();
+		long onThisClock = Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000
+				- this.clockOffset.toMillis();
+		if (onThisClock < before - 1000 || onThisClock > after + 1000) {
+			closeConnections();
+			this.runtime.kill();
+			throw startFailure("its clock is not " + this.clockOffset.toMillis() + " ms off this machine's but "
+					+ (onThisClock - before + this.clockOffset.toMillis())
+					+ " ms: the clock shim works only with a dynamically linked redis-server");
+		}
 	}
 
 	private void awaitReady() {
@@ -493,6 +531,8 @@ public final class RedisServer implements AutoCloseable {
 
 		private Path binary;
 
+		private Duration clockOffset = Duration.ZERO;
+
 		private Builder() {
 		}
 
@@ -554,6 +594,19 @@ public final class RedisServer implements AutoCloseable {
 			return this;
 		}
 
+		/**
+		 * Runs the server on a wall clock shifted from this machine's, like a server on a
+		 * host whose clock is off: its {@code TIME}, expiries and {@code PEXPIRETIME}
+		 * follow the shifted clock (see {@link ClockShift}; needs a local binary and a C
+		 * compiler).
+		 * @param offset how far its clock is ahead (negative: behind)
+		 * @return this builder
+		 */
+		public Builder clockOffset(Duration offset) {
+			this.clockOffset = offset;
+			return this;
+		}
+
 		Builder binary(Path binary) {
 			this.binary = binary;
 			return this;
@@ -580,14 +633,22 @@ public final class RedisServer implements AutoCloseable {
 			}
 			Path dir = null;
 			ServerRuntime runtime;
+			boolean shifted = !this.clockOffset.isZero();
 			if (binary != null) {
 				dir = createDir();
-				runtime = new LocalServerRuntime(binary, dir);
+				runtime = new LocalServerRuntime(binary, dir,
+						shifted ? ClockShift.environment(this.clockOffset) : Map.of());
+			}
+			else if (shifted) {
+				throw new IllegalStateException(
+						"a server with a shifted clock runs only from a local redis-server binary: "
+								+ RedisBinaries.NOT_FOUND);
 			}
 			else {
 				runtime = new ContainerServerRuntime();
 			}
-			RedisServer server = new RedisServer(runtime, dir, configArgs(), this.password, description);
+			RedisServer server = new RedisServer(runtime, dir, configArgs(), this.password, description,
+					this.clockOffset);
 			OPEN.add(server);
 			try {
 				server.startOnFreePort();

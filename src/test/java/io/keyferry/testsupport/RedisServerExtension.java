@@ -1,5 +1,7 @@
 package io.keyferry.testsupport;
 
+import java.time.Duration;
+
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ExtensionContext.Namespace;
 import org.junit.jupiter.api.extension.ParameterContext;
@@ -35,6 +37,7 @@ public final class RedisServerExtension implements ParameterResolver {
 			if (options.old()) {
 				builder.old();
 			}
+			builder.clockOffset(Duration.ofSeconds(options.clockOffsetSeconds()));
 		});
 		RedisServer server = builder.start();
 		// The store closes AutoCloseable values when its extension context ends.

@@ -40,8 +40,15 @@ class RedisServerExtensionIntegrationTests {
 	@Test
 	@Order(3)
 	void appliesOptions(@RedisServerOptions(old = true) RedisServer old,
-			@RedisServerOptions(args = { "--maxmemory", "3mb" }, password = "pw") RedisServer configured) {
+			@RedisServerOptions(args = { "--maxmemory", "3mb" }, password = "pw") RedisServer configured,
+			@RedisServerOptions(clockOffsetSeconds = 600) RedisServer ahead) {
 		assertThat(old.version()).startsWith("6.2.");
+		assertThat(old.clockOffset()).isZero();
+		assertThat(ahead.clockOffset()).isEqualTo(java.time.Duration.ofMinutes(10));
+		long before = System.currentTimeMillis();
+		long serverMillis = Long.parseLong(ahead.sync().time().get(0)) * 1000 + 999;
+		long after = System.currentTimeMillis();
+		assertThat(serverMillis - 600_000).as("the server's clock less ten minutes").isBetween(before, after + 1000);
 		assertThat(configured.sync().configGet("maxmemory")).containsEntry("maxmemory", "3145728");
 		assertThat(configured.sync().configGet("requirepass")).containsEntry("requirepass", "pw");
 	}

@@ -5,10 +5,13 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import org.junit.jupiter.api.Test;
 
@@ -20,6 +23,41 @@ import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
  * Tests for {@link RedisServer}.
  */
 class RedisServerIntegrationTests {
+
+	@Test
+	void clockOffsetShiftsTheServersTimeAndExpiries() {
+		Duration offset = Duration.ofMinutes(-10);
+		try (RedisServer server = RedisServer.builder().clockOffset(offset).start()) {
+			long before = System.currentTimeMillis();
+			List<String> time = server.sync().time();
+			long after = System.currentTimeMillis();
+			long serverMillis = Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000;
+			assertThat(server.clockOffset()).isEqualTo(offset);
+			assertThat(serverMillis - offset.toMillis()).isBetween(before - 1, after + 1);
+
+			// a minute ago on this machine's clock is nine minutes ahead on the server's
+			server.sync().set("k", "v");
+			server.sync().pexpireat("k", System.currentTimeMillis() - 60_000);
+			assertThat(server.sync().pttl("k")).isBetween(Duration.ofMinutes(8).toMillis(), 540_000L);
+			server.sync().set("k2", "v", SetArgs.Builder.px(60_000));
+			assertThat(server.sync().pexpiretime("k2") - offset.toMillis()).isBetween(before + 60_000,
+					System.currentTimeMillis() + 60_000);
+
+			server.restart();
+			assertThat(server.sync().pttl("k")).as("after a restart")
+				.isBetween(Duration.ofMinutes(8).toMillis(), 540_000L);
+		}
+	}
+
+	@Test
+	void clockOffsetAheadExpiresKeysThatAreStillLiveOnThisMachinesClock() {
+		try (RedisServer server = RedisServer.builder().clockOffset(Duration.ofMinutes(10)).start()) {
+			server.sync().set("k", "v");
+			server.sync().pexpireat("k", System.currentTimeMillis() + 60_000);
+
+			assertThat(server.sync().exists("k")).isZero();
+		}
+	}
 
 	@Test
 	void startsOnFreeLoopbackPortAndAnswersPing() {

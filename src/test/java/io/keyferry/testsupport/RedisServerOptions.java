@@ -41,4 +41,11 @@ public @interface RedisServerOptions {
 	 */
 	boolean old() default false;
 
+	/**
+	 * How many seconds the server's wall clock runs ahead of this machine's (negative:
+	 * behind), see {@link RedisServer.Builder#clockOffset(java.time.Duration)}.
+	 * @return the offset in seconds
+	 */
+	long clockOffsetSeconds() default 0;
+
 }
