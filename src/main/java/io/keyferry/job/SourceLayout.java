@@ -123,16 +123,20 @@ public class SourceLayout implements Partitioner {
 		}
 		else {
 			BitSet slots = ClusterSource.parseRanges(partition.getString(JobNames.SLOTS, ""));
-			sourceId = () -> {
-				Optional<ClusterNodes.Node> owner = ClusterSource.ownerOf(topology(), slots);
-				if (owner.isEmpty()) {
-					return ClusterSource.UNSTABLE + "no single master serves slots " + ClusterSource.ranges(slots);
-				}
-				try (RedisConnector.Connection node = this.connector
-					.connect(ClusterSource.endpointOf(source, owner.get()))) {
-					return ClusterSource.identity(node.connection(), slots);
-				}
-			};
+			Optional<ClusterNodes.Node> owner = ClusterSource.ownerOf(topology(), slots);
+			if (owner.isEmpty()) {
+				sourceId = () -> ClusterSource.UNSTABLE + "no single master serves slots "
+						+ ClusterSource.ranges(slots);
+			}
+			else {
+				source = ClusterSource.endpointOf(source, owner.get());
+				Endpoint node = source;
+				sourceId = () -> {
+					try (RedisConnector.Connection connection = this.connector.connect(node)) {
+						return ClusterSource.identity(connection.connection(), slots);
+					}
+				};
+			}
 		}
 		return new ServerIdentities(source, target, sourceId, () -> this.connector.runId(target),
 				!this.settings.dryRun());

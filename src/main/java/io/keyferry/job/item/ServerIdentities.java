@@ -106,11 +106,15 @@ public final class ServerIdentities {
 		if (sourceChanged && now.source().startsWith(ClusterSource.UNSTABLE)) {
 			return "source " + now.source().substring(ClusterSource.UNSTABLE.length());
 		}
+		if (sourceChanged && saved.source().startsWith(ClusterSource.UNSTABLE)) {
+			return "source node " + this.source.address() + " serves the partition's slots again (it had stopped: "
+					+ saved.source().substring(ClusterSource.UNSTABLE.length()) + ")";
+		}
 		if (sourceChanged && now.source().contains("@")) {
 			// a cluster node: nodeId@runId
 			return "source node " + this.source.address() + " is not the process the checkpoint was made with "
-					+ "(was " + saved.source() + ", now " + now.source() + ": failed over or restarted); its SCAN "
-					+ "cursors are not valid in the new process";
+					+ "(failed over or restarted: node@run_id was " + saved.source() + ", now " + now.source()
+					+ "); its SCAN cursors are not valid in the new process";
 		}
 		if (sourceChanged && targetChanged) {
 			return "source " + this.source.redacted() + " and target " + this.target.redacted()
