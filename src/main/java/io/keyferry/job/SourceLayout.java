@@ -119,7 +119,8 @@ public class SourceLayout implements Partitioner {
 		Endpoint target = this.settings.target();
 		java.util.function.Supplier<String> sourceId;
 		if (!this.cluster) {
-			sourceId = () -> this.connector.runId(source);
+			Endpoint standalone = source;
+			sourceId = () -> this.connector.runId(standalone);
 		}
 		else {
 			BitSet slots = ClusterSource.parseRanges(partition.getString(JobNames.SLOTS, ""));
