@@ -39,6 +39,8 @@ import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.sync.RedisAdvancedClusterCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
 
 /**
  * A real Redis Cluster of local redis-server processes on free loopback ports: masters
@@ -84,6 +86,8 @@ public final class RedisCluster implements AutoCloseable {
 	private final boolean persistence;
 
 	private final Map<Integer, Migration> migrations = new TreeMap<>();
+
+	private ClientResources clientResources;
 
 	private RedisClusterClient client;
 
@@ -522,6 +526,10 @@ public final class RedisCluster implements AutoCloseable {
 			closeConnections();
 			if (this.client != null) {
 				this.client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+				// Its own resources: their timers (e.g. a handshake timeout of a
+				// reconnect to
+				// a killed node) must not fire after the client is gone.
+				this.clientResources.shutdown(0, 2, TimeUnit.SECONDS);
 			}
 		}
 		catch (RuntimeException ex) {
@@ -822,7 +830,11 @@ public final class RedisCluster implements AutoCloseable {
 	private RedisClusterClient client() {
 		if (this.client == null) {
 			List<RedisURI> seeds = this.nodes.stream().map((node) -> node.server().redisUri()).toList();
-			RedisClusterClient client = RedisClusterClient.create(RedisServer.clientResources(), seeds);
+			this.clientResources = DefaultClientResources.builder()
+				.ioThreadPoolSize(2)
+				.computationThreadPoolSize(2)
+				.build();
+			RedisClusterClient client = RedisClusterClient.create(this.clientResources, seeds);
 			client.setOptions(ClusterClientOptions.builder()
 				.topologyRefreshOptions(
 						ClusterTopologyRefreshOptions.builder().enableAllAdaptiveRefreshTriggers().build())

@@ -254,6 +254,23 @@ class RedisClusterIntegrationTests {
 	}
 
 	@Test
+	void passwordProtectedClusterAuthenticatesItsReplicasClientsAndMigrations(
+			@RedisClusterOptions(password = "s3cret") RedisCluster cluster) {
+		List<byte[]> keys = TestData.keys(200).prefix("kf:auth:").hashTags(1).loadInto(cluster);
+		int slot = RedisCluster.slotOf(keys.get(0));
+		Node from = cluster.masterOf(slot);
+		Node to = cluster.masters().stream().filter((node) -> node != from).findFirst().orElseThrow();
+
+		cluster.finishMigration(cluster.beginMigration(slot, from, to));
+
+		assertThat(cluster.replicas()).hasSize(3)
+			.allSatisfy((replica) -> assertThat(replica.server().info("master_link_status")).isEqualTo("up"));
+		assertThat(to.server().sync().clusterCountKeysInSlot(slot)).isEqualTo(200);
+		assertThat(cluster.binarySync().exists(keys.get(0))).isOne();
+		assertThat(RespProbe.ping(to.port())).startsWith("-NOAUTH");
+	}
+
+	@Test
 	void failsWithEveryNodesViewWhenTheClusterDoesNotSettle(@RedisClusterOptions(replicas = 0) RedisCluster cluster) {
 		try (RedisServer stranger = RedisServer.builder().clusterBusPort().args("--cluster-enabled", "yes").start()) {
 			Node master = cluster.masters().get(0);

@@ -469,11 +469,6 @@ public final class RedisServer implements AutoCloseable {
 		}
 	}
 
-	/** The Lettuce resources shared by every client of the fixtures. */
-	static ClientResources clientResources() {
-		return SharedResources.INSTANCE;
-	}
-
 	private static String encode(String value) {
 		StringBuilder encoded = new StringBuilder();
 		for (byte b : value.getBytes(StandardCharsets.UTF_8)) {
