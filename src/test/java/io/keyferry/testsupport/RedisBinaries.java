@@ -128,12 +128,22 @@ final class RedisBinaries {
 	}
 
 	static Optional<Path> onPath(String path) {
+		return onPath(path, "redis-server");
+	}
+
+	/**
+	 * The first executable of a name on a search path.
+	 * @param path the search path, e.g. the value of {@code PATH}
+	 * @param name the executable's name, e.g. {@code redis-cli}
+	 * @return the executable, empty when there is none
+	 */
+	static Optional<Path> onPath(String path, String name) {
 		if (path == null) {
 			return Optional.empty();
 		}
 		for (String dir : path.split(Pattern.quote(File.pathSeparator))) {
 			if (!dir.isEmpty()) {
-				Path candidate = Paths.get(dir, "redis-server");
+				Path candidate = Paths.get(dir, name);
 				if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
 					return Optional.of(candidate);
 				}
