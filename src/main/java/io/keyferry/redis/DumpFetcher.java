@@ -13,12 +13,12 @@ import io.lettuce.core.output.IntegerOutput;
 import io.lettuce.core.protocol.CommandType;
 
 /**
- * Reads DUMP and the expiry of many keys in one pipelined write: {@code PEXPIRETIME} (an
+ * Reads DUMP and the expiry of many keys in one pipelined batch: {@code PEXPIRETIME} (an
  * absolute time in the source's clock, converted with the measured clock offset) on Redis
  * 7 and newer, otherwise {@code PTTL} counted from the midpoint of the batch's round
- * trip. The commands go out as one write ({@link Pipeline}), so a shared connection is
- * flushed once per batch without touching its connection-wide auto-flush setting.
- * Thread-safe: many threads may fetch on one connection at once.
+ * trip. The commands go out with one {@code dispatch} ({@link Pipeline}), so a shared
+ * connection is flushed once per batch without touching its connection-wide auto-flush
+ * setting. Thread-safe: many threads may fetch on one connection at once.
  */
 public final class DumpFetcher {
 

@@ -1,16 +1,16 @@
 package io.keyferry.redis;
 
-import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
-import io.lettuce.core.RedisChannelHandler;
-import io.lettuce.core.RedisChannelWriter;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -18,34 +18,29 @@ import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.internal.ExceptionFactory;
 import io.lettuce.core.output.CommandOutput;
 import io.lettuce.core.protocol.CommandArgs;
-import io.lettuce.core.protocol.DefaultEndpoint;
+import io.lettuce.core.protocol.CompleteableCommand;
 import io.lettuce.core.protocol.ProtocolKeyword;
 import io.lettuce.core.protocol.RedisCommand;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
-import org.apache.commons.logging.Log;
-import org.apache.commons.logging.LogFactory;
 
 /**
- * One batch of pipelined commands, encoded by the calling thread and sent as one write.
+ * One batch of pipelined commands, encoded by the calling thread and handed to Lettuce
+ * with one {@code dispatch(Collection)}, which writes them in order and flushes once.
  * <p>
  * Lettuce's own commands encode argument by argument into Netty's buffer on the
- * connection's event-loop thread (a dozen bounds-checked buffer calls per command), and
- * its {@code dispatch(Collection)} makes one event-loop task, promise and listener per
- * command; on a small machine that cost more CPU than DUMP and RESTORE themselves. Here
+ * connection's event-loop thread (a dozen bounds-checked buffer calls per command). Here
  * the caller's thread writes the RESP frames of the whole batch into one byte array; each
- * command is a {@link Reply} that Lettuce's command handler stacks and completes as
- * usual, and whose encoding is one copy of its own slice of that array (large values are
- * copied from their own array instead of into the frame, so a batch holds no second copy
- * of its payloads). The batch goes to the channel as one message, which Lettuce's handler
- * accepts as a list of commands. Because every command writes only its own bytes, a
- * command Lettuce does not write (cancelled before the write, or dropped on a disconnect)
- * has no reply to be mistaken for another's.
+ * command is a {@link Reply} whose encoding is one copy of its own slice of that array
+ * (large values are copied from their own array instead of into the frame, so a batch
+ * holds no second copy of its payloads), and that Lettuce's command handler stacks and
+ * completes as usual. Because every command writes only its own bytes, a command Lettuce
+ * does not write (cancelled before the write, or dropped on a disconnect) has no reply to
+ * be mistaken for another's.
  * <p>
- * The channel is read from Lettuce's {@link DefaultEndpoint} (a protected field; it
- * follows reconnects). When it cannot be read, or the channel is not active (for instance
- * while reconnecting), the batch goes through {@code dispatch}, which applies the
- * connection's disconnected behaviour.
+ * Only Lettuce's public API is used: the commands go through the connection's channel
+ * writer, so its disconnected behaviour, reconnection, command timeouts (when enabled)
+ * and, for a cluster connection, slot routing apply ({@link Reply#getArgs()} carries the
+ * command's key).
  * <p>
  * Use: {@link #add add} the commands, {@link #send send} once, {@link #await await} the
  * batch, then read each {@link Reply#get() reply}. Replies complete on the event loop;
@@ -53,9 +48,7 @@ import org.apache.commons.logging.LogFactory;
  */
 public final class Pipeline {
 
-	private static final Log logger = LogFactory.getLog(Pipeline.class);
-
-	private static final Field CHANNEL = channelField();
+	private static final ByteArrayCodec CODEC = ByteArrayCodec.INSTANCE;
 
 	/** Arguments longer than this are copied from their own array, not into the frame. */
 	static final int INLINE_LIMIT = 8 * 1024;
@@ -73,9 +66,6 @@ public final class Pipeline {
 
 	private int size;
 
-	/** Bytes of the large arguments written from their own arrays. */
-	private long referencedBytes;
-
 	private volatile int open;
 
 	private boolean sent;
@@ -90,17 +80,11 @@ public final class Pipeline {
 	}
 
 	/**
-	 * Whether batches go to the channel directly (else through {@code dispatch}).
-	 * @return {@code true} when Lettuce's endpoint exposes its channel
-	 */
-	public static boolean isDirect() {
-		return CHANNEL != null;
-	}
-
-	/**
 	 * Adds a command. Arguments are {@code byte[]} (keys and values, binary-safe),
 	 * {@link Number} (written as a decimal integer), {@link ProtocolKeyword} or
-	 * {@link String} (written as ASCII/UTF-8 text).
+	 * {@link String} (written as ASCII/UTF-8 text). The first {@code byte[]} argument is
+	 * the command's key (as it is for every keyed command keyferry sends), which a
+	 * cluster connection routes by.
 	 * @param <T> the reply type
 	 * @param type the command
 	 * @param output decodes the reply
@@ -116,13 +100,16 @@ public final class Pipeline {
 		writeBulk(type.getBytes());
 		int split = -1;
 		byte[] body = null;
+		byte[] key = null;
 		for (Object arg : args) {
 			if (arg instanceof byte[] bytes) {
+				if (key == null) {
+					key = bytes;
+				}
 				if (body == null && bytes.length > INLINE_LIMIT) {
 					writeCount('$', bytes.length);
 					split = this.size;
 					body = bytes;
-					this.referencedBytes += bytes.length;
 					write(CRLF);
 				}
 				else {
@@ -142,14 +129,15 @@ public final class Pipeline {
 				throw new IllegalArgumentException("unsupported argument type: " + arg);
 			}
 		}
-		Reply<T> reply = new Reply<>(this, this.replies.size(), type, output, start, split, this.size, body);
+		Reply<T> reply = new Reply<>(this, type, output, key, start, split, this.size, body);
 		this.replies.add(reply);
 		return reply;
 	}
 
 	/**
-	 * Sends the commands in order, flushing once. Commands that cannot be written are
-	 * failed (see {@link Reply#get()}).
+	 * Sends the commands in order with one {@code dispatch}, which flushes once. Commands
+	 * that cannot be written are failed (see {@link Reply#get()}), for instance while the
+	 * connection is disconnected and rejects commands.
 	 * @param connection the connection
 	 */
 	public void send(StatefulRedisConnection<byte[], byte[]> connection) {
@@ -162,19 +150,7 @@ public final class Pipeline {
 			this.ended.countDown();
 			return;
 		}
-		Channel channel = activeChannel(connection);
-		if (channel == null) {
-			connection.dispatch(new ArrayList<RedisCommand<byte[], byte[], ?>>(this.replies));
-			return;
-		}
-		List<RedisCommand<?, ?, ?>> batch = new ArrayList<>(this.replies);
-		channel.writeAndFlush(batch).addListener((future) -> {
-			if (!future.isSuccess()) {
-				for (RedisCommand<?, ?, ?> command : batch) {
-					command.completeExceptionally(future.cause());
-				}
-			}
-		});
+		connection.dispatch(this.replies);
 	}
 
 	/**
@@ -194,10 +170,6 @@ public final class Pipeline {
 	 */
 	public List<Reply<?>> replies() {
 		return this.replies;
-	}
-
-	int encodedBytes() {
-		return (int) Math.min(Integer.MAX_VALUE, this.size + this.referencedBytes);
 	}
 
 	private void ended() {
@@ -251,49 +223,15 @@ public final class Pipeline {
 		}
 	}
 
-	private static Channel activeChannel(StatefulRedisConnection<byte[], byte[]> connection) {
-		if (CHANNEL == null) {
-			return null;
-		}
-		if (!(connection instanceof RedisChannelHandler<?, ?> handler)) {
-			return null;
-		}
-		RedisChannelWriter writer = handler.getChannelWriter();
-		if (!(writer instanceof DefaultEndpoint)) {
-			return null;
-		}
-		try {
-			Channel channel = (Channel) CHANNEL.get(writer);
-			return (channel != null && channel.isActive()) ? channel : null;
-		}
-		catch (IllegalAccessException ex) {
-			return null;
-		}
-	}
-
-	private static Field channelField() {
-		try {
-			Field field = DefaultEndpoint.class.getDeclaredField("channel");
-			if (!Channel.class.isAssignableFrom(field.getType())) {
-				logger.info("Lettuce's endpoint has no channel field; batches go through dispatch");
-				return null;
-			}
-			field.setAccessible(true);
-			return field;
-		}
-		catch (ReflectiveOperationException | RuntimeException ex) {
-			logger.info("cannot read Lettuce's channel (" + ex + "); batches go through dispatch");
-			return null;
-		}
-	}
-
 	/**
 	 * One command of a batch, pre-encoded, and its reply. Lettuce's command handler
 	 * stacks it, decodes its reply into its output and completes it on the event loop.
+	 * Completion callbacks ({@link CompleteableCommand}) let Lettuce cancel its timer for
+	 * the command when command timeouts are enabled.
 	 *
 	 * @param <T> the reply type
 	 */
-	public static final class Reply<T> implements RedisCommand<byte[], byte[], T> {
+	public static final class Reply<T> implements RedisCommand<byte[], byte[], T>, CompleteableCommand<T> {
 
 		private static final int PENDING = 0;
 
@@ -310,11 +248,15 @@ public final class Pipeline {
 
 		private final Pipeline pipeline;
 
-		private final int index;
-
 		private final ProtocolKeyword type;
 
 		private CommandOutput<byte[], byte[], T> output;
+
+		private final byte[] key;
+
+		private CommandArgs<byte[], byte[]> args;
+
+		private BiConsumer<? super T, Throwable> callback;
 
 		private final int start;
 
@@ -328,12 +270,12 @@ public final class Pipeline {
 
 		private Throwable failure;
 
-		Reply(Pipeline pipeline, int index, ProtocolKeyword type, CommandOutput<byte[], byte[], T> output, int start,
+		Reply(Pipeline pipeline, ProtocolKeyword type, CommandOutput<byte[], byte[], T> output, byte[] key, int start,
 				int split, int end, byte[] body) {
 			this.pipeline = pipeline;
-			this.index = index;
 			this.type = type;
 			this.output = output;
+			this.key = key;
 			this.start = start;
 			this.split = split;
 			this.end = end;
@@ -377,10 +319,6 @@ public final class Pipeline {
 		@Override
 		public void encode(ByteBuf buf) {
 			Pipeline batch = this.pipeline;
-			if (this.index == 0) {
-				// one buffer for the whole batch instead of growing it command by command
-				buf.ensureWritable(batch.encodedBytes());
-			}
 			if (this.body == null) {
 				buf.writeBytes(batch.frame, this.start, this.end - this.start);
 			}
@@ -404,7 +342,7 @@ public final class Pipeline {
 		@Override
 		public void complete() {
 			if (STATE.compareAndSet(this, PENDING, DONE)) {
-				this.pipeline.ended();
+				ended();
 			}
 		}
 
@@ -415,14 +353,75 @@ public final class Pipeline {
 			}
 			this.failure = throwable;
 			this.state = FAILED;
-			this.pipeline.ended();
+			ended();
 			return true;
 		}
 
 		@Override
 		public void cancel() {
 			if (STATE.compareAndSet(this, PENDING, CANCELLED)) {
+				ended();
+			}
+		}
+
+		@Override
+		public void onComplete(Consumer<? super T> action) {
+			onComplete((T value, Throwable failure) -> {
+				if (failure == null) {
+					action.accept(value);
+				}
+			});
+		}
+
+		@Override
+		public void onComplete(BiConsumer<? super T, Throwable> action) {
+			synchronized (this) {
+				if (this.state < DONE) {
+					BiConsumer<? super T, Throwable> previous = this.callback;
+					this.callback = (previous != null) ? (T value, Throwable failure) -> {
+						previous.accept(value, failure);
+						action.accept(value, failure);
+					} : action;
+					return;
+				}
+			}
+			deliver(action);
+		}
+
+		private void ended() {
+			try {
+				notifyCallback();
+			}
+			finally {
+				// the batch ends even if a callback fails
 				this.pipeline.ended();
+			}
+		}
+
+		private void notifyCallback() {
+			BiConsumer<? super T, Throwable> action;
+			synchronized (this) {
+				action = this.callback;
+				this.callback = null;
+			}
+			if (action != null) {
+				deliver(action);
+			}
+		}
+
+		private void deliver(BiConsumer<? super T, Throwable> action) {
+			switch (this.state) {
+				case DONE -> {
+					String error = this.output.getError();
+					if (error != null) {
+						action.accept(null, ExceptionFactory.createExecutionException(error));
+					}
+					else {
+						action.accept(this.output.get(), null);
+					}
+				}
+				case FAILED -> action.accept(null, this.failure);
+				default -> action.accept(null, new CancellationException(this.type + " cancelled"));
 			}
 		}
 
@@ -436,11 +435,22 @@ public final class Pipeline {
 			return this.state >= DONE;
 		}
 
+		/**
+		 * The command's key, for Lettuce's routing (a cluster connection routes by the
+		 * first key); the other arguments are encoded in the batch's frame already.
+		 * @return the arguments Lettuce reads: the key, if the command has one
+		 */
 		@Override
 		public CommandArgs<byte[], byte[]> getArgs() {
-			// the arguments are encoded already; nothing in Lettuce's path reads them for
-			// the commands keyferry sends (only AUTH, SELECT and the like)
-			return new CommandArgs<>(ByteArrayCodec.INSTANCE);
+			CommandArgs<byte[], byte[]> result = this.args;
+			if (result == null) {
+				result = new CommandArgs<>(CODEC);
+				if (this.key != null) {
+					result.addKey(this.key);
+				}
+				this.args = result;
+			}
+			return result;
 		}
 
 		@Override

@@ -17,6 +17,7 @@ import io.lettuce.core.protocol.ProtocolVersion;
 import io.lettuce.core.metrics.CommandLatencyRecorder;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.NettyCustomizer;
 
 /**
  * Opens binary-safe Lettuce connections configured for a batch job: commands fail fast
@@ -27,17 +28,38 @@ import io.lettuce.core.resource.DefaultClientResources;
  */
 public final class RedisConnector implements AutoCloseable {
 
+	/**
+	 * No timer per command: pipelined batches are awaited with their own deadline, and
+	 * the synchronous API applies the URI's timeout.
+	 */
+	static final TimeoutOptions NO_COMMAND_TIMEOUTS = TimeoutOptions.builder().timeoutCommands(false).build();
+
 	private final ClientResources resources;
 
 	private final Duration timeout;
 
+	private final TimeoutOptions timeoutOptions;
+
 	public RedisConnector(Duration timeout) {
+		this(timeout, NO_COMMAND_TIMEOUTS, DefaultClientResources.DEFAULT_NETTY_CUSTOMIZER);
+	}
+
+	/**
+	 * A connector with other command timeouts or a hook on each connection's channel
+	 * (tests use it to watch what goes over the wire).
+	 * @param timeout the connect and synchronous command timeout
+	 * @param timeoutOptions Lettuce's command timeouts
+	 * @param nettyCustomizer called for each new channel
+	 */
+	RedisConnector(Duration timeout, TimeoutOptions timeoutOptions, NettyCustomizer nettyCustomizer) {
 		this.timeout = timeout;
+		this.timeoutOptions = timeoutOptions;
 		// no per-command latency histograms: keyferry measures batches itself
 		this.resources = DefaultClientResources.builder()
 			.ioThreadPoolSize(2)
 			.computationThreadPoolSize(2)
 			.commandLatencyRecorder(CommandLatencyRecorder.disabled())
+			.nettyCustomizer(nettyCustomizer)
 			.build();
 	}
 
@@ -73,10 +95,7 @@ public final class RedisConnector implements AutoCloseable {
 			.autoReconnect(true)
 			.disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
 			.protocolVersion(ProtocolVersion.RESP2)
-			// no timer per command: pipelined batches are awaited with their own
-			// deadline, and the
-			// synchronous API applies the URI's timeout
-			.timeoutOptions(TimeoutOptions.builder().timeoutCommands(false).build())
+			.timeoutOptions(this.timeoutOptions)
 			.socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(5)).keepAlive(true).build())
 			// a plain queue of sent commands: the hash index only speeds up removing
 			// cancelled commands, and costs a hash lookup per command and reply

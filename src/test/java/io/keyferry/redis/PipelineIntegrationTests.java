@@ -1,11 +1,17 @@
 package io.keyferry.redis;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 import io.keyferry.testsupport.RedisServer;
 import io.keyferry.testsupport.RedisServerExtension;
@@ -18,21 +24,29 @@ import io.lettuce.core.output.ByteArrayOutput;
 import io.lettuce.core.output.IntegerOutput;
 import io.lettuce.core.output.KeyValueOutput;
 import io.lettuce.core.output.StatusOutput;
+import io.lettuce.core.protocol.Command;
+import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandKeyword;
 import io.lettuce.core.protocol.CommandType;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Tests for {@link Pipeline} against a real server: commands encoded by the caller reach
- * the server byte for byte (binary keys, numbers, values large enough to be written from
- * their own array), replies complete the batch in order, error replies and timeouts stay
- * with their own command (a late reply is never taken for the next command's), and a
- * batch sent on a connection the server drops ends instead of hanging, after which the
- * reconnected connection works.
+ * Tests for {@link Pipeline} against a real server, through connections as keyferry
+ * configures them (also with Lettuce's default command timeouts on): a batch goes to the
+ * server with one flush, also when threads share a connection; commands encoded by the
+ * caller reach the server byte for byte (binary keys, numbers, values large enough to be
+ * written from their own array), replies complete the batch in order, error replies and
+ * timeouts stay with their own command (a late reply is never taken for the next
+ * command's), and a batch sent on a connection the server drops ends instead of hanging,
+ * after which the reconnected connection works.
  */
 @ExtendWith(RedisServerExtension.class)
 class PipelineIntegrationTests {
@@ -41,11 +55,117 @@ class PipelineIntegrationTests {
 
 	private static final ByteArrayCodec CODEC = ByteArrayCodec.INSTANCE;
 
+	@ParameterizedTest
+	@EnumSource(WireCounter.Timeouts.class)
+	void aBatchGoesToTheServerWithOneFlush(WireCounter.Timeouts timeouts, RedisServer server) throws Exception {
+		WireCounter wire = new WireCounter();
+		byte[] large = new byte[Pipeline.INLINE_LIMIT * 2];
+		Arrays.fill(large, (byte) '*');
+		int commands = 1000;
+		Pipeline batch = new Pipeline(commands);
+		long expectedBytes = 0;
+		for (int i = 0; i < commands; i++) {
+			byte[] key = bytes("key:" + i);
+			byte[] value = (i == commands / 2) ? large : bytes("value " + i);
+			batch.add(CommandType.SET, new StatusOutput<>(CODEC), key, value, CommandKeyword.PX, 600_000L);
+			expectedBytes += lettuceEncoding(CommandType.SET,
+					new CommandArgs<>(CODEC).addKey(key).addValue(value).add(CommandKeyword.PX).add(600_000L));
+		}
+		try (RedisConnector connector = wire.connector(TIMEOUT, timeouts);
+				RedisConnector.Connection connection = connector.connect(Endpoint.parse("target", server.uri()))) {
+			WireCounter.Counts before = wire.counts();
+			batch.send(connection.connection());
+
+			assertThat(batch.await(deadline())).as("the batch ended").isTrue();
+			WireCounter.Counts sent = wire.counts().since(before);
+			for (Pipeline.Reply<?> reply : batch.replies()) {
+				assertThat(reply.get()).isEqualTo("OK");
+			}
+			assertThat(sent.flushes()).as("flushes for one batch of %d commands", commands).isEqualTo(1);
+			assertThat(sent.bytes()).as("bytes written: the batch's commands as Lettuce would encode them")
+				.isEqualTo(expectedBytes);
+		}
+		assertThat(CommandStats.of(server, "set").calls()).isEqualTo(commands);
+		assertThat(server.binarySync().get(bytes("key:" + commands / 2))).isEqualTo(large);
+	}
+
+	@ParameterizedTest
+	@EnumSource(WireCounter.Timeouts.class)
+	void batchesOfThreadsSharingAConnectionAreFlushedOncePerBatch(WireCounter.Timeouts timeouts, RedisServer server)
+			throws Exception {
+		WireCounter wire = new WireCounter();
+		int threads = 4;
+		int batchesPerThread = 25;
+		int commands = 200;
+		try (RedisConnector connector = wire.connector(TIMEOUT, timeouts);
+				RedisConnector.Connection connection = connector.connect(Endpoint.parse("source", server.uri()))) {
+			WireCounter.Counts before = wire.counts();
+			ExecutorService executor = Executors.newFixedThreadPool(threads);
+			try {
+				List<Future<?>> done = new ArrayList<>();
+				for (int t = 0; t < threads; t++) {
+					byte[] key = bytes("counter:" + t);
+					done.add(executor.submit(() -> {
+						for (int b = 0; b < batchesPerThread; b++) {
+							Pipeline batch = new Pipeline(commands);
+							List<Pipeline.Reply<Long>> increments = new ArrayList<>();
+							for (int i = 0; i < commands; i++) {
+								increments.add(batch.add(CommandType.INCR, new IntegerOutput<>(CODEC), key));
+							}
+							batch.send(connection.connection());
+							assertThat(batch.await(deadline())).isTrue();
+							for (int i = 0; i < commands; i++) {
+								assertThat(increments.get(i).get()).isEqualTo((long) b * commands + i + 1);
+							}
+						}
+						return null;
+					}));
+				}
+				for (Future<?> future : done) {
+					future.get();
+				}
+			}
+			finally {
+				executor.shutdownNow();
+			}
+			assertThat(wire.counts().since(before).flushes()).as("flushes").isEqualTo(threads * batchesPerThread);
+		}
+		assertThat(CommandStats.of(server, "incr").calls()).isEqualTo((long) threads * batchesPerThread * commands);
+	}
+
 	@Test
-	void writesBatchesToLettucesChannelDirectly() {
-		// if a Lettuce upgrade hides the channel, batches silently fall back to the slow
-		// path: this test says so
-		assertThat(Pipeline.isDirect()).as("Pipeline reads DefaultEndpoint.channel").isTrue();
+	void completionCallbacksSeeTheReplyOrTheError(RedisServer server) throws Exception {
+		// Lettuce's command timeouts cancel their timer through these callbacks
+		server.sync().set("text", "not a number");
+		List<String> seen = Collections.synchronizedList(new ArrayList<>());
+		withConnection(server, (connection) -> {
+			Pipeline batch = new Pipeline(2);
+			Pipeline.Reply<Long> incremented = batch.add(CommandType.INCR, new IntegerOutput<>(CODEC), bytes("n"));
+			Pipeline.Reply<Long> failing = batch.add(CommandType.INCR, new IntegerOutput<>(CODEC), bytes("text"));
+			incremented.onComplete((Long value, Throwable failure) -> seen.add("incremented " + value + " " + failure));
+			incremented.onComplete((Consumer<Long>) (value) -> seen.add("incremented " + value));
+			failing.onComplete((Long value, Throwable failure) -> seen.add("failing " + value + " " + failure));
+			failing.onComplete((Consumer<Long>) (value) -> seen.add("failing " + value));
+			batch.send(connection);
+
+			assertThat(batch.await(deadline())).isTrue();
+			failing.onComplete((Long value, Throwable failure) -> seen.add("registered late " + failure));
+		});
+		assertThat(seen).containsExactly("incremented 1 null", "incremented 1",
+				"failing null io.lettuce.core.RedisCommandExecutionException: ERR value is not an integer or out of range",
+				"registered late io.lettuce.core.RedisCommandExecutionException: ERR value is not an integer or out of range");
+	}
+
+	@Test
+	void aCommandCarriesItsKeyForRouting() {
+		Pipeline batch = new Pipeline(2);
+		byte[] key = { 'k', 0, (byte) 0xff };
+		Pipeline.Reply<String> restore = batch.add(CommandType.RESTORE, new StatusOutput<>(CODEC), key, 0L,
+				new byte[] { 1, 2 }, CommandKeyword.REPLACE);
+		Pipeline.Reply<String> ping = batch.add(CommandType.PING, new StatusOutput<>(CODEC));
+
+		assertThat(restore.getArgs().getFirstEncodedKey()).isEqualTo(ByteBuffer.wrap(key));
+		assertThat(ping.getArgs().getFirstEncodedKey()).isNull();
 	}
 
 	@Test
@@ -234,6 +354,17 @@ class PipelineIntegrationTests {
 		try (RedisConnector connector = new RedisConnector(TIMEOUT);
 				RedisConnector.Connection connection = connector.connect(Endpoint.parse("target", server.uri()))) {
 			test.run(connection.connection());
+		}
+	}
+
+	private static int lettuceEncoding(CommandType type, CommandArgs<byte[], byte[]> args) {
+		ByteBuf buffer = Unpooled.buffer();
+		try {
+			new Command<>(type, null, args).encode(buffer);
+			return buffer.readableBytes();
+		}
+		finally {
+			buffer.release();
 		}
 	}
 
