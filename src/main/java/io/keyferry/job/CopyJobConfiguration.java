@@ -10,6 +10,7 @@ import io.keyferry.job.item.ScanKeyReader;
 import io.keyferry.job.item.ServerIdentities;
 import io.keyferry.job.item.Throttle;
 import io.keyferry.redis.DumpFetcher;
+import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.KeyScanner;
 import io.keyferry.redis.RedisConnector;
 import io.keyferry.redis.RedisFailures;
@@ -69,10 +70,17 @@ class CopyJobConfiguration {
 			ScanKeyReader scanKeyReader, DumpProcessor dumpProcessor, RestoreWriter restoreWriter, RunOwners runOwners,
 			RunMonitor runMonitor, RedisConnector connector, EndpointCredentials credentials) {
 		return new CopyJobFactory(jobRepository, transactionManager, scanKeyReader, dumpProcessor, restoreWriter,
-				runOwners, runMonitor,
-				(settings) -> new ServerIdentities(settings.source(), settings.target(),
-						() -> connector.runId(credentials.resolve(settings.source())),
-						() -> connector.runId(credentials.resolve(settings.target())), !settings.dryRun()));
+				runOwners, runMonitor, (settings) -> {
+					CopySettings resolved = settings.withEndpoints(credentials.resolve(settings.source()),
+							credentials.resolve(settings.target()));
+					return new SourceLayout(resolved, connector, isCluster(connector, resolved.source()));
+				});
+	}
+
+	private static boolean isCluster(RedisConnector connector, Endpoint source) {
+		try (RedisConnector.Connection connection = connector.connect(source)) {
+			return RedisConnector.info(connection.connection(), source).clusterEnabled();
+		}
 	}
 
 	@Bean
@@ -97,9 +105,9 @@ class CopyJobConfiguration {
 		KeyScanner scanner = new KeyScanner(resources.source().connection(), settings.match(), settings.type(),
 				settings.scanCount());
 		long rate = (settings.rateLimit() > 0) ? Math.max(1, settings.rateLimit() / settings.partitions()) : 0;
-		ServerIdentities identities = new ServerIdentities(settings.source(), settings.target(),
-				() -> RedisConnector.runId(resources.source().connection()),
-				() -> RedisConnector.runId(resources.target().connection()), !settings.dryRun());
+		ServerIdentities identities = new ServerIdentities(resources.sourceNode(), settings.target(),
+				resources::sourceIdentity, () -> RedisConnector.runId(resources.target().connection()),
+				!settings.dryRun());
 		return new ScanKeyReader(scanner, settings.source(), identities, resources.stepExecution().getId(),
 				settings.batchSize(), settings.backoff(), monitor, resources.partitionName(), new Throttle(rate));
 	}

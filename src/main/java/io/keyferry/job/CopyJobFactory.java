@@ -7,7 +7,6 @@ import io.keyferry.job.item.DumpProcessor;
 import io.keyferry.job.item.KeyBatch;
 import io.keyferry.job.item.RestoreWriter;
 import io.keyferry.job.item.ScanKeyReader;
-import io.keyferry.job.item.ServerIdentities;
 import org.springframework.batch.core.job.Job;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.builder.JobBuilder;
@@ -46,13 +45,13 @@ public class CopyJobFactory {
 
 	private final RunMonitor monitor;
 
-	private final Function<CopySettings, ServerIdentities> identities;
+	private final Function<CopySettings, SourceLayout> layouts;
 
 	CopyJobFactory(JobRepository jobRepository, PlatformTransactionManager transactionManager, ScanKeyReader reader,
 			DumpProcessor processor, RestoreWriter writer, RunOwners runOwners, RunMonitor monitor,
-			Function<CopySettings, ServerIdentities> identities) {
+			Function<CopySettings, SourceLayout> layouts) {
 		this.monitor = monitor;
-		this.identities = identities;
+		this.layouts = layouts;
 		this.jobRepository = jobRepository;
 		this.transactionManager = transactionManager;
 		this.reader = reader;
@@ -81,14 +80,17 @@ public class CopyJobFactory {
 	 * @return the job; its executors shut down when it ends
 	 */
 	public Job create(CopySettings settings) {
+		SourceLayout layout = this.layouts.apply(settings);
+		// partitions running at once: every slice of every master the source has now
+		int partitionCount = layout.partition(0).size();
 		ThreadPoolTaskExecutor processing = new ThreadPoolTaskExecutor();
-		processing.setCorePoolSize(settings.threads() * settings.partitions());
-		processing.setMaxPoolSize(settings.threads() * settings.partitions());
+		processing.setCorePoolSize(settings.threads() * partitionCount);
+		processing.setMaxPoolSize(settings.threads() * partitionCount);
 		processing.setThreadNamePrefix("keyferry-dump-");
 		processing.setDaemon(true);
 		processing.initialize();
 		SimpleAsyncTaskExecutor partitions = new SimpleAsyncTaskExecutor("keyferry-partition-");
-		partitions.setConcurrencyLimit(settings.partitions());
+		partitions.setConcurrencyLimit(partitionCount);
 		partitions.setDaemon(true);
 
 		// a finished partition runs again on every pass and every resume: its reader
@@ -109,13 +111,10 @@ public class CopyJobFactory {
 		TaskExecutorPartitionHandler handler = new TaskExecutorPartitionHandler();
 		handler.setStep(partitionStep);
 		handler.setTaskExecutor(partitions);
-		handler.setGridSize(settings.partitions());
-		Step step = new StepBuilder(JobNames.STEP, this.jobRepository)
-			.partitioner(JobNames.PARTITION_STEP,
-					new ScanPartitioner(settings.source().address(), settings.partitions()))
+		handler.setGridSize(partitionCount);
+		Step step = new StepBuilder(JobNames.STEP, this.jobRepository).partitioner(JobNames.PARTITION_STEP, layout)
 			.step(partitionStep)
-			.partitionHandler(new RescanningPartitionHandler(handler, this.identities.apply(settings),
-					settings.backoff(), this.monitor))
+			.partitionHandler(new RescanningPartitionHandler(handler, layout, settings.backoff(), this.monitor))
 			.allowStartIfComplete(true)
 			.build();
 		return new JobBuilder(JobNames.JOB, this.jobRepository).start(step)

@@ -60,6 +60,12 @@ public final class JobNames {
 	/** The source node this partition scans (host:port). */
 	public static final String NODE = "scan.node";
 
+	/**
+	 * The slots of a cluster source this partition stands for (e.g. {@code 0-5460});
+	 * absent for a standalone source.
+	 */
+	public static final String SLOTS = "scan.slots";
+
 	public static final String RANGE_INDEX = "scan.range.index";
 
 	public static final String RANGE_COUNT = "scan.range.count";

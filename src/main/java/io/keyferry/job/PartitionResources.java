@@ -1,7 +1,10 @@
 package io.keyferry.job;
 
+import java.util.BitSet;
 import java.util.OptionalInt;
 
+import io.keyferry.redis.ClusterNodes;
+import io.keyferry.redis.ClusterSource;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.RdbVersion;
 import io.keyferry.redis.RedisConnector;
@@ -35,17 +38,29 @@ public class PartitionResources implements DisposableBean {
 
 	private final StepExecution stepExecution;
 
+	/**
+	 * The slots of a cluster source this partition stands for, {@code null} if
+	 * standalone.
+	 */
+	private final BitSet slots;
+
+	/** The server this partition scans: the source, or the master serving its slots. */
+	private final Endpoint sourceNode;
+
 	public PartitionResources(StepExecution stepExecution, EndpointCredentials credentials, RedisConnector connector) {
 		this.stepExecution = stepExecution;
 		CopySettings stored = CopySettings.fromJobParameters(stepExecution.getJobExecution().getJobParameters());
 		Endpoint sourceEndpoint = credentials.resolve(stored.source());
 		Endpoint targetEndpoint = credentials.resolve(stored.target());
 		this.settings = stored.withEndpoints(sourceEndpoint, targetEndpoint);
-		RedisConnector.Connection sourceConnection = connector.connect(sourceEndpoint);
+		String slots = stepExecution.getExecutionContext().getString(JobNames.SLOTS, null);
+		this.slots = (slots != null) ? ClusterSource.parseRanges(slots) : null;
+		this.sourceNode = (this.slots != null) ? clusterNode(connector, sourceEndpoint, this.slots) : sourceEndpoint;
+		RedisConnector.Connection sourceConnection = connector.connect(this.sourceNode);
 		RedisConnector.Connection targetConnection = null;
 		try {
 			targetConnection = connector.connect(targetEndpoint);
-			this.sourceInfo = RedisConnector.info(sourceConnection.connection(), sourceEndpoint);
+			this.sourceInfo = RedisConnector.info(sourceConnection.connection(), this.sourceNode);
 			ServerInfo targetInfo = RedisConnector.info(targetConnection.connection(), targetEndpoint);
 			OptionalInt rdb = RdbVersion.ofRedisVersion(targetInfo.version());
 			this.targetRdbVersion = rdb.orElse(-1);
@@ -62,6 +77,38 @@ public class PartitionResources implements DisposableBean {
 		}
 		this.source = sourceConnection;
 		this.target = targetConnection;
+	}
+
+	/**
+	 * The node of a cluster source that serves a partition's slots now; when no single
+	 * master serves them all, the seed itself (the partition's identity then says it
+	 * cannot be scanned, see {@link #sourceIdentity()}).
+	 */
+	private static Endpoint clusterNode(RedisConnector connector, Endpoint seed, BitSet slots) {
+		ClusterNodes topology;
+		try (RedisConnector.Connection connection = connector.connect(seed)) {
+			topology = ClusterSource.nodes(connection.connection());
+		}
+		return ClusterSource.ownerOf(topology, slots).map((node) -> ClusterSource.endpointOf(seed, node)).orElse(seed);
+	}
+
+	/**
+	 * The server this partition scans.
+	 * @return the source, or the cluster master that serves the partition's slots
+	 */
+	public Endpoint sourceNode() {
+		return this.sourceNode;
+	}
+
+	/**
+	 * The identity of the process this partition scans, read now: its {@code run_id}, or
+	 * for a cluster node {@code nodeId@runId} while it serves every slot of the partition
+	 * with none being migrated (see {@link ClusterSource#identity}).
+	 * @return the identity
+	 */
+	public String sourceIdentity() {
+		return (this.slots != null) ? ClusterSource.identity(this.source.connection(), this.slots)
+				: RedisConnector.runId(this.source.connection());
 	}
 
 	public CopySettings settings() {

@@ -116,13 +116,19 @@ public final class Preflight {
 				RedisConnector.Connection t = connector.connect(target)) {
 			ServerInfo sourceInfo = RedisConnector.info(s.connection(), source);
 			ServerInfo targetInfo = RedisConnector.info(t.connection(), target);
-			for (var pair : List.of(List.of(source, sourceInfo), List.of(target, targetInfo))) {
-				Endpoint endpoint = (Endpoint) pair.get(0);
-				if (((ServerInfo) pair.get(1)).clusterEnabled()) {
+			if (targetInfo.clusterEnabled()) {
+				throw KeyferryException.usage("the target " + target.redacted() + " is a Redis Cluster node",
+						"a Redis Cluster target is not supported yet: copy to a standalone server "
+								+ "(a cluster source is supported)");
+			}
+			long sourceKeys = sourceInfo.keys();
+			if (sourceInfo.clusterEnabled()) {
+				if (source.database() != 0) {
 					throw KeyferryException.usage(
-							"the " + endpoint.role() + " " + endpoint.redacted() + " is a Redis Cluster node",
-							"Redis Cluster is not supported yet: copy between standalone servers (or a primary's endpoint)");
+							"the source " + source.redacted() + " is a Redis Cluster, which has database 0 only",
+							"remove the /" + source.database() + " from --source");
 				}
+				sourceKeys = clusterKeys(connector, source, s.connection());
 			}
 			if (sourceInfo.runId().equals(targetInfo.runId()) && source.database() == target.database()) {
 				throw KeyferryException.usage("the source and the target are the same database",
@@ -140,8 +146,25 @@ public final class Preflight {
 			}
 			probeSource(s.connection().sync(), settings);
 			probeTarget(t.connection().sync(), settings);
-			return sourceInfo.keys();
+			return sourceKeys;
 		}
+	}
+
+	/**
+	 * The keys of every master of a cluster source (DBSIZE counts one node's).
+	 */
+	private static long clusterKeys(RedisConnector connector, Endpoint seed,
+			io.lettuce.core.api.StatefulRedisConnection<byte[], byte[]> connection) {
+		io.keyferry.redis.ClusterNodes topology = io.keyferry.redis.ClusterSource.nodes(connection);
+		io.keyferry.redis.ClusterSource.checkServed(topology, seed);
+		long keys = 0;
+		for (io.keyferry.redis.ClusterNodes.Node master : topology.masters()) {
+			try (RedisConnector.Connection node = connector
+				.connect(io.keyferry.redis.ClusterSource.endpointOf(seed, master))) {
+				keys += node.connection().sync().dbsize();
+			}
+		}
+		return keys;
 	}
 
 	private static void probeSource(RedisCommands<byte[], byte[]> source, CopySettings settings) {
@@ -209,6 +232,10 @@ public final class Preflight {
 		String message = String.valueOf(ex.getMessage());
 		if (message.startsWith("NOPERM") && !message.contains("run the")) {
 			// a key-pattern restriction on the probe key only: real keys may be allowed
+			return;
+		}
+		if (message.startsWith("MOVED ") || message.startsWith("ASK ")) {
+			// a cluster node redirects a key of another node's slot after its ACL check
 			return;
 		}
 		KeyferryException described = io.keyferry.redis.RedisFailures.describe(endpoint.role(), endpoint, ex);

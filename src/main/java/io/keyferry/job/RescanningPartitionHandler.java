@@ -4,7 +4,9 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 import io.keyferry.KeyferryException;
 import io.keyferry.job.item.ServerIdentities;
@@ -13,36 +15,38 @@ import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.partition.PartitionHandler;
 import org.springframework.batch.core.partition.StepExecutionSplitter;
 import org.springframework.batch.core.step.StepExecution;
+import org.springframework.batch.infrastructure.item.ExecutionContext;
 
 /**
- * Runs the partitions, then refuses to call the copy complete while any partition's work
- * belongs to a server process that is gone (DESIGN invariants 4 and 10). A partition that
- * finished before the source restarted or failed over scanned a slice of the old
- * process's cursor space, which holds other keys in the new one; one that finished before
- * the target lost its data wrote keys that may be gone. Each partition checks the
- * processes before its own checkpoints, but a finished one no longer runs: so when every
- * partition has completed, the processes are read once more and the partitions are run
+ * Runs the partitions, then refuses to call the copy complete while any part of the
+ * source is not covered by a partition that finished in the server processes of the
+ * moment (DESIGN invariants 4 and 10). A partition that finished before the source
+ * restarted or failed over scanned a slice of the old process's cursor space, which holds
+ * other keys in the new one; one that finished before the target lost its data wrote keys
+ * that may be gone; on a cluster, slots that moved belong to other masters' partitions
+ * now. Each partition checks its processes before its own checkpoints and stops when they
+ * changed, but a finished one no longer runs: so when every partition of a pass has
+ * completed, the layout and the processes are read once more, and the partitions are run
  * again in the same execution — those still valid return at once, the others are scanned
- * again from their start — until all agree with the processes of the moment, at most
- * {@link #MAX_PASSES} times. Not thread-safe: one handle at a time.
+ * again from their start — until all agree with the source and target of the moment, at
+ * most {@link #MAX_PASSES} times. Not thread-safe: one handle at a time.
  */
 class RescanningPartitionHandler implements PartitionHandler {
 
 	/** Passes over the partitions before an execution gives up on unstable servers. */
-	static final int MAX_PASSES = 5;
+	static final int MAX_PASSES = 10;
 
 	private final PartitionHandler delegate;
 
-	private final ServerIdentities identities;
+	private final SourceLayout layout;
 
 	private final Backoff backoff;
 
 	private final RunMonitor monitor;
 
-	RescanningPartitionHandler(PartitionHandler delegate, ServerIdentities identities, Backoff backoff,
-			RunMonitor monitor) {
+	RescanningPartitionHandler(PartitionHandler delegate, SourceLayout layout, Backoff backoff, RunMonitor monitor) {
 		this.delegate = delegate;
-		this.identities = identities;
+		this.layout = layout;
 		this.backoff = backoff;
 		this.monitor = monitor;
 	}
@@ -58,15 +62,30 @@ class RescanningPartitionHandler implements PartitionHandler {
 					|| partitions.stream().anyMatch((p) -> p.getStatus() != BatchStatus.COMPLETED)) {
 				return all;
 			}
-			ServerIdentities.Ids now = this.identities.current(this.backoff, this.monitor::isStopRequested);
 			Set<String> reasons = new LinkedHashSet<>();
-			List<String> again = new ArrayList<>();
+			Set<String> again = new TreeSet<>();
+			this.layout.awaitStable(this.monitor);
+			Map<String, ExecutionContext> now = this.layout.partition(0);
+			Set<String> ran = new TreeSet<>();
 			for (StepExecution partition : partitions) {
-				String reason = this.identities.unfinished(partition.getExecutionContext(), now);
+				String name = partitionName(partition);
+				ran.add(name);
+				if (!now.containsKey(name)) {
+					continue;
+				}
+				ServerIdentities identities = this.layout.identities(partition.getExecutionContext());
+				ServerIdentities.Ids ids = identities.current(this.backoff, this.monitor::isStopRequested);
+				String reason = identities.unfinished(partition.getExecutionContext(), ids);
 				if (reason != null) {
 					reasons.add(reason);
-					again.add(partitionName(partition));
+					again.add(name);
 				}
+			}
+			Set<String> added = new TreeSet<>(now.keySet());
+			added.removeAll(ran);
+			if (!added.isEmpty()) {
+				reasons.add("slots of the source cluster moved to other masters");
+				again.addAll(added);
 			}
 			if (again.isEmpty()) {
 				return all;
@@ -74,10 +93,10 @@ class RescanningPartitionHandler implements PartitionHandler {
 			if (pass == MAX_PASSES) {
 				throw new KeyferryException(
 						"the copy could not finish: after " + MAX_PASSES + " passes, partitions " + again
-								+ " still have work from server processes that are gone (" + String.join("; ", reasons)
-								+ ")",
-						"a server keeps restarting or failing over; the run is resumable: run the same command again "
-								+ "once it is stable");
+								+ " still have work from server processes that are gone or slots that moved ("
+								+ String.join("; ", reasons) + ")",
+						"a server keeps restarting, failing over or resharding; the run is resumable: run the same "
+								+ "command again once it is stable");
 			}
 			this.monitor.warn(String.join("; ", reasons) + ": partitions " + again
 					+ " are copied again before the run completes (pass " + (pass + 1) + ")");

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
@@ -46,6 +47,11 @@ public final class DumpFetcher {
 		this.sourceOffsetMillis = sourceOffsetMillis;
 	}
 
+	private static boolean movedAway(RedisCommandExecutionException ex) {
+		String message = String.valueOf(ex.getMessage());
+		return message.startsWith("MOVED ") || message.startsWith("ASK ");
+	}
+
 	/**
 	 * Fetches the keys' payloads and TTLs.
 	 * @param keys the keys
@@ -78,9 +84,21 @@ public final class DumpFetcher {
 		byte[][] payloads = new byte[n][];
 		long[] expiries = new long[n];
 		for (int i = 0; i < n; i++) {
-			payloads[i] = dumps.get(i).get();
-			Long reply = ttls.get(i).get();
-			expiries[i] = (reply != null) ? reply : -2;
+			try {
+				payloads[i] = dumps.get(i).get();
+				Long reply = ttls.get(i).get();
+				expiries[i] = (reply != null) ? reply : -2;
+			}
+			catch (RedisCommandExecutionException ex) {
+				if (!movedAway(ex)) {
+					throw ex;
+				}
+				// a cluster node migrated the key's slot since SCAN: the node no longer
+				// serves the slot, so the partition stops at its next checkpoint and the
+				// slot's new master is scanned (see ClusterSource.identity)
+				payloads[i] = null;
+				expiries[i] = -2;
+			}
 		}
 		// PTTL counts from when the server ran it: somewhere in the round trip, so its
 		// midpoint

@@ -64,10 +64,15 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 			latest.merge(step.getStepName(), step, (a, b) -> (a.getId() > b.getId()) ? a : b);
 		}
 		double scanned = 0;
+		java.util.Set<String> nodes = new java.util.HashSet<>();
 		for (StepExecution step : latest.values()) {
 			var context = step.getExecutionContext();
 			scanned += context.getDouble(JobNames.FRACTION, 0.0) / Math.max(1, context.getInt(JobNames.RANGE_COUNT, 1));
+			// node0.range1, s0-5460.range0: one group of slices per source node
+			String name = step.getStepName();
+			nodes.add(name.substring(0, Math.max(0, name.lastIndexOf(".range"))));
 		}
+		scanned /= Math.max(1, nodes.size());
 		int partitions = latest.size();
 		JobParameters parameters = execution.getJobParameters();
 		return new RunSummary(execution.getId(), execution.getJobInstanceId(), parameters.getLong(JobNames.RUN, 0L),

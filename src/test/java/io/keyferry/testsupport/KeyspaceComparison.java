@@ -5,37 +5,28 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
-import io.lettuce.core.KeyScanCursor;
+import io.keyferry.testsupport.Keyspace.KeyState;
 import io.lettuce.core.Range;
-import io.lettuce.core.RedisFuture;
-import io.lettuce.core.ScanArgs;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 
 import static org.assertj.core.api.Assertions.fail;
 
 /**
- * Compares the keyspaces of two servers key by key: the same key names (SCAN), the same
- * value, and the same expiry time (PEXPIRETIME; PTTL on servers before 7.0) within a
- * tolerance, -1 on both for persistent keys. Expiry times are compared on this machine's
- * clock, so a server started with a shifted clock compares by remaining time to live.
- * Values are equal when their DUMP payloads are; when the payloads differ the values are
- * read and compared by type, because a hash-table encoded set or hash serializes in the
- * order of its process's hash seed, and because payloads of different Redis versions
- * differ. A key that vanishes from the source during the comparison (it expired) is not
- * counted. Immutable.
+ * Compares two keyspaces (standalone servers or clusters, see {@link Keyspace}) key by
+ * key: the same key names (SCAN), the same value, and the same expiry time (PEXPIRETIME;
+ * PTTL on servers before 7.0) within a tolerance, -1 on both for persistent keys. Expiry
+ * times are compared on this machine's clock, so a server started with a shifted clock
+ * compares by remaining time to live. Values are equal when their DUMP payloads are; when
+ * the payloads differ the values are read and compared by type, because a hash-table
+ * encoded set or hash serializes in the order of its process's hash seed, and because
+ * payloads of different Redis versions differ. A key that vanishes from the source during
+ * the comparison (it expired) is not counted. Immutable.
  */
 public final class KeyspaceComparison {
 
@@ -50,8 +41,6 @@ public final class KeyspaceComparison {
 	 * still fails.
 	 */
 	public static final Duration LOOSE_TTL_TOLERANCE = Duration.ofSeconds(1);
-
-	private static final int BATCH = 500;
 
 	private static final int REPORTED = 20;
 
@@ -139,13 +128,48 @@ public final class KeyspaceComparison {
 	 * @return the comparison
 	 */
 	public static KeyspaceComparison compare(RedisServer source, RedisServer target, Duration ttlTolerance) {
-		Set<ByteBuffer> sourceKeys = scan(source.binarySync());
-		Set<ByteBuffer> targetKeys = scan(target.binarySync());
+		return compare(Keyspace.of(source), Keyspace.of(target), ttlTolerance);
+	}
+
+	/**
+	 * Asserts that two keyspaces (servers or clusters, in any combination) hold the same
+	 * keys, values and expiry times (within {@link #DEFAULT_TTL_TOLERANCE}).
+	 * @param source the source keyspace
+	 * @param target the target keyspace
+	 */
+	public static void assertSameContent(Keyspace source, Keyspace target) {
+		assertSameContent(source, target, DEFAULT_TTL_TOLERANCE);
+	}
+
+	/**
+	 * Asserts that two keyspaces (servers or clusters, in any combination) hold the same
+	 * keys, values and expiry times.
+	 * @param source the source keyspace
+	 * @param target the target keyspace
+	 * @param ttlTolerance the largest accepted difference between expiry times
+	 */
+	public static void assertSameContent(Keyspace source, Keyspace target, Duration ttlTolerance) {
+		KeyspaceComparison comparison = compare(source, target, ttlTolerance);
+		if (!comparison.isSame()) {
+			fail(comparison.report());
+		}
+	}
+
+	/**
+	 * Compares two keyspaces: servers or clusters, in any combination.
+	 * @param source the source keyspace, e.g. {@code Keyspace.of(cluster)}
+	 * @param target the target keyspace
+	 * @param ttlTolerance the largest accepted difference between expiry times
+	 * @return the comparison
+	 */
+	public static KeyspaceComparison compare(Keyspace source, Keyspace target, Duration ttlTolerance) {
+		Set<ByteBuffer> sourceKeys = source.keys();
+		Set<ByteBuffer> targetKeys = target.keys();
 		List<ByteBuffer> sourceOrder = new ArrayList<>(sourceKeys);
-		Map<ByteBuffer, KeyState> sourceStates = fetch(source, sourceOrder);
-		Map<ByteBuffer, KeyState> targetStates = fetch(target, sourceOrder);
+		Map<ByteBuffer, KeyState> sourceStates = source.states(sourceOrder);
+		Map<ByteBuffer, KeyState> targetStates = target.states(sourceOrder);
 		List<ByteBuffer> extra = targetKeys.stream().filter((key) -> !sourceKeys.contains(key)).toList();
-		Map<ByteBuffer, KeyState> extraStates = fetch(target, extra);
+		Map<ByteBuffer, KeyState> extraStates = target.states(extra);
 		List<Difference> differences = new ArrayList<>();
 		long tolerance = ttlTolerance.toMillis();
 		for (ByteBuffer key : sourceOrder) {
@@ -160,7 +184,7 @@ public final class KeyspaceComparison {
 				continue;
 			}
 			if (!Arrays.equals(expected.dump(), actual.dump())) {
-				String valueProblem = compareValues(source.binarySync(), target.binarySync(), name);
+				String valueProblem = compareValues(source.commands(), target.commands(), name);
 				if (valueProblem != null) {
 					differences.add(new Difference(Status.VALUE, name, valueProblem));
 				}
@@ -276,8 +300,8 @@ public final class KeyspaceComparison {
 	 * Compares two values by content, for keys whose DUMP payloads differ.
 	 * @return what differs, or {@code null} when the values are equal
 	 */
-	private static String compareValues(RedisCommands<byte[], byte[]> source, RedisCommands<byte[], byte[]> target,
-			byte[] key) {
+	private static String compareValues(RedisClusterCommands<byte[], byte[]> source,
+			RedisClusterCommands<byte[], byte[]> target, byte[] key) {
 		String sourceType = source.type(key);
 		String targetType = target.type(key);
 		if (!sourceType.equals(targetType)) {
@@ -290,7 +314,7 @@ public final class KeyspaceComparison {
 	}
 
 	/** A value in a form that compares equal exactly when the values are equal. */
-	private static Object content(RedisCommands<byte[], byte[]> commands, String type, byte[] key) {
+	private static Object content(RedisClusterCommands<byte[], byte[]> commands, String type, byte[] key) {
 		return switch (type) {
 			case "string" -> hex(commands.get(key));
 			case "list" -> commands.lrange(key, 0, -1).stream().map(KeyspaceComparison::hex).toList();
@@ -335,98 +359,8 @@ public final class KeyspaceComparison {
 		return (bytes != null) ? HexFormat.of().formatHex(bytes) : "null";
 	}
 
-	private static Set<ByteBuffer> scan(RedisCommands<byte[], byte[]> commands) {
-		Set<ByteBuffer> keys = new HashSet<>();
-		ScanArgs args = ScanArgs.Builder.limit(1000);
-		KeyScanCursor<byte[]> cursor = commands.scan(args);
-		while (true) {
-			cursor.getKeys().forEach((key) -> keys.add(ByteBuffer.wrap(key)));
-			if (cursor.isFinished()) {
-				return keys;
-			}
-			cursor = commands.scan(cursor, args);
-		}
-	}
-
-	/**
-	 * DUMP and absolute expiry of each key on this machine's clock, pipelined: a server's
-	 * PEXPIRETIME less its {@link RedisServer#clockOffset()}. Before Redis 7.0 there is
-	 * no PEXPIRETIME: the expiry is estimated from PTTL and this machine's clock.
-	 */
-	private static Map<ByteBuffer, KeyState> fetch(RedisServer server, List<ByteBuffer> keys) {
-		Map<ByteBuffer, KeyState> states = new HashMap<>();
-		if (keys.isEmpty()) {
-			return states;
-		}
-		boolean pexpiretime = majorVersion(server) >= 7;
-		long clockOffset = server.clockOffset().toMillis();
-		try (StatefulRedisConnection<byte[], byte[]> connection = server.connect()) {
-			connection.setAutoFlushCommands(false);
-			RedisAsyncCommands<byte[], byte[]> commands = connection.async();
-			for (int from = 0; from < keys.size(); from += BATCH) {
-				List<ByteBuffer> batch = keys.subList(from, Math.min(keys.size(), from + BATCH));
-				List<RedisFuture<byte[]>> dumps = new ArrayList<>(batch.size());
-				List<RedisFuture<Long>> expiries = new ArrayList<>(batch.size());
-				for (ByteBuffer key : batch) {
-					byte[] name = bytes(key);
-					dumps.add(commands.dump(name));
-					expiries.add(pexpiretime ? commands.pexpiretime(name) : commands.pttl(name));
-				}
-				// PTTL counts from when the server ran it, which is after this.
-				long sent = System.currentTimeMillis();
-				connection.flushCommands();
-				for (int i = 0; i < batch.size(); i++) {
-					byte[] dump = await(dumps.get(i));
-					long expiry = await(expiries.get(i));
-					if (!pexpiretime && expiry >= 0) {
-						expiry += sent;
-					}
-					else if (expiry >= 0) {
-						// on this machine's clock, so servers with shifted clocks compare
-						expiry -= clockOffset;
-					}
-					states.put(batch.get(i), new KeyState(dump, (dump != null) ? expiry : -2));
-				}
-			}
-		}
-		return states;
-	}
-
-	private static int majorVersion(RedisServer server) {
-		String version = server.version();
-		return Integer.parseInt(version.substring(0, version.indexOf('.')));
-	}
-
-	private static <T> T await(RedisFuture<T> future) {
-		try {
-			return future.get(30, TimeUnit.SECONDS);
-		}
-		catch (ExecutionException ex) {
-			throw new IllegalStateException("comparing keyspaces failed: " + ex.getCause().getMessage(), ex);
-		}
-		catch (TimeoutException ex) {
-			throw new IllegalStateException("comparing keyspaces timed out", ex);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new IllegalStateException("interrupted while comparing keyspaces", ex);
-		}
-	}
-
 	private static byte[] bytes(ByteBuffer key) {
 		return key.array();
-	}
-
-	/**
-	 * A key's payload and absolute expiry time in ms (-1 persistent); {@code dump} is
-	 * null when the key no longer exists.
-	 */
-	private record KeyState(byte[] dump, long expireAt) {
-
-		boolean gone() {
-			return this.dump == null;
-		}
-
 	}
 
 }

@@ -132,10 +132,10 @@ final class RedisBinaries {
 	}
 
 	/**
-	 * The first executable of that name in a {@code PATH}.
-	 * @param path the {@code PATH} value
-	 * @param name the executable's name
-	 * @return its path, empty when none
+	 * The first executable of a name on a search path.
+	 * @param path the search path, e.g. the value of {@code PATH}
+	 * @param name the executable's name, e.g. {@code redis-cli}
+	 * @return the executable, empty when there is none
 	 */
 	static Optional<Path> onPath(String path, String name) {
 		if (path == null) {

@@ -48,6 +48,9 @@ public final class RedisServer implements AutoCloseable {
 
 	private static final int START_ATTEMPTS = 5;
 
+	/** The cluster bus listens on the client port + 10000 unless configured otherwise. */
+	static final int CLUSTER_BUS_OFFSET = 10000;
+
 	private static final Set<RedisServer> OPEN = ConcurrentHashMap.newKeySet();
 
 	static {
@@ -66,6 +69,8 @@ public final class RedisServer implements AutoCloseable {
 
 	private final Duration clockOffset;
 
+	private final boolean clusterBusPort;
+
 	private int port;
 
 	private RedisClient client;
@@ -77,13 +82,14 @@ public final class RedisServer implements AutoCloseable {
 	private boolean closed;
 
 	private RedisServer(ServerRuntime runtime, Path dir, List<String> configArgs, String password, String description,
-			Duration clockOffset) {
+			Duration clockOffset, boolean clusterBusPort) {
 		this.runtime = runtime;
 		this.dir = dir;
 		this.configArgs = List.copyOf(configArgs);
 		this.password = password;
 		this.description = description;
 		this.clockOffset = clockOffset;
+		this.clusterBusPort = clusterBusPort;
 	}
 
 	/**
@@ -336,7 +342,7 @@ public final class RedisServer implements AutoCloseable {
 	private void startOnFreePort() {
 		for (int attempt = 1;; attempt++) {
 			try {
-				startOn(freePort());
+				startOn(this.clusterBusPort ? freePortWithClusterBus() : freePort());
 				return;
 			}
 			catch (PortInUseException ex) {
@@ -476,6 +482,30 @@ public final class RedisServer implements AutoCloseable {
 		}
 	}
 
+	/**
+	 * A free port whose cluster bus port (port + 10000) is free too. Either may be taken
+	 * before redis-server binds it: it then exits with "Address already in use" and the
+	 * start is retried on another port.
+	 */
+	private static int freePortWithClusterBus() {
+		for (int attempt = 0; attempt < 100; attempt++) {
+			int port = freePort();
+			if (port + CLUSTER_BUS_OFFSET <= 65535 && isFree(port + CLUSTER_BUS_OFFSET)) {
+				return port;
+			}
+		}
+		throw new IllegalStateException("no free port on " + HOST + " whose port + " + CLUSTER_BUS_OFFSET + " is free");
+	}
+
+	private static boolean isFree(int port) {
+		try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getByName(HOST))) {
+			return true;
+		}
+		catch (IOException ex) {
+			return false;
+		}
+	}
+
 	private static String encode(String value) {
 		StringBuilder encoded = new StringBuilder();
 		for (byte b : value.getBytes(StandardCharsets.UTF_8)) {
@@ -532,6 +562,8 @@ public final class RedisServer implements AutoCloseable {
 		private Path binary;
 
 		private Duration clockOffset = Duration.ZERO;
+
+		private boolean clusterBusPort;
 
 		private Builder() {
 		}
@@ -613,6 +645,16 @@ public final class RedisServer implements AutoCloseable {
 		}
 
 		/**
+		 * Chooses a port whose cluster bus port (port + 10000) is free too, for a node of
+		 * a {@link RedisCluster}.
+		 * @return this builder
+		 */
+		Builder clusterBusPort() {
+			this.clusterBusPort = true;
+			return this;
+		}
+
+		/**
 		 * Starts the server: {@code KEYFERRY_REDIS_SERVER} or {@code redis-server} on the
 		 * PATH, else a {@code redis:7.0} container when Docker is available, else the
 		 * Redis 6.2 binary of embedded-redis; fails with what to install when none works.
@@ -648,7 +690,7 @@ public final class RedisServer implements AutoCloseable {
 				runtime = new ContainerServerRuntime();
 			}
 			RedisServer server = new RedisServer(runtime, dir, configArgs(), this.password, description,
-					this.clockOffset);
+					this.clockOffset, this.clusterBusPort);
 			OPEN.add(server);
 			try {
 				server.startOnFreePort();

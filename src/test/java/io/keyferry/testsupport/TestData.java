@@ -3,14 +3,18 @@ package io.keyferry.testsupport;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScoredValue;
@@ -23,10 +27,10 @@ import io.lettuce.core.api.async.RedisAsyncCommands;
  * Deterministic sample data: {@code count} keys cycling through every type (string, hash,
  * list, set, sorted set, stream; every 50th collection large enough for its non-compact
  * encoding, every other stream with a consumer group), a fraction of them with a TTL, the
- * first three with binary names (containing {@code \x00}, {@code \xff} and a newline).
- * Loaded over one pipelined connection. Immutable and thread-safe; one seed gives the
- * same keys and values every time, but expiry times are relative to the moment of
- * loading.
+ * first three with binary names (containing {@code \x00}, {@code \xff} and a newline),
+ * optionally all with {@code {hash tags}}. Loaded over one pipelined connection, or one
+ * per master of a cluster. Immutable and thread-safe; one seed gives the same keys and
+ * values every time, but expiry times are relative to the moment of loading.
  */
 public final class TestData {
 
@@ -62,10 +66,12 @@ public final class TestData {
 
 	private final int valueSize;
 
+	private final int hashTags;
+
 	private TestData(int count, long seed, double ttlFraction, Duration minTtl, Duration maxTtl, String prefix,
-			int valueSize) {
+			int valueSize, int hashTags) {
 		if (count < 0 || ttlFraction < 0 || ttlFraction > 1 || minTtl.compareTo(maxTtl) > 0 || minTtl.isNegative()
-				|| minTtl.isZero() || valueSize < 1) {
+				|| minTtl.isZero() || valueSize < 1 || hashTags < 0) {
 			throw new IllegalArgumentException("invalid test data settings");
 		}
 		this.count = count;
@@ -75,6 +81,7 @@ public final class TestData {
 		this.maxTtl = maxTtl;
 		this.prefix = prefix;
 		this.valueSize = valueSize;
+		this.hashTags = hashTags;
 	}
 
 	/**
@@ -84,11 +91,12 @@ public final class TestData {
 	 * @return the settings
 	 */
 	public static TestData keys(int count) {
-		return new TestData(count, 42, 0.3, Duration.ofMinutes(10), Duration.ofHours(1), "kf:", 32);
+		return new TestData(count, 42, 0.3, Duration.ofMinutes(10), Duration.ofHours(1), "kf:", 32, 0);
 	}
 
 	public TestData seed(long seed) {
-		return new TestData(this.count, seed, this.ttlFraction, this.minTtl, this.maxTtl, this.prefix, this.valueSize);
+		return new TestData(this.count, seed, this.ttlFraction, this.minTtl, this.maxTtl, this.prefix, this.valueSize,
+				this.hashTags);
 	}
 
 	/**
@@ -97,7 +105,8 @@ public final class TestData {
 	 * @return new settings
 	 */
 	public TestData ttlFraction(double ttlFraction) {
-		return new TestData(this.count, this.seed, ttlFraction, this.minTtl, this.maxTtl, this.prefix, this.valueSize);
+		return new TestData(this.count, this.seed, ttlFraction, this.minTtl, this.maxTtl, this.prefix, this.valueSize,
+				this.hashTags);
 	}
 
 	/**
@@ -107,11 +116,13 @@ public final class TestData {
 	 * @return new settings
 	 */
 	public TestData ttl(Duration min, Duration max) {
-		return new TestData(this.count, this.seed, this.ttlFraction, min, max, this.prefix, this.valueSize);
+		return new TestData(this.count, this.seed, this.ttlFraction, min, max, this.prefix, this.valueSize,
+				this.hashTags);
 	}
 
 	public TestData prefix(String prefix) {
-		return new TestData(this.count, this.seed, this.ttlFraction, this.minTtl, this.maxTtl, prefix, this.valueSize);
+		return new TestData(this.count, this.seed, this.ttlFraction, this.minTtl, this.maxTtl, prefix, this.valueSize,
+				this.hashTags);
 	}
 
 	/**
@@ -120,7 +131,19 @@ public final class TestData {
 	 * @return new settings
 	 */
 	public TestData valueSize(int valueSize) {
-		return new TestData(this.count, this.seed, this.ttlFraction, this.minTtl, this.maxTtl, this.prefix, valueSize);
+		return new TestData(this.count, this.seed, this.ttlFraction, this.minTtl, this.maxTtl, this.prefix, valueSize,
+				this.hashTags);
+	}
+
+	/**
+	 * Gives every key one of {@code tags} hash tags, e.g. {@code kf:{t3}:hash:7}: the
+	 * keys of one tag share a cluster slot. 0 (the default) gives none.
+	 * @param tags the number of distinct tags
+	 * @return new settings
+	 */
+	public TestData hashTags(int tags) {
+		return new TestData(this.count, this.seed, this.ttlFraction, this.minTtl, this.maxTtl, this.prefix,
+				this.valueSize, tags);
 	}
 
 	/**
@@ -165,29 +188,58 @@ public final class TestData {
 		}
 	}
 
+	/**
+	 * Loads the keys into a cluster, each pipelined to the master of its slot, replacing
+	 * any of the same names, and waits for every reply. No slot may be migrating.
+	 * @param cluster the cluster
+	 * @return the key names, as {@link #keyNames()}
+	 */
+	public List<byte[]> loadInto(RedisCluster cluster) {
+		RedisCluster.Node[] owners = cluster.slotOwners();
+		Map<RedisCluster.Node, StatefulRedisConnection<byte[], byte[]>> connections = new HashMap<>();
+		try {
+			return load((key) -> connections.computeIfAbsent(owners[RedisCluster.slotOf(key)],
+					(node) -> node.server().connect()));
+		}
+		finally {
+			connections.values().forEach(StatefulRedisConnection::close);
+		}
+	}
+
 	private List<byte[]> load(RedisServer server) {
+		try (StatefulRedisConnection<byte[], byte[]> connection = server.connect()) {
+			return load((key) -> connection);
+		}
+	}
+
+	/**
+	 * Loads the keys, each over the connection {@code route} gives for it. The
+	 * connections are ours alone: batching their flushes is safe.
+	 */
+	private List<byte[]> load(Function<byte[], StatefulRedisConnection<byte[], byte[]>> route) {
 		SplittableRandom random = new SplittableRandom(this.seed);
 		List<byte[]> names = new ArrayList<>(this.count);
-		try (StatefulRedisConnection<byte[], byte[]> connection = server.connect()) {
-			// This connection is ours alone: batching the flushes is safe.
-			connection.setAutoFlushCommands(false);
-			RedisAsyncCommands<byte[], byte[]> commands = connection.async();
-			List<RedisFuture<?>> pending = new ArrayList<>();
-			for (int i = 0; i < this.count; i++) {
-				byte[] key = keyName(i);
-				names.add(key);
-				pending.add(commands.del(key));
-				write(commands, pending, key, i, random);
-				if (random.nextDouble() < this.ttlFraction) {
-					long ttl = random.nextLong(this.minTtl.toMillis(), this.maxTtl.toMillis() + 1);
-					pending.add(commands.pexpire(key, ttl));
-				}
-				if (pending.size() >= BATCH) {
-					flush(connection, pending);
-				}
+		Set<StatefulRedisConnection<byte[], byte[]>> connections = new LinkedHashSet<>();
+		List<RedisFuture<?>> pending = new ArrayList<>();
+		for (int i = 0; i < this.count; i++) {
+			byte[] key = keyName(i);
+			names.add(key);
+			StatefulRedisConnection<byte[], byte[]> connection = route.apply(key);
+			if (connections.add(connection)) {
+				connection.setAutoFlushCommands(false);
 			}
-			flush(connection, pending);
+			RedisAsyncCommands<byte[], byte[]> commands = connection.async();
+			pending.add(commands.del(key));
+			write(commands, pending, key, i, random);
+			if (random.nextDouble() < this.ttlFraction) {
+				long ttl = random.nextLong(this.minTtl.toMillis(), this.maxTtl.toMillis() + 1);
+				pending.add(commands.pexpire(key, ttl));
+			}
+			if (pending.size() >= BATCH) {
+				flush(connections, pending);
+			}
 		}
+		flush(connections, pending);
 		return names;
 	}
 
@@ -242,7 +294,8 @@ public final class TestData {
 	}
 
 	private byte[] keyName(int index) {
-		byte[] name = ascii(this.prefix + typeOf(index).name().toLowerCase(Locale.ROOT) + ":" + index);
+		String tag = (this.hashTags > 0) ? "{t" + (index % this.hashTags) + "}:" : "";
+		byte[] name = ascii(this.prefix + tag + typeOf(index).name().toLowerCase(Locale.ROOT) + ":" + index);
 		if (index >= BINARY_SUFFIXES.length) {
 			return name;
 		}
@@ -253,8 +306,8 @@ public final class TestData {
 		return binary;
 	}
 
-	private static void flush(StatefulRedisConnection<byte[], byte[]> connection, List<RedisFuture<?>> pending) {
-		connection.flushCommands();
+	private static void flush(Set<StatefulRedisConnection<byte[], byte[]>> connections, List<RedisFuture<?>> pending) {
+		connections.forEach(StatefulRedisConnection::flushCommands);
 		for (RedisFuture<?> future : pending) {
 			try {
 				future.get(30, TimeUnit.SECONDS);

@@ -6,6 +6,7 @@ import java.util.List;
 import io.keyferry.job.JobNames;
 import io.keyferry.job.RunMonitor;
 import io.keyferry.redis.Backoff;
+import io.keyferry.redis.ClusterSource;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.KeyScanner;
 import io.keyferry.redis.RedisFailures;
@@ -66,6 +67,13 @@ public class ScanKeyReader implements ItemStreamReader<KeyBatch> {
 
 	private int rescans;
 
+	/**
+	 * Whether this partition stops before the end of its slice in this pass: the server
+	 * it scans changed under it, and the next pass scans the right one (see
+	 * {@code RescanningPartitionHandler}).
+	 */
+	private boolean halted;
+
 	public ScanKeyReader(KeyScanner scanner, Endpoint source, ServerIdentities identities, long stepExecutionId,
 			int batchSize, Backoff backoff, RunMonitor monitor, String partition, Throttle throttle) {
 		this.scanner = scanner;
@@ -91,10 +99,18 @@ public class ScanKeyReader implements ItemStreamReader<KeyBatch> {
 				? context.getInt(JobNames.RESCANS, 0) : 0;
 		this.page = null;
 		this.offset = 0;
+		this.halted = false;
 		ServerIdentities.Ids now = currentIds();
 		String changed = this.identities.changed(ServerIdentities.Ids.savedIn(context), now);
 		this.ids = now;
-		if (changed != null && (this.done || this.pageCursor != this.range.startCursor())) {
+		if (now.source().startsWith(ClusterSource.UNSTABLE)) {
+			// e.g. its slots are being migrated: a scan now would not cover them
+			this.monitor.warn("source " + now.source().substring(ClusterSource.UNSTABLE.length()) + ": partition "
+					+ this.partition + " waits for the next pass");
+			this.done = false;
+			this.halted = true;
+		}
+		else if (changed != null && (this.done || this.pageCursor != this.range.startCursor())) {
 			startAgain(changed);
 		}
 		report();
@@ -120,7 +136,7 @@ public class ScanKeyReader implements ItemStreamReader<KeyBatch> {
 
 	@Override
 	public KeyBatch read() {
-		if (this.done) {
+		if (this.done || this.halted) {
 			return null;
 		}
 		List<byte[]> keys = new ArrayList<>(this.batchSize);
@@ -168,7 +184,10 @@ public class ScanKeyReader implements ItemStreamReader<KeyBatch> {
 		String changed = this.identities.changed(this.ids, now);
 		this.ids = now;
 		if (changed != null) {
+			// the connection may lead to a server that no longer serves this partition:
+			// the next pass opens the right one
 			startAgain(changed);
+			this.halted = true;
 		}
 		long checkpoint = this.pageCursor;
 		boolean finished = this.done;

@@ -5,6 +5,7 @@ import java.util.function.Supplier;
 
 import io.keyferry.job.JobNames;
 import io.keyferry.redis.Backoff;
+import io.keyferry.redis.ClusterSource;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.RedisFailures;
 import org.springframework.batch.infrastructure.item.ExecutionContext;
@@ -102,6 +103,19 @@ public final class ServerIdentities {
 	public String changed(Ids saved, Ids now) {
 		boolean sourceChanged = saved.source() != null && !saved.source().equals(now.source());
 		boolean targetChanged = this.targetWritten && saved.target() != null && !saved.target().equals(now.target());
+		if (sourceChanged && now.source().startsWith(ClusterSource.UNSTABLE)) {
+			return "source " + now.source().substring(ClusterSource.UNSTABLE.length());
+		}
+		if (sourceChanged && saved.source().startsWith(ClusterSource.UNSTABLE)) {
+			return "source node " + this.source.address() + " serves the partition's slots again (it had stopped: "
+					+ saved.source().substring(ClusterSource.UNSTABLE.length()) + ")";
+		}
+		if (sourceChanged && now.source().contains("@")) {
+			// a cluster node: nodeId@runId
+			return "source node " + this.source.address() + " is not the process the checkpoint was made with "
+					+ "(failed over or restarted: node@run_id was " + saved.source() + ", now " + now.source()
+					+ "); its SCAN cursors are not valid in the new process";
+		}
 		if (sourceChanged && targetChanged) {
 			return "source " + this.source.redacted() + " and target " + this.target.redacted()
 					+ " are new server processes since the checkpoint (run_id changed: restarted or failed over)";

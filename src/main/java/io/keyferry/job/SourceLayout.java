@@ -1,0 +1,197 @@
+package io.keyferry.job;
+
+import java.time.Duration;
+import java.util.BitSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.zip.CRC32;
+
+import io.keyferry.KeyferryException;
+import io.keyferry.job.item.ServerIdentities;
+import io.keyferry.redis.ClusterNodes;
+import io.keyferry.redis.ClusterSource;
+import io.keyferry.redis.Endpoint;
+import io.keyferry.redis.RedisConnector;
+import org.springframework.batch.core.partition.Partitioner;
+import org.springframework.batch.infrastructure.item.ExecutionContext;
+
+/**
+ * The partitions of a run's source as the source is now, each with its own checkpoint:
+ * for a standalone server, slices of its SCAN cursor space ({@code node0.range0}, …); for
+ * a Redis Cluster, the same slices of each master, named by the slots the master serves
+ * ({@code s0-5460.range0}, …). Partitions are computed again on every pass and every
+ * resume: a master that failed over keeps its slots, so its partitions keep their names
+ * and checkpoints (and are scanned again, the node's process having changed); slots that
+ * moved give their masters new partitions, scanned from the start. Thread-safe.
+ */
+public class SourceLayout implements Partitioner {
+
+	/** How long a pass waits for slots being migrated before the run fails, resumable. */
+	static final Duration MIGRATION_WAIT = Duration.ofMinutes(10);
+
+	private final CopySettings settings;
+
+	private final RedisConnector connector;
+
+	private final boolean cluster;
+
+	/**
+	 * Creates the layout of a run.
+	 * @param settings the run's settings, endpoints with their credentials
+	 * @param connector opens connections
+	 * @param cluster whether the source is a Redis Cluster
+	 */
+	public SourceLayout(CopySettings settings, RedisConnector connector, boolean cluster) {
+		this.settings = settings;
+		this.connector = connector;
+		this.cluster = cluster;
+	}
+
+	public boolean isCluster() {
+		return this.cluster;
+	}
+
+	@Override
+	public Map<String, ExecutionContext> partition(int gridSize) {
+		Map<String, ExecutionContext> partitions = new LinkedHashMap<>();
+		int ranges = this.settings.partitions();
+		if (!this.cluster) {
+			addRanges(partitions, "node0", this.settings.source().address(), null, ranges);
+			return partitions;
+		}
+		ClusterNodes topology = topology();
+		ClusterSource.checkServed(topology, this.settings.source());
+		for (ClusterNodes.Node master : topology.masters()) {
+			addRanges(partitions, name(master.slots()), master.address(), ClusterSource.ranges(master.slots()), ranges);
+		}
+		return partitions;
+	}
+
+	private static void addRanges(Map<String, ExecutionContext> partitions, String prefix, String address, String slots,
+			int ranges) {
+		for (int range = 0; range < ranges; range++) {
+			ExecutionContext context = new ExecutionContext();
+			context.putString(JobNames.NODE, address);
+			if (slots != null) {
+				context.putString(JobNames.SLOTS, slots);
+			}
+			context.putInt(JobNames.RANGE_INDEX, range);
+			context.putInt(JobNames.RANGE_COUNT, ranges);
+			partitions.put(prefix + ".range" + range, context);
+		}
+	}
+
+	/**
+	 * A short, stable name for a set of slots: {@code s0-5460} for a contiguous set, with
+	 * a checksum of the ranges otherwise (step names are limited to 100 characters).
+	 */
+	static String name(BitSet slots) {
+		int first = slots.nextSetBit(0);
+		int last = slots.length() - 1;
+		String name = "s" + first + "-" + last;
+		if (slots.cardinality() == last - first + 1) {
+			return name;
+		}
+		CRC32 crc = new CRC32();
+		crc.update(ClusterSource.ranges(slots).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+		return name + "-" + Long.toHexString(crc.getValue());
+	}
+
+	/**
+	 * The topology as the source endpoint sees it.
+	 * @return the topology
+	 */
+	ClusterNodes topology() {
+		try (RedisConnector.Connection seed = this.connector.connect(this.settings.source())) {
+			return ClusterSource.nodes(seed.connection());
+		}
+	}
+
+	/**
+	 * The rule for one partition's checkpoint, reading the processes that serve its part
+	 * of the source and the target now.
+	 * @param partition the partition's execution context
+	 * @return the rule
+	 */
+	ServerIdentities identities(ExecutionContext partition) {
+		Endpoint source = this.settings.source();
+		Endpoint target = this.settings.target();
+		java.util.function.Supplier<String> sourceId;
+		if (!this.cluster) {
+			Endpoint standalone = source;
+			sourceId = () -> this.connector.runId(standalone);
+		}
+		else {
+			BitSet slots = ClusterSource.parseRanges(partition.getString(JobNames.SLOTS, ""));
+			Optional<ClusterNodes.Node> owner = ClusterSource.ownerOf(topology(), slots);
+			if (owner.isEmpty()) {
+				sourceId = () -> ClusterSource.UNSTABLE + "no single master serves slots "
+						+ ClusterSource.ranges(slots);
+			}
+			else {
+				source = ClusterSource.endpointOf(source, owner.get());
+				Endpoint node = source;
+				sourceId = () -> {
+					try (RedisConnector.Connection connection = this.connector.connect(node)) {
+						return ClusterSource.identity(connection.connection(), slots);
+					}
+				};
+			}
+		}
+		return new ServerIdentities(source, target, sourceId, () -> this.connector.runId(target),
+				!this.settings.dryRun());
+	}
+
+	/**
+	 * Waits until no slot of a cluster source is being migrated and every slot is served,
+	 * so that a pass can cover every slot.
+	 * @param monitor for messages and stop requests
+	 */
+	void awaitStable(RunMonitor monitor) {
+		if (!this.cluster) {
+			return;
+		}
+		long deadline = System.nanoTime() + MIGRATION_WAIT.toNanos();
+		boolean said = false;
+		while (true) {
+			ClusterNodes topology = topology();
+			BitSet unserved = topology.unserved();
+			// a node reports the slots it migrates or imports only about itself
+			BitSet moving = new BitSet(ClusterNodes.SLOTS);
+			for (ClusterNodes.Node master : topology.masters()) {
+				try (RedisConnector.Connection node = this.connector
+					.connect(ClusterSource.endpointOf(this.settings.source(), master))) {
+					ClusterSource.nodes(node.connection()).myself().ifPresent((me) -> moving.or(me.moving()));
+				}
+			}
+			if (moving.isEmpty() && unserved.isEmpty()) {
+				return;
+			}
+			String why = !moving.isEmpty() ? "slots " + ClusterSource.ranges(moving) + " are being migrated"
+					: "slots " + ClusterSource.ranges(unserved) + " are not served by any master";
+			if (System.nanoTime() > deadline) {
+				throw new KeyferryException(
+						"source cluster " + this.settings.source().redacted() + ": " + why + " for more than "
+								+ MIGRATION_WAIT.toMinutes() + " minutes",
+						"finish or fix the resharding (redis-cli --cluster fix); the run is resumable");
+			}
+			if (!said) {
+				monitor.warn("source cluster " + this.settings.source().redacted() + ": " + why
+						+ "; waiting before the partitions of those slots are scanned again");
+				said = true;
+			}
+			if (monitor.isStopRequested()) {
+				throw new io.keyferry.redis.Backoff.StopRequestedException();
+			}
+			try {
+				Thread.sleep(500);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				throw new io.keyferry.redis.Backoff.StopRequestedException();
+			}
+		}
+	}
+
+}

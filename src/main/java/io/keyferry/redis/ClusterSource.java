@@ -1,0 +1,151 @@
+package io.keyferry.redis;
+
+import java.util.BitSet;
+import java.util.Optional;
+
+import io.keyferry.KeyferryException;
+import io.lettuce.core.api.StatefulRedisConnection;
+
+/**
+ * Reading a Redis Cluster source node by node: its topology, the node that serves a set
+ * of slots now, and the identity of a node as the scanner of a set of slots. A SCAN
+ * cursor of a node is only valid in that node's process; and a scan of a node covers a
+ * set of slots only while the node serves all of them and none is being migrated. The
+ * identity string says both: {@code nodeId@runId} when the node is a master serving every
+ * slot of the set with none moving, otherwise a string starting with {@link #UNSTABLE}.
+ * Stateless; thread-safe.
+ */
+public final class ClusterSource {
+
+	/**
+	 * The start of the identity of a node that cannot be scanned for a set of slots now.
+	 */
+	public static final String UNSTABLE = "unstable: ";
+
+	private ClusterSource() {
+	}
+
+	/**
+	 * The topology as a node sees it.
+	 * @param connection a connection to the node
+	 * @return the topology
+	 */
+	public static ClusterNodes nodes(StatefulRedisConnection<byte[], byte[]> connection) {
+		return ClusterNodes.parse(connection.sync().clusterNodes());
+	}
+
+	/**
+	 * The identity of the node behind a connection as the scanner of a set of slots.
+	 * @param connection a connection to the node
+	 * @param slots the slots its scan stands for
+	 * @return {@code nodeId@runId}, or a reason starting with {@link #UNSTABLE}
+	 */
+	public static String identity(StatefulRedisConnection<byte[], byte[]> connection, BitSet slots) {
+		ClusterNodes view = nodes(connection);
+		String runId = RedisConnector.runId(connection);
+		ClusterNodes.Node me = view.myself()
+			.orElseThrow(() -> new IllegalStateException("CLUSTER NODES does not mark the node that answered"));
+		String id = me.id() + "@" + runId;
+		if (!me.master()) {
+			return UNSTABLE + "node " + me.address() + " (" + id + ") is no longer a master";
+		}
+		BitSet lost = (BitSet) slots.clone();
+		lost.andNot(me.slots());
+		if (!lost.isEmpty()) {
+			return UNSTABLE + "node " + me.address() + " (" + id + ") no longer serves slots " + ranges(lost);
+		}
+		BitSet moving = (BitSet) slots.clone();
+		moving.and(me.moving());
+		if (!moving.isEmpty()) {
+			return UNSTABLE + "slots " + ranges(moving) + " of node " + me.address() + " are being migrated";
+		}
+		return id;
+	}
+
+	/**
+	 * The live master that serves every slot of a set.
+	 * @param topology the topology
+	 * @param slots the slots
+	 * @return the master, or empty when no single master serves them all
+	 */
+	public static Optional<ClusterNodes.Node> ownerOf(ClusterNodes topology, BitSet slots) {
+		int first = slots.nextSetBit(0);
+		if (first < 0) {
+			return Optional.empty();
+		}
+		return topology.masterOf(first).filter((node) -> {
+			BitSet rest = (BitSet) slots.clone();
+			rest.andNot(node.slots());
+			return rest.isEmpty();
+		});
+	}
+
+	/**
+	 * The endpoint of a node, with the credentials and TLS setting of the endpoint it was
+	 * found through. A cluster has database 0 only.
+	 * @param seed the endpoint given for the cluster
+	 * @param node the node
+	 * @return the node's endpoint
+	 */
+	public static Endpoint endpointOf(Endpoint seed, ClusterNodes.Node node) {
+		return new Endpoint(seed.role(), seed.tls(), seed.user(), seed.password(), node.host(), node.port(), 0);
+	}
+
+	/**
+	 * Slots as ranges, e.g. {@code 0-5460,5462}.
+	 * @param slots the slots
+	 * @return the ranges, empty for no slot
+	 */
+	public static String ranges(BitSet slots) {
+		StringBuilder ranges = new StringBuilder();
+		for (int start = slots.nextSetBit(0); start >= 0; start = slots.nextSetBit(start)) {
+			int end = slots.nextClearBit(start) - 1;
+			if (ranges.length() > 0) {
+				ranges.append(',');
+			}
+			ranges.append(start);
+			if (end > start) {
+				ranges.append('-').append(end);
+			}
+			start = end + 1;
+		}
+		return ranges.toString();
+	}
+
+	/**
+	 * Parses ranges written by {@link #ranges(BitSet)}.
+	 * @param ranges the ranges
+	 * @return the slots
+	 */
+	public static BitSet parseRanges(String ranges) {
+		BitSet slots = new BitSet(ClusterNodes.SLOTS);
+		for (String range : ranges.split(",")) {
+			if (range.isEmpty()) {
+				continue;
+			}
+			int dash = range.indexOf('-');
+			if (dash < 0) {
+				slots.set(Integer.parseInt(range));
+			}
+			else {
+				slots.set(Integer.parseInt(range.substring(0, dash)), Integer.parseInt(range.substring(dash + 1)) + 1);
+			}
+		}
+		return slots;
+	}
+
+	/**
+	 * Fails unless the topology can be scanned: every slot served by a live master.
+	 * @param topology the topology
+	 * @param source the source (for the message)
+	 */
+	public static void checkServed(ClusterNodes topology, Endpoint source) {
+		BitSet unserved = topology.unserved();
+		if (!unserved.isEmpty()) {
+			throw new KeyferryException(
+					"source cluster " + source.redacted() + " does not serve slots " + ranges(unserved) + " now",
+					"wait until the cluster is healthy (CLUSTER INFO cluster_state:ok); the run is resumable");
+		}
+	}
+
+}
