@@ -36,8 +36,11 @@ final class RunPrinter {
 			hint = "the run is resumable: run the same command again, or keyferry resume " + summary.executionId()
 					+ "; the log is in $KEYFERRY_HOME/logs";
 		}
+		int exitCode = (known != null && known.isUsage() && outcome.status() == BatchStatus.FAILED) ? ExitCode.USAGE
+				: ExitCode.of(outcome.status());
 		if (json) {
 			Map<String, Object> map = summary.toMap();
+			map.put("exitCode", exitCode);
 			if (message != null) {
 				map.put("error", message);
 				map.put("hint", hint);
@@ -55,10 +58,7 @@ final class RunPrinter {
 			err.println(((outcome.status() == BatchStatus.STOPPED) ? "stopped: " : "error: ") + message);
 			err.println("hint: " + hint);
 		}
-		if (known != null && known.isUsage() && outcome.status() == BatchStatus.FAILED) {
-			return ExitCode.USAGE;
-		}
-		return ExitCode.of(outcome.status());
+		return exitCode;
 	}
 
 	static String rootMessage(Throwable failure) {

@@ -1,7 +1,6 @@
 package io.keyferry.cli;
 
 import java.nio.file.Path;
-import java.time.LocalDateTime;
 import java.time.ZonedDateTime;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,6 +17,7 @@ import io.keyferry.job.CopySettings;
 import io.keyferry.job.RunMonitor;
 import io.keyferry.report.Json;
 import io.keyferry.report.RunSummary;
+import io.keyferry.report.Timestamps;
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.scheduling.support.CronExpression;
@@ -131,8 +131,8 @@ public class ScheduleCommand implements Callable<Integer> {
 	private void event(String event, ZonedDateTime tick, Map<String, Object> fields) {
 		Map<String, Object> line = new LinkedHashMap<>();
 		line.put("event", event);
-		line.put("tick", tick.toLocalDateTime().toString());
-		line.put("time", LocalDateTime.now().toString());
+		line.put("tick", Timestamps.json(tick));
+		line.put("time", Timestamps.now());
 		line.putAll(fields);
 		this.parent.out.println(Json.write(line));
 		this.parent.out.flush();

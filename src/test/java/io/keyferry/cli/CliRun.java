@@ -85,7 +85,7 @@ record CliRun(int exitCode, String out, String err) {
 	CopySummary balancedSummary() {
 		CopySummary summary = summary();
 		assertThat(summary.skipped()).as("skip reasons in %s", summary)
-			.containsOnlyKeys("exists", "rejected", "too-large", "other");
+			.containsOnlyKeys("exists", "rejected", "tooLarge", "other");
 		return summary.assertCountsAddUp();
 	}
 

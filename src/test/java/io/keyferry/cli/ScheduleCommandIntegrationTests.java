@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -88,7 +88,7 @@ class ScheduleCommandIntegrationTests {
 		Map<String, Object> run = runs.get(0);
 		List<Map<String, Object>> skipped = events(output, "tick-skipped");
 		assertThat(skipped).as(output::toString).isNotEmpty();
-		LocalDateTime end = LocalDateTime.parse((String) run.get("endTime"));
+		OffsetDateTime end = OffsetDateTime.parse((String) run.get("endTime"));
 		for (Map<String, Object> tick : skipped) {
 			assertThat(tick.get("reason")).isEqualTo("the previous run was still going");
 			assertThat(tick(tick)).as("skipped tick").isAfter(tick(run)).isBefore(end);
@@ -178,8 +178,8 @@ class ScheduleCommandIntegrationTests {
 			.toList();
 	}
 
-	private static LocalDateTime tick(Map<String, Object> event) {
-		return LocalDateTime.parse((String) event.get("tick"));
+	private static OffsetDateTime tick(Map<String, Object> event) {
+		return OffsetDateTime.parse((String) event.get("tick"));
 	}
 
 	/**
