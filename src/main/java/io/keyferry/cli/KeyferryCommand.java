@@ -57,6 +57,12 @@ public class KeyferryCommand {
 	PrintStream err;
 
 	/**
+	 * Whether a command has printed its result on stdout: a failure after that (e.g.
+	 * while closing) must not add a second JSON value.
+	 */
+	boolean resultPrinted;
+
+	/**
 	 * The home directory, absolute: a relative {@code --home} or {@code KEYFERRY_HOME} is
 	 * resolved against the working directory (H2 refuses a relative database path).
 	 */
@@ -143,7 +149,7 @@ public class KeyferryCommand {
 		if (hint != null) {
 			this.err.println("hint: " + hint);
 		}
-		if (jsonRequested(command, args)) {
+		if (!this.resultPrinted && jsonRequested(command, args)) {
 			this.out.println(Json.write(RunOutput.error(message, hint, exitCode)));
 			this.out.flush();
 		}
