@@ -128,15 +128,8 @@ class ErrorOutputTests {
 	 * error and hint lines on stderr.
 	 */
 	private static Map<String, Object> jsonError(CliRun run, int exitCode) {
-		run.assertExitCode(exitCode).assertErrorWithHint();
-		assertThat(run.out().strip().lines()).as("stdout of %s", run).singleElement();
-		Map<String, Object> error = JsonDocument.object(run.out());
-		assertThat(error).as("JSON error of %s", run).containsOnlyKeys("status", "exitCode", "error", "hint");
-		assertThat(error.get("status")).isEqualTo("ERROR");
-		assertThat(error.get("exitCode")).isEqualTo((long) exitCode);
-		assertThat(run.errorLine()).isEqualTo("error: " + error.get("error"));
-		assertThat(run.hintLine()).isEqualTo("hint: " + error.get("hint"));
-		return error;
+		run.assertExitCode(exitCode).assertJsonError();
+		return JsonDocument.object(run.out());
 	}
 
 }
