@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.stream.Stream;
 
 import io.keyferry.testsupport.CopySummary;
+import io.keyferry.testsupport.JsonDocument;
 import io.keyferry.testsupport.KeyferryProcess;
 import io.keyferry.testsupport.KeyferryProcesses;
 import io.keyferry.testsupport.KeyspaceComparison;
@@ -167,7 +168,9 @@ class InterruptedCopyJarTests {
 		assertThat(first.isAlive()).as("the first copy still runs when the second is refused").isTrue();
 		assertThat(second.stderr()).as(second::describe)
 			.contains("error: run ", "is being copied right now by pid " + first.pid() + " on ");
-		assertThat(second.stdout()).isEmpty();
+		assertThat(JsonDocument.object(second.stdout())).as("the --json copy's only output")
+			.containsEntry("status", "ERROR")
+			.containsEntry("exitCode", (long) EXIT_FAILED);
 
 		assertThat(first.waitFor(RUN_TIMEOUT)).as(first::describe).isEqualTo(EXIT_OK);
 		CopySummary summary = first.summary().assertCountsAddUp();

@@ -119,7 +119,9 @@ class PostgresRepositoryJarTests {
 			.containsPattern("error: run \\d+ is being copied right now by pid " + first.pid() + " on "
 					+ java.util.regex.Pattern.quote(hostName()) + " \\(last heartbeat \\d+ s ago\\)")
 			.contains("hint: ", "keyferry stop");
-		assertThat(second.stdout()).isEmpty();
+		assertThat(JsonDocument.object(second.stdout())).as("the --json copy's only output")
+			.containsEntry("status", "ERROR")
+			.containsEntry("exitCode", (long) EXIT_FAILED);
 		first.terminate();
 		assertThat(first.waitFor(RUN_TIMEOUT)).as(first::describe).isEqualTo(EXIT_STOPPED);
 		CopySummary stopped = first.summary().assertCountsAddUp();

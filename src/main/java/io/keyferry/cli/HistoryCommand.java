@@ -1,6 +1,5 @@
 package io.keyferry.cli;
 
-import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -10,6 +9,7 @@ import io.keyferry.job.BatchRuntime;
 import io.keyferry.report.Json;
 import io.keyferry.report.RunHistory;
 import io.keyferry.report.RunSummary;
+import io.keyferry.report.Timestamps;
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.context.ConfigurableApplicationContext;
 import picocli.CommandLine.Command;
@@ -18,10 +18,10 @@ import picocli.CommandLine.ParentCommand;
 
 /** {@code keyferry history}: the executions of copy runs, newest first. */
 @Command(name = "history", mixinStandardHelpOptions = true, sortOptions = false, showDefaultValues = true,
-		description = "List copy executions, newest first, with their counts; unfinished runs show the command that resumes them. Works while a copy runs.")
+		description = {
+				"List copy executions, newest first, with their counts; unfinished runs show the command that resumes them. Works while a copy runs.",
+				"EXEC is the execution id that show, resume and stop take; RUN is the run's number among copies with the same source, target and filter." })
 public class HistoryCommand implements Callable<Integer> {
-
-	static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss", Locale.ROOT);
 
 	@ParentCommand
 	KeyferryCommand parent;
@@ -51,8 +51,10 @@ public class HistoryCommand implements Callable<Integer> {
 						"use COMPLETED, FAILED, STOPPED, STARTED, STOPPING or ABANDONED");
 			}
 		}
+		java.util.Map<String, Object> repository = this.parent.repository();
+		BatchRuntime.requireRepository(this.parent.home(), repository);
 		try (ConfigurableApplicationContext context = BatchRuntime.start(this.parent.home(), this.parent.verbose,
-				this.parent.repository())) {
+				repository)) {
 			List<RunHistory.Entry> entries = context.getBean(RunHistory.class).list(this.limit, wanted);
 			if (this.json) {
 				this.parent.out.println(Json.write(entries.stream().map(RunHistory.Entry::toMap).toList()));
@@ -61,26 +63,31 @@ public class HistoryCommand implements Callable<Integer> {
 				this.parent.out.println((wanted != null) ? "no executions with status " + wanted : "no runs yet");
 			}
 			else {
-				this.parent.out.println(String.format(Locale.ROOT,
-						"%-6s %-5s %-10s %-19s %9s %12s %12s %10s %10s %9s  %s", "EXEC", "RUN", "STATUS", "STARTED",
-						"DURATION", "READ", "WRITTEN", "FILTERED", "SKIPPED", "KEYS/S", "SOURCE -> TARGET [FILTER]"));
+				int width = entries.stream()
+					.mapToInt((entry) -> Timestamps.text(entry.summary().startTime()).length())
+					.max()
+					.orElse(7);
+				this.parent.out.println(
+						String.format(Locale.ROOT, "%-6s %-5s %-10s %-" + width + "s %9s %12s %12s %10s %10s %9s  %s",
+								"EXEC", "RUN", "STATUS", "STARTED", "DURATION", "READ", "WRITTEN", "FILTERED",
+								"SKIPPED", "KEYS/S", "SOURCE -> TARGET [FILTER]"));
 				for (RunHistory.Entry entry : entries) {
-					this.parent.out.println(line(entry));
+					this.parent.out.println(line(entry, width));
 				}
 			}
 			return ExitCode.OK;
 		}
 	}
 
-	static String line(RunHistory.Entry entry) {
+	static String line(RunHistory.Entry entry, int timeWidth) {
 		RunSummary s = entry.summary();
 		String filter = "match " + s.match() + (s.type().isEmpty() ? "" : " type " + s.type())
 				+ (s.dryRun() ? " dry-run" : "");
 		String line = String.format(Locale.ROOT,
-				"%-6d %-5d %-10s %-19s %9s %,12d %,12d %,10d %,10d %,9d  %s -> %s [%s]", s.executionId(), s.runId(),
-				s.status(), (s.startTime() != null) ? TIME.format(s.startTime()) : "-",
-				RunSummary.duration(s.duration()), s.counts().read(), s.counts().written(), s.counts().filtered(),
-				s.counts().skippedTotal(), Math.round(s.keysPerSecond()), s.source(), s.target(), filter);
+				"%-6d %-5s %-10s %-" + timeWidth + "s %9s %,12d %,12d %,10d %,10d %,9d  %s -> %s [%s]", s.executionId(),
+				"#" + s.run(), s.status(), Timestamps.text(s.startTime()), RunSummary.duration(s.duration()),
+				s.counts().read(), s.counts().written(), s.counts().filtered(), s.counts().skippedTotal(),
+				Math.round(s.keysPerSecond()), s.source(), s.target(), filter);
 		String next = entry.next();
 		return (next != null) ? line + "  (" + next + ")" : line;
 	}

@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 
 import io.keyferry.KeyferryException;
+import io.keyferry.report.Json;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -55,12 +56,27 @@ public class KeyferryCommand {
 
 	PrintStream err;
 
+	/**
+	 * Whether a command has printed its result on stdout: a failure after that (e.g.
+	 * while closing) must not add a second JSON value.
+	 */
+	boolean resultPrinted;
+
+	/**
+	 * The home directory, absolute: a relative {@code --home} or {@code KEYFERRY_HOME} is
+	 * resolved against the working directory (H2 refuses a relative database path).
+	 */
 	Path home() {
+		Path path;
 		if (this.home != null) {
-			return this.home;
+			path = this.home;
 		}
-		String env = System.getenv("KEYFERRY_HOME");
-		return (env != null && !env.isBlank()) ? Path.of(env) : Path.of(System.getProperty("user.home"), ".keyferry");
+		else {
+			String env = System.getenv("KEYFERRY_HOME");
+			path = (env != null && !env.isBlank()) ? Path.of(env)
+					: Path.of(System.getProperty("user.home"), ".keyferry");
+		}
+		return path.toAbsolutePath().normalize();
 	}
 
 	/**
@@ -103,10 +119,9 @@ public class KeyferryCommand {
 		cli.setErr(new PrintWriter(err, true));
 		cli.setCaseInsensitiveEnumValuesAllowed(true);
 		cli.setParameterExceptionHandler((ex, arguments) -> {
-			err.println("error: " + ex.getMessage());
 			String name = ex.getCommandLine().getCommandSpec().qualifiedName();
-			err.println("hint: see '" + name + " --help'");
-			return ExitCode.USAGE;
+			return top.fail(ex.getCommandLine(), arguments, ex.getMessage(), "see '" + name + " --help'",
+					ExitCode.USAGE);
 		});
 		cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
 			KeyferryException known = KeyferryException.find(ex);
@@ -114,17 +129,40 @@ public class KeyferryCommand {
 				ex.printStackTrace(err);
 			}
 			if (known != null) {
-				err.println("error: " + known.getMessage());
-				if (known.getHint() != null) {
-					err.println("hint: " + known.getHint());
-				}
-				return known.isUsage() ? ExitCode.USAGE : ExitCode.FAILED;
+				return top.fail(commandLine, args, known.getMessage(), known.getHint(),
+						known.isUsage() ? ExitCode.USAGE : ExitCode.FAILED);
 			}
-			err.println("error: " + ex);
-			err.println("hint: rerun with --stacktrace for details; the log is in " + top.home().resolve("logs"));
-			return ExitCode.FAILED;
+			return top.fail(commandLine, args, ex.toString(),
+					"rerun with --stacktrace for details; the log is in " + top.home().resolve("logs"),
+					ExitCode.FAILED);
 		});
 		return cli.execute(args);
+	}
+
+	/**
+	 * Reports a failure that ended a command: {@code error:} and {@code hint:} on stderr
+	 * and, when the command was asked for {@code --json}, one JSON object on stdout with
+	 * the status, the exit code, the error and the hint.
+	 */
+	private int fail(CommandLine command, String[] args, String message, String hint, int exitCode) {
+		this.err.println("error: " + message);
+		if (hint != null) {
+			this.err.println("hint: " + hint);
+		}
+		if (!this.resultPrinted && jsonRequested(command, args)) {
+			this.out.println(Json.write(RunOutput.error(message, hint, exitCode)));
+			this.out.flush();
+		}
+		return exitCode;
+	}
+
+	/**
+	 * Whether the failing command takes {@code --json} and was given it (looked up in the
+	 * arguments, as parsing may have stopped before it).
+	 */
+	private static boolean jsonRequested(CommandLine command, String[] args) {
+		return command != null && command.getCommandSpec().findOption("--json") != null
+				&& java.util.Arrays.asList(args).contains("--json");
 	}
 
 	static final class Version implements CommandLine.IVersionProvider {

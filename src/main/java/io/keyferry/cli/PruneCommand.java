@@ -33,8 +33,10 @@ public class PruneCommand implements Callable<Integer> {
 	@Override
 	public Integer call() {
 		Duration age = age(this.olderThan);
+		java.util.Map<String, Object> repository = this.parent.repository();
+		BatchRuntime.requireRepository(this.parent.home(), repository);
 		try (ConfigurableApplicationContext context = BatchRuntime.start(this.parent.home(), this.parent.verbose,
-				this.parent.repository())) {
+				repository)) {
 			RunHistory.Pruned pruned = context.getBean(RunHistory.class).prune(age, this.dryRun);
 			this.parent.out.println((this.dryRun ? "would delete " : "deleted ") + pruned.runs() + " runs, "
 					+ pruned.executions() + " executions, " + pruned.skippedKeys() + " skipped-key records");

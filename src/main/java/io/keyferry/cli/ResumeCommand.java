@@ -20,7 +20,7 @@ public class ResumeCommand implements Callable<Integer> {
 	KeyferryCommand parent;
 
 	@Parameters(index = "0", arity = "0..1", paramLabel = "EXECUTION_ID",
-			description = "The execution to resume (default: the latest unfinished run).")
+			description = "An execution of the run to resume: the EXEC column of keyferry history, executionId in JSON (default: the latest unfinished run).")
 	Long executionId;
 
 	@Option(names = "--source", paramLabel = "URI", description = "The run's source URI, for its password.")
@@ -36,7 +36,9 @@ public class ResumeCommand implements Callable<Integer> {
 	public Integer call() {
 		Endpoint sourceEndpoint = (this.source != null) ? Endpoint.parse("source", this.source) : null;
 		Endpoint targetEndpoint = (this.target != null) ? Endpoint.parse("target", this.target) : null;
-		return Runs.run(this.parent, this.parent.repository(), null,
+		java.util.Map<String, Object> repository = this.parent.repository();
+		io.keyferry.job.BatchRuntime.requireRepository(this.parent.home(), repository);
+		return Runs.run(this.parent, repository, null,
 				(launcher) -> launcher.resume(this.executionId, sourceEndpoint, targetEndpoint), this.output);
 	}
 

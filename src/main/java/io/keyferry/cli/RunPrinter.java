@@ -23,8 +23,10 @@ final class RunPrinter {
 		Problem problem = problem(outcome, summary);
 		String message = (problem != null) ? problem.message() : null;
 		String hint = (problem != null) ? problem.hint() : null;
+		int exitCode = exitCode(outcome);
 		if (json) {
 			Map<String, Object> map = summary.toMap();
+			map.put("exitCode", exitCode);
 			if (message != null) {
 				map.put("error", message);
 				map.put("hint", hint);
@@ -42,7 +44,7 @@ final class RunPrinter {
 			err.println(((outcome.status() == BatchStatus.STOPPED) ? "stopped: " : "error: ") + message);
 			err.println("hint: " + hint);
 		}
-		return exitCode(outcome);
+		return exitCode;
 	}
 
 	/**

@@ -52,7 +52,9 @@ final class Runs {
 			try (ProgressReporter reporter = new ProgressReporter(monitor, top.err, every, bar)) {
 				outcome = call.apply(launcher);
 			}
-			return RunPrinter.print(outcome, output.json, top.stacktrace, top.out, top.err);
+			int exitCode = RunPrinter.print(outcome, output.json, top.stacktrace, top.out, top.err);
+			top.resultPrinted = true;
+			return exitCode;
 		}
 	}
 

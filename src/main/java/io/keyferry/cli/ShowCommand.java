@@ -8,12 +8,14 @@ import java.util.concurrent.Callable;
 
 import io.keyferry.KeyferryException;
 import io.keyferry.job.BatchRuntime;
+import io.keyferry.job.JobNames;
 import io.keyferry.job.KeyCounts;
 import io.keyferry.job.SkippedKeys;
 import io.keyferry.redis.KeyNames;
 import io.keyferry.report.Json;
 import io.keyferry.report.RunHistory;
 import io.keyferry.report.RunSummary;
+import io.keyferry.report.Timestamps;
 import org.springframework.context.ConfigurableApplicationContext;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -28,7 +30,8 @@ public class ShowCommand implements Callable<Integer> {
 	@ParentCommand
 	KeyferryCommand parent;
 
-	@Parameters(index = "0", paramLabel = "EXECUTION_ID", description = "The execution.")
+	@Parameters(index = "0", paramLabel = "EXECUTION_ID",
+			description = "The execution: the EXEC column of keyferry history, executionId in JSON (not the run number).")
 	long executionId;
 
 	@Option(names = "--json", description = "Print one JSON object.")
@@ -41,8 +44,10 @@ public class ShowCommand implements Callable<Integer> {
 	@Override
 	public Integer call() {
 		int limit = skippedLimit(this.skipped);
+		java.util.Map<String, Object> repository = this.parent.repository();
+		BatchRuntime.requireRepository(this.parent.home(), repository);
 		try (ConfigurableApplicationContext context = BatchRuntime.start(this.parent.home(), this.parent.verbose,
-				this.parent.repository())) {
+				repository)) {
 			RunHistory.Details details = context.getBean(RunHistory.class).show(this.executionId, limit);
 			if (this.json) {
 				this.parent.out.println(Json.write(toMap(details)));
@@ -72,7 +77,7 @@ public class ShowCommand implements Callable<Integer> {
 
 	static Map<String, Object> toMap(RunHistory.Details details) {
 		Map<String, Object> map = details.entry().toMap();
-		map.put("parameters", details.parameters());
+		map.put("parameters", parameters(details.parameters()));
 		map.put("steps", details.steps().stream().map(RunHistory.Step::toMap).toList());
 		map.put("runExecutions", details.runExecutions().stream().map(RunSummary::toMap).toList());
 		map.put("runTotals", counts(details.runTotals()));
@@ -81,12 +86,19 @@ public class ShowCommand implements Callable<Integer> {
 		return map;
 	}
 
+	private static Map<String, Object> parameters(Map<String, Object> stored) {
+		Map<String, Object> map = new LinkedHashMap<>();
+		stored.forEach((name, value) -> map.put(Json.fieldName(name),
+				(JobNames.DRY_RUN.equals(name) && value instanceof String text) ? Boolean.valueOf(text) : value));
+		return map;
+	}
+
 	private static Map<String, Object> counts(KeyCounts counts) {
 		Map<String, Object> map = new LinkedHashMap<>();
 		map.put("read", counts.read());
 		map.put("written", counts.written());
 		map.put("filtered", counts.filtered());
-		map.put("skipped", counts.skipped());
+		map.put("skipped", Json.withFieldNames(counts.skipped()));
 		map.put("bytes", counts.bytes());
 		return map;
 	}
@@ -125,18 +137,23 @@ public class ShowCommand implements Callable<Integer> {
 			}
 		}
 		out.println();
-		out.println("executions of run " + s.runId() + ":");
+		out.println("executions of run #" + s.run() + ":");
+		int width = details.runExecutions()
+			.stream()
+			.mapToInt((execution) -> Timestamps.text(execution.startTime()).length())
+			.max()
+			.orElse(1);
 		for (RunSummary execution : details.runExecutions()) {
-			out.println(String.format(Locale.ROOT, "  %-6d %-10s %-19s read %,d written %,d filtered %,d skipped %,d",
-					execution.executionId(), execution.status(),
-					(execution.startTime() != null) ? HistoryCommand.TIME.format(execution.startTime()) : "-",
+			out.println(String.format(Locale.ROOT,
+					"  %-6d %-10s %-" + width + "s read %,d written %,d filtered %,d skipped %,d",
+					execution.executionId(), execution.status(), Timestamps.text(execution.startTime()),
 					execution.counts().read(), execution.counts().written(), execution.counts().filtered(),
 					execution.counts().skippedTotal()));
 		}
 		KeyCounts t = details.runTotals();
-		out.println(String.format(Locale.ROOT,
-				"  total                             read %,d written %,d filtered %,d skipped %,d", t.read(),
-				t.written(), t.filtered(), t.skippedTotal()));
+		out.println(
+				String.format(Locale.ROOT, "  %-" + (width + 18) + "s read %,d written %,d filtered %,d skipped %,d",
+						"total", t.read(), t.written(), t.filtered(), t.skippedTotal()));
 		out.println();
 		out.println("skipped keys: " + details.skippedCount() + ((details.skipped().size() < details.skippedCount())
 				? " (showing " + details.skipped().size() + ")" : ""));

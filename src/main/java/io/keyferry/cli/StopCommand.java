@@ -25,7 +25,7 @@ public class StopCommand implements Callable<Integer> {
 	KeyferryCommand parent;
 
 	@Parameters(index = "0", arity = "0..1", paramLabel = "EXECUTION_ID",
-			description = "The execution to stop (default: the latest running one).")
+			description = "The execution to stop: the EXEC column of keyferry history (default: the latest running one).")
 	Long executionId;
 
 	@Option(names = "--wait", paramLabel = "DURATION", defaultValue = "60s", converter = DurationConverter.class,
@@ -34,8 +34,10 @@ public class StopCommand implements Callable<Integer> {
 
 	@Override
 	public Integer call() throws InterruptedException {
+		java.util.Map<String, Object> properties = this.parent.repository();
+		BatchRuntime.requireRepository(this.parent.home(), properties);
 		try (ConfigurableApplicationContext context = BatchRuntime.start(this.parent.home(), this.parent.verbose,
-				this.parent.repository())) {
+				properties)) {
 			CopyLauncher launcher = context.getBean(CopyLauncher.class);
 			JobRepository repository = context.getBean(JobRepository.class);
 			JobExecution execution = launcher.stop(this.executionId);

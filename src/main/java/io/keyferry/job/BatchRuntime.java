@@ -27,6 +27,9 @@ public class BatchRuntime {
 
 	private static final String AOT_ENABLED = "spring.aot.enabled";
 
+	/** The default H2 repository's file name in {@code $KEYFERRY_HOME/repository}. */
+	private static final String REPOSITORY_NAME = "keyferry";
+
 	/** The initializer {@code process-aot} generates for this class. */
 	private static final String AOT_INITIALIZER = BatchRuntime.class.getName() + "__ApplicationContextInitializer";
 
@@ -69,8 +72,9 @@ public class BatchRuntime {
 		properties.put("spring.batch.job.enabled", "false");
 		properties.put("spring.batch.jdbc.initialize-schema", "never");
 		if (!configured("spring.datasource.url", overrides)) {
-			properties.put("spring.datasource.url", "jdbc:h2:file:" + home.resolve("repository").resolve("keyferry")
-					+ ";AUTO_SERVER=TRUE;TRACE_LEVEL_FILE=0;LOCK_TIMEOUT=10000;WRITE_DELAY=0");
+			properties.put("spring.datasource.url",
+					"jdbc:h2:file:" + home.resolve("repository").resolve(REPOSITORY_NAME)
+							+ ";AUTO_SERVER=TRUE;TRACE_LEVEL_FILE=0;LOCK_TIMEOUT=10000;WRITE_DELAY=0");
 			properties.put("spring.datasource.username", "sa");
 			properties.put("spring.datasource.password", "");
 		}
@@ -95,6 +99,25 @@ public class BatchRuntime {
 				.addListeners((ApplicationListener<ApplicationEnvironmentPreparedEvent>) (event) -> loggingReady.run());
 		}
 		return application.run();
+	}
+
+	/**
+	 * Checks that the default job repository exists in the home, for the commands that
+	 * only read or resume runs: a mistyped {@code --home} must not silently create an
+	 * empty repository. Only {@code copy} and {@code schedule} create it.
+	 * @param home the keyferry home directory
+	 * @param overrides the properties given to {@link #start} (another database given
+	 * there is not checked)
+	 * @throws KeyferryException (usage) when there is none
+	 */
+	public static void requireRepository(Path home, Map<String, Object> overrides) {
+		if (configured("spring.datasource.url", overrides)) {
+			return;
+		}
+		if (!Files.isRegularFile(home.resolve("repository").resolve(REPOSITORY_NAME + ".mv.db"))) {
+			throw KeyferryException.usage("there is no keyferry job repository in " + home,
+					"check --home or KEYFERRY_HOME (default ~/.keyferry): keyferry copy creates the repository there on its first run");
+		}
 	}
 
 	/**

@@ -1,7 +1,5 @@
 package io.keyferry.redis;
 
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -38,48 +36,124 @@ public record Endpoint(String role, boolean tls, String user, char[] password, S
 			throw KeyferryException.usage("missing " + role + " URI",
 					"give --" + role + " redis://[user[:password]@]host:port[/db]");
 		}
-		URI parsed;
-		try {
-			parsed = new URI(uri.trim());
-		}
-		catch (URISyntaxException ex) {
-			throw invalid(role, "it is not a URI");
-		}
-		String scheme = (parsed.getScheme() != null) ? parsed.getScheme().toLowerCase(Locale.ROOT) : null;
+		String text = uri.trim();
+		int separator = text.indexOf("://");
+		String scheme = (separator > 0) ? text.substring(0, separator).toLowerCase(Locale.ROOT) : null;
 		if (!"redis".equals(scheme) && !"rediss".equals(scheme)) {
 			throw invalid(role, "the scheme must be redis:// or rediss://");
 		}
-		String host = parsed.getHost();
-		if (host == null || host.isEmpty()) {
-			throw invalid(role, "it has no host");
-		}
-		if (host.startsWith("[") && host.endsWith("]")) {
-			host = host.substring(1, host.length() - 1);
-		}
-		int port = (parsed.getPort() != -1) ? parsed.getPort() : DEFAULT_PORT;
-		if (port < 1 || port > 65535) {
-			throw invalid(role, "the port must be between 1 and 65535");
-		}
-		if (parsed.getRawQuery() != null || parsed.getRawFragment() != null) {
-			throw invalid(role, "query parameters are not supported");
-		}
-		int database = parseDatabase(role, parsed.getRawPath());
+		String rest = text.substring(separator + 3);
+		// the host never holds an '@': everything before the last one is the user info,
+		// so a password with an unencoded '/', '#' or '?' is recognised as such
+		int at = rest.lastIndexOf('@');
+		String userInfo = (at >= 0) ? rest.substring(0, at) : null;
+		String hostPart = rest.substring(at + 1);
 		String user = null;
 		char[] password = null;
-		String userInfo = parsed.getRawUserInfo();
-		if (userInfo != null && !userInfo.isEmpty()) {
+		if (userInfo != null) {
 			int colon = userInfo.indexOf(':');
 			String rawUser = (colon >= 0) ? userInfo.substring(0, colon) : userInfo;
+			String rawPassword = (colon >= 0) ? userInfo.substring(colon + 1) : null;
+			checkEncoded(role, "user name", rawUser);
+			if (rawPassword != null) {
+				checkEncoded(role, "password", rawPassword);
+			}
 			user = rawUser.isEmpty() ? null : decode(rawUser);
-			if (colon >= 0) {
-				password = decode(userInfo.substring(colon + 1)).toCharArray();
+			password = (rawPassword != null) ? decode(rawPassword).toCharArray() : null;
+		}
+		int end = indexOfAny(hostPart, "/?#");
+		String authority = hostPart.substring(0, end);
+		String tail = hostPart.substring(end);
+		if (tail.indexOf('?') >= 0) {
+			throw invalid(role, "query parameters (?...) are not supported");
+		}
+		if (tail.indexOf('#') >= 0) {
+			throw invalid(role, "a fragment (#...) is not supported");
+		}
+		String host;
+		String portText;
+		if (authority.startsWith("[")) {
+			int close = authority.indexOf(']');
+			if (close < 0) {
+				throw invalid(role, "the IPv6 address has no closing ']'");
+			}
+			host = authority.substring(1, close);
+			String afterHost = authority.substring(close + 1);
+			if (!afterHost.isEmpty() && !afterHost.startsWith(":")) {
+				throw invalid(role, "the IPv6 address must be followed by :port");
+			}
+			portText = afterHost.isEmpty() ? null : afterHost.substring(1);
+			if (host.isEmpty() || !host.chars().allMatch((c) -> c == ':' || c == '.' || Character.digit(c, 16) >= 0)) {
+				throw invalid(role, "the host [" + host + "] is not a valid IPv6 address");
 			}
 		}
+		else {
+			int colon = authority.lastIndexOf(':');
+			host = (colon >= 0) ? authority.substring(0, colon) : authority;
+			portText = (colon >= 0) ? authority.substring(colon + 1) : null;
+			if (!host.isEmpty() && !host.chars().allMatch(Endpoint::isHostCharacter)) {
+				throw invalid(role, "the host '" + host
+						+ "' is not a valid host name (letters, digits, '-', '_' and '.'; an IPv6 address in [...])");
+			}
+		}
+		if (host.isEmpty()) {
+			throw invalid(role, "it has no host");
+		}
+		int port = DEFAULT_PORT;
+		if (portText != null) {
+			if (portText.isEmpty() || !portText.chars().allMatch((c) -> c >= '0' && c <= '9') || portText.length() > 5
+					|| Integer.parseInt(portText) < 1 || Integer.parseInt(portText) > 65535) {
+				throw invalid(role, "the port must be a number between 1 and 65535");
+			}
+			port = Integer.parseInt(portText);
+		}
+		int database = parseDatabase(role, tail);
 		return new Endpoint(role, "rediss".equals(scheme), user, password, host, port, database);
 	}
 
+	private static boolean isHostCharacter(int c) {
+		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.'
+				|| c == '_';
+	}
+
+	private static int indexOfAny(String text, String characters) {
+		for (int i = 0; i < text.length(); i++) {
+			if (characters.indexOf(text.charAt(i)) >= 0) {
+				return i;
+			}
+		}
+		return text.length();
+	}
+
+	/**
+	 * Refuses a user name or password that is not percent-encoded where a URI requires it
+	 * (RFC 3986 user info: unreserved, sub-delimiters and {@code %XX}), naming neither
+	 * the value nor the character.
+	 */
+	private static void checkEncoded(String role, String what, String raw) {
+		for (int i = 0; i < raw.length(); i++) {
+			char c = raw.charAt(i);
+			boolean ok;
+			if (c == '%') {
+				ok = i + 2 < raw.length() && Character.digit(raw.charAt(i + 1), 16) >= 0
+						&& Character.digit(raw.charAt(i + 2), 16) >= 0;
+			}
+			else {
+				ok = (c > 127 && !Character.isWhitespace(c) && !Character.isISOControl(c)) || isHostCharacter(c)
+						|| c == '~' || "!$&'()*+,;=".indexOf(c) >= 0 || (c == ':' && "password".equals(what));
+			}
+			if (!ok) {
+				throw KeyferryException.usage(
+						"invalid " + role + " URI: the " + what
+								+ " holds a character that must be percent-encoded in a URI",
+						"percent-encode it: '/' as %2F, '#' as %23, '?' as %3F, '@' as %40, ':' in a user name as %3A, '%' as %25, a space as %20 (any other: '%' and its UTF-8 bytes in hex); or leave the password out of the URI and set "
+								+ passwordVariable(role));
+			}
+		}
+	}
+
 	private static int parseDatabase(String role, String path) {
-		if (path == null || path.isEmpty() || "/".equals(path)) {
+		if (path.isEmpty() || "/".equals(path)) {
 			return 0;
 		}
 		String db = path.substring(1);
@@ -126,7 +200,11 @@ public record Endpoint(String role, boolean tls, String user, char[] password, S
 	 * @return e.g. {@code KEYFERRY_SOURCE_PASSWORD}
 	 */
 	public String passwordVariable() {
-		return "KEYFERRY_" + this.role.toUpperCase(Locale.ROOT) + "_PASSWORD";
+		return passwordVariable(this.role);
+	}
+
+	private static String passwordVariable(String role) {
+		return "KEYFERRY_" + role.toUpperCase(Locale.ROOT) + "_PASSWORD";
 	}
 
 	/**

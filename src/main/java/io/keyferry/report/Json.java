@@ -12,6 +12,38 @@ public final class Json {
 	private Json() {
 	}
 
+	/**
+	 * The JSON field name for a name of keyferry's (a job parameter, a skip reason).
+	 * @param name e.g. {@code too-large} or {@code retry-backoff-ms}
+	 * @return e.g. {@code tooLarge} or {@code retryBackoffMs}
+	 */
+	public static String fieldName(String name) {
+		StringBuilder sb = new StringBuilder(name.length());
+		boolean upper = false;
+		for (int i = 0; i < name.length(); i++) {
+			char c = name.charAt(i);
+			if (c == '-' || c == '_' || c == '.') {
+				upper = sb.length() > 0;
+			}
+			else {
+				sb.append(upper ? Character.toUpperCase(c) : c);
+				upper = false;
+			}
+		}
+		return sb.toString();
+	}
+
+	/**
+	 * A map with its keys turned into JSON field names ({@link #fieldName}).
+	 * @param map the map
+	 * @return a new map, in the same order
+	 */
+	public static Map<String, Object> withFieldNames(Map<String, ?> map) {
+		Map<String, Object> result = new java.util.LinkedHashMap<>();
+		map.forEach((name, value) -> result.put(fieldName(name), value));
+		return result;
+	}
+
 	public static String write(Object value) {
 		StringBuilder sb = new StringBuilder();
 		append(sb, value);

@@ -132,7 +132,7 @@ public class RunHistory {
 			map.put("read", this.counts.read());
 			map.put("written", this.counts.written());
 			map.put("filtered", this.counts.filtered());
-			map.put("skipped", this.counts.skipped());
+			map.put("skipped", Json.withFieldNames(this.counts.skipped()));
 			map.put("commits", this.commits);
 			map.put("rollbacks", this.rollbacks);
 			map.put("cursor", this.cursor);

@@ -115,11 +115,11 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 		map.put("read", this.counts.read());
 		map.put("written", this.counts.written());
 		map.put("filtered", this.counts.filtered());
-		map.put("skipped", this.counts.skipped());
+		map.put("skipped", Json.withFieldNames(this.counts.skipped()));
 		map.put("skippedTotal", this.counts.skippedTotal());
 		map.put("bytes", this.counts.bytes());
-		map.put("startTime", (this.startTime != null) ? this.startTime.toString() : null);
-		map.put("endTime", (this.endTime != null) ? this.endTime.toString() : null);
+		map.put("startTime", Timestamps.json(this.startTime));
+		map.put("endTime", Timestamps.json(this.endTime));
 		map.put("durationMs", duration().toMillis());
 		map.put("keysPerSecond", Math.round(keysPerSecond()));
 		map.put("scanned", Math.round(this.scanned * 10000) / 10000.0);
@@ -133,8 +133,8 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 	 */
 	public List<String> toText() {
 		List<String> lines = new ArrayList<>();
-		lines.add(String.format(Locale.ROOT, "%s%s  execution %d  run %d (#%d)", this.status.name(),
-				this.dryRun ? " (dry run: nothing written)" : "", this.executionId, this.runId, this.run));
+		lines.add(String.format(Locale.ROOT, "%s%s  execution %d  run #%d", this.status.name(),
+				this.dryRun ? " (dry run: nothing written)" : "", this.executionId, this.run));
 		lines.add("  " + this.source + " -> " + this.target + "  match " + this.match
 				+ (this.type.isEmpty() ? "" : "  type " + this.type));
 		StringBuilder skipped = new StringBuilder();

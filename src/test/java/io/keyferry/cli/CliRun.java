@@ -6,8 +6,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import io.keyferry.testsupport.CopySummary;
+import io.keyferry.testsupport.JsonDocument;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -85,7 +87,7 @@ record CliRun(int exitCode, String out, String err) {
 	CopySummary balancedSummary() {
 		CopySummary summary = summary();
 		assertThat(summary.skipped()).as("skip reasons in %s", summary)
-			.containsOnlyKeys("exists", "rejected", "too-large", "other");
+			.containsOnlyKeys("exists", "rejected", "tooLarge", "other");
 		return summary.assertCountsAddUp();
 	}
 
@@ -110,6 +112,25 @@ record CliRun(int exitCode, String out, String err) {
 		assertThat(errors).as("error lines in stderr:%n%s", this.err).hasSize(1);
 		assertThat(hints).as("hint lines in stderr:%n%s", this.err).hasSize(1);
 		assertNoStackTrace();
+		return this;
+	}
+
+	/**
+	 * Asserts that a command run with {@code --json} reported its failure as exactly one
+	 * JSON object on stdout, {@code {"status":"ERROR","exitCode":…,"error":…,"hint":…}},
+	 * saying what the {@code error:} and {@code hint:} lines on stderr say.
+	 * @return this run
+	 */
+	CliRun assertJsonError() {
+		assertErrorWithHint();
+		assertThat(this.out.strip().lines()).as("stdout of a --json run that failed (%s)", this).singleElement();
+		Map<String, Object> error = JsonDocument.object(this.out);
+		assertThat(error).as("JSON error of %s", this)
+			.containsOnlyKeys("status", "exitCode", "error", "hint")
+			.containsEntry("status", "ERROR")
+			.containsEntry("exitCode", (long) this.exitCode);
+		assertThat(errorLine()).isEqualTo("error: " + error.get("error"));
+		assertThat(hintLine()).isEqualTo("hint: " + error.get("hint"));
 		return this;
 	}
 

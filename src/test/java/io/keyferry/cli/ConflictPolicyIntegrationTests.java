@@ -54,7 +54,7 @@ class ConflictPolicyIntegrationTests {
 		CopySummary summary = run.balancedSummary();
 		assertThat(summary.skipped()).containsEntry("exists", (long) existing.size())
 			.containsEntry("rejected", 0L)
-			.containsEntry("too-large", 0L)
+			.containsEntry("tooLarge", 0L)
 			.containsEntry("other", 0L);
 		assertThat(summary.written()).isEqualTo(summary.read() - existing.size());
 		assertThat(existing).allSatisfy(
@@ -131,7 +131,7 @@ class ConflictPolicyIntegrationTests {
 			.assertExitCode(ExitCode.OK);
 
 		CopySummary summary = run.balancedSummary();
-		assertThat(summary.skipped()).containsEntry("too-large", (long) large.size()).containsEntry("exists", 0L);
+		assertThat(summary.skipped()).containsEntry("tooLarge", (long) large.size()).containsEntry("exists", 0L);
 		assertThat(summary.written()).isEqualTo(summary.read() - large.size());
 		assertThat(large).allSatisfy((key) -> assertThat(target.binarySync().exists(key)).isZero());
 		assertThat(target.sync().dbsize()).isEqualTo(keys.size() - large.size());

@@ -59,9 +59,9 @@ class CopyConfigFileIntegrationTests {
 		assertThat(fromFile.field("match")).isEqualTo("a:*");
 		assertThat(fromFile.field("source")).isEqualTo(source.uri() + "/0");
 		assertThat(prefixes(target)).containsExactly("a");
-		assertThat(parameters(fromFile.executionId())).containsEntry("chunk-size", 25L)
-			.containsEntry("scan-count", 30L)
-			.containsEntry("on-conflict", "skip");
+		assertThat(parameters(fromFile.executionId())).containsEntry("chunkSize", 25L)
+			.containsEntry("scanCount", 30L)
+			.containsEntry("onConflict", "skip");
 
 		CopySummary overridden = copy("--config", config.toString(), "--match", "b:*", "--chunk-size", "40")
 			.assertExitCode(ExitCode.OK)
@@ -72,8 +72,8 @@ class CopyConfigFileIntegrationTests {
 		assertThat(overridden.written()).isGreaterThanOrEqualTo(90);
 		assertThat(prefixes(target)).containsExactlyInAnyOrder("a", "b");
 		assertThat(parameters(overridden.executionId())).containsEntry("match", "b:*")
-			.containsEntry("chunk-size", 40L)
-			.containsEntry("scan-count", 30L);
+			.containsEntry("chunkSize", 40L)
+			.containsEntry("scanCount", 30L);
 		KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
 	}
 

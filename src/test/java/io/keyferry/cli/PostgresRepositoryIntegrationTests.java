@@ -119,8 +119,9 @@ class PostgresRepositoryIntegrationTests {
 			.anySatisfy((key) -> assertThat(key).isEqualTo(conflicting.get(1)));
 
 		CliRun defaultRepository = CliRun.execute("history", "--home", this.home.toString())
-			.assertExitCode(ExitCode.OK);
-		assertThat(defaultRepository.out().strip()).as("history of the default H2 repository").isEqualTo("no runs yet");
+			.assertExitCode(ExitCode.USAGE);
+		assertThat(defaultRepository.errorLine()).as("history of the default H2 repository")
+			.isEqualTo("error: there is no keyferry job repository in " + this.home.toAbsolutePath().normalize());
 		if (repositoryPassword().equals(DECOY_PASSWORD)) {
 			assertThat(this.outputs).allSatisfy((output) -> assertThat(output).doesNotContain(DECOY_PASSWORD));
 			assertThat(logs()).doesNotContain(DECOY_PASSWORD);

@@ -156,8 +156,7 @@ class PreflightIntegrationTests {
 	}
 
 	private static CliRun rejected(CliRun run) {
-		run.assertExitCode(ExitCode.USAGE).assertErrorWithHint();
-		assertThat(run.out()).as("stdout").isEmpty();
+		run.assertExitCode(ExitCode.USAGE).assertJsonError();
 		return run;
 	}
 

@@ -103,7 +103,9 @@ class PruneCommandIntegrationTests {
 	}
 
 	@Test
-	void pruningAnEmptyRepositoryDeletesNothing() {
+	void pruningARepositoryWithoutOldRunsDeletesNothing(RedisServer source, RedisServer target) {
+		copy(source, target).assertExitCode(ExitCode.OK);
+
 		CliRun run = keyferry("prune", "--older-than", "12h", "--dry-run").assertExitCode(ExitCode.OK);
 		assertThat(run.out().strip()).isEqualTo("would delete 0 runs, 0 executions, 0 skipped-key records");
 		assertThat(keyferry("prune", "--older-than", "90m").assertExitCode(ExitCode.OK).out().strip())

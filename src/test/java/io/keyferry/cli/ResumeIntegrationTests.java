@@ -135,16 +135,16 @@ class ResumeIntegrationTests {
 
 	@Test
 	void resumeWithoutAnUnfinishedRunIsAUsageError(RedisServer source, RedisServer target) {
-		CliRun nothingYet = CliRun.resume(this.home).assertExitCode(ExitCode.USAGE).assertErrorWithHint();
-		assertThat(nothingYet.errorLine()).isEqualTo("error: there is no unfinished run to resume");
+		CliRun nothingYet = CliRun.resume(this.home).assertExitCode(ExitCode.USAGE).assertJsonError();
+		assertThat(nothingYet.errorLine()).isEqualTo("error: there is no keyferry job repository in " + this.home);
 		assertThat(nothingYet.hintLine()).contains("keyferry copy");
-		assertThat(nothingYet.out()).isEmpty();
 
 		TestData.keys(50).loadInto(source);
 		CopySummary completed = copy(source, target).assertExitCode(ExitCode.OK).balancedSummary();
 
-		CliRun afterCompleted = CliRun.resume(this.home).assertExitCode(ExitCode.USAGE).assertErrorWithHint();
+		CliRun afterCompleted = CliRun.resume(this.home).assertExitCode(ExitCode.USAGE).assertJsonError();
 		assertThat(afterCompleted.errorLine()).isEqualTo("error: there is no unfinished run to resume");
+		assertThat(afterCompleted.hintLine()).contains("keyferry copy");
 		CliRun completedById = CliRun.resume(this.home, Long.toString(completed.executionId()))
 			.assertExitCode(ExitCode.USAGE)
 			.assertErrorWithHint();

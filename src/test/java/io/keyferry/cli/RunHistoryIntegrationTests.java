@@ -5,7 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -82,6 +82,9 @@ class RunHistoryIntegrationTests {
 	/** Run 3: stopped mid-way. */
 	private CopySummary stopped;
 
+	/** The same copy as run 3, started while run 3 was going (refused). */
+	private CliRun refused;
+
 	/** The newest history entry, read twice while run 3 was going. */
 	private final List<Map<String, Object>> whileRunning = new ArrayList<>();
 
@@ -127,10 +130,77 @@ class RunHistoryIntegrationTests {
 			this.whileRunning.add(first);
 			this.whileRunning.add(copy.awaitNewestEntry(history,
 					(entry) -> number(entry, "read") > number(first, "read"), RUN_TIMEOUT));
+			this.refused = record(CliRun.copy(home, sourceUri, target.uri(), "--match", "c:*", "--chunk-size", "100",
+					"--scan-count", "100", "--rate-limit", "500"));
 			record(keyferry("stop")).assertExitCode(ExitCode.OK);
 			this.stopped = record(copy.await(RUN_TIMEOUT)).assertExitCode(ExitCode.STOPPED).balancedSummary();
 		}
 		assertThat(this.stopped.read()).isPositive().isLessThan(C_KEYS);
+	}
+
+	/** ISO-8601 with milliseconds and the offset from UTC. */
+	private static final Pattern JSON_TIME = Pattern
+		.compile("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}(Z|[+-]\\d{2}:\\d{2})");
+
+	@Test
+	void jsonFieldNamesAreCamelCaseBooleansAreBooleansAndTimesHaveAnOffset() {
+		List<Object> documents = new ArrayList<>();
+		for (CopySummary summary : List.of(this.completed, this.failed, this.resumed, this.stopped)) {
+			documents.add(JsonDocument.parse(summary.toString()));
+			documents.add(showJson(summary.executionId(), "--skipped", "all"));
+		}
+		documents.add(historyJson());
+
+		for (Object document : documents) {
+			assertJsonConventions(document, "$", document);
+		}
+		assertThat(JsonDocument.asObject(showJson(this.completed.executionId()).get("parameters")))
+			.containsEntry("dryRun", false);
+		assertThat(JsonDocument.asObject(JsonDocument.parse(this.completed.toString()))).containsEntry("dryRun", false);
+	}
+
+	private static void assertJsonConventions(Object value, String path, Object document) {
+		if (value instanceof Map<?, ?> map) {
+			map.forEach((name, field) -> {
+				String fieldPath = path + "." + name;
+				assertThat((String) name).as("field name %s in %s", fieldPath, document).matches("[a-z][a-zA-Z0-9]*");
+				if (((String) name).endsWith("Time") || "tick".equals(name) || "time".equals(name)) {
+					if (field != null) {
+						assertThat((String) field).as("%s in %s", fieldPath, document).matches(JSON_TIME);
+					}
+				}
+				assertJsonConventions(field, fieldPath, document);
+			});
+		}
+		else if (value instanceof List<?> list) {
+			for (int i = 0; i < list.size(); i++) {
+				assertJsonConventions(list.get(i), path + "[" + i + "]", document);
+			}
+		}
+		else if (value instanceof String text) {
+			assertThat(text).as("%s is a boolean as a string in %s", path, document).isNotIn("true", "false");
+		}
+	}
+
+	@Test
+	void jsonSummaryOfAnExecutionThatDidNotCompleteHasTheExitCodeErrorAndHint() {
+		assertThat(this.failed.field("exitCode")).isEqualTo((long) ExitCode.FAILED);
+		assertThat(this.failed.error()).isNotBlank();
+		assertThat((String) this.failed.field("hint")).isNotBlank();
+		assertThat(this.stopped.field("exitCode")).isEqualTo((long) ExitCode.STOPPED);
+		assertThat((String) this.stopped.field("hint")).contains("keyferry resume " + this.stopped.executionId());
+		assertThat(this.completed.field("exitCode")).isEqualTo((long) ExitCode.OK);
+	}
+
+	@Test
+	void aCopyRefusedBecauseTheRunIsGoingElsewherePrintsOneJsonObject() {
+		assertThat(this.refused.exitCode()).as("%s", this.refused).isNotZero();
+		assertThat(this.refused.out().strip().lines()).as("stdout of %s", this.refused).singleElement();
+		Map<String, Object> error = JsonDocument.object(this.refused.out());
+		assertThat(error).containsOnlyKeys("status", "exitCode", "error", "hint").containsEntry("status", "ERROR");
+		assertThat(error.get("exitCode")).isEqualTo((long) this.refused.exitCode());
+		assertThat((String) error.get("error")).as("%s", this.refused).contains("right now");
+		assertThat(this.refused.errorLine()).isEqualTo("error: " + error.get("error"));
 	}
 
 	@Test
@@ -169,8 +239,8 @@ class RunHistoryIntegrationTests {
 			assertThat(entry.get("skipped")).isEqualTo(summary.field("skipped"));
 			assertThat(number(entry, "read")).as("read = written + filtered + skipped in %s", entry)
 				.isEqualTo(number(entry, "written") + number(entry, "filtered") + number(entry, "skippedTotal"));
-			LocalDateTime start = LocalDateTime.parse((String) entry.get("startTime"));
-			LocalDateTime end = LocalDateTime.parse((String) entry.get("endTime"));
+			OffsetDateTime start = OffsetDateTime.parse((String) entry.get("startTime"));
+			OffsetDateTime end = OffsetDateTime.parse((String) entry.get("endTime"));
 			assertThat(end).isAfterOrEqualTo(start);
 		}
 		assertThat(JsonDocument.asObject(entries.get(3).get("skipped"))).containsEntry("exists", 4L);
@@ -195,6 +265,13 @@ class RunHistoryIntegrationTests {
 
 		assertThat(lines).hasSize(5);
 		assertThat(lines.get(0)).startsWith("EXEC").contains("RUN", "STATUS", "STARTED", "READ", "WRITTEN", "SKIPPED");
+		assertThat(lines.subList(1, 5)).as("the RUN column: the run number that copy --json reports as 'run'")
+			.extracting((line) -> line.split("\\s+")[1])
+			.containsExactly("#" + this.stopped.run(), "#" + this.resumed.run(), "#" + this.failed.run(),
+					"#" + this.completed.run());
+		assertThat(lines.subList(1, 5)).extracting((line) -> line.split("\\s+")[3])
+			.allSatisfy((started) -> assertThat(started)
+				.matches("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(Z|[+-]\\d{2}:\\d{2})"));
 		assertThat(lines.subList(1, 5)).extracting((line) -> Long.parseLong(line.split("\\s+")[0]))
 			.containsExactly(this.stopped.executionId(), this.resumed.executionId(), this.failed.executionId(),
 					this.completed.executionId());
@@ -261,11 +338,12 @@ class RunHistoryIntegrationTests {
 			.containsEntry("target", this.smallTargetRedacted)
 			.containsEntry("match", "b:*")
 			.containsEntry("run", 1L)
-			.containsEntry("on-conflict", "replace")
-			.containsEntry("chunk-size", 50L)
-			.containsEntry("scan-count", 50L)
+			.containsEntry("onConflict", "replace")
+			.containsEntry("chunkSize", 50L)
+			.containsEntry("scanCount", 50L)
 			.containsEntry("retries", 1L)
-			.containsEntry("retry-backoff-ms", 20L);
+			.containsEntry("retryBackoffMs", 20L)
+			.containsEntry("dryRun", false);
 		List<Map<String, Object>> steps = objects(details.get("steps"));
 		assertThat(steps).extracting((step) -> step.get("name")).contains("copy", "copy-partition:node0.range0");
 		Map<String, Object> partition = step(steps, "copy-partition:node0.range0");
@@ -314,12 +392,10 @@ class RunHistoryIntegrationTests {
 		CliRun run = keyferry("show", Long.toString(this.resumed.executionId())).assertExitCode(ExitCode.OK);
 		String out = run.out();
 
-		assertThat(out).startsWith(
-				"COMPLETED  execution " + this.resumed.executionId() + "  run " + this.resumed.runId() + " (#1)");
+		assertThat(out).startsWith("COMPLETED  execution " + this.resumed.executionId() + "  run #1");
 		assertThat(out).contains("parameters:", "  source = " + this.sourceRedacted,
 				"  target = " + this.smallTargetRedacted, "  match = b:*", "  chunk-size = 50", "steps:",
-				"copy-partition:node0.range0", "(done)", "executions of run " + this.resumed.runId() + ":",
-				"skipped keys: 0");
+				"copy-partition:node0.range0", "(done)", "executions of run #1:", "skipped keys: 0");
 		assertThat(out).containsPattern("(?m)^  " + this.failed.executionId() + "\\s+FAILED\\s");
 		assertThat(out).containsPattern("(?m)^  " + this.resumed.executionId() + "\\s+COMPLETED\\s");
 		Matcher total = Pattern.compile("(?m)^  total\\s+read ([0-9,]+) written ([0-9,]+)").matcher(out);

@@ -120,6 +120,72 @@ class EndpointTests {
 	}
 
 	@ParameterizedTest
+	@ValueSource(strings = { "rediss://:Ab/cD+eF9gh=@cache.example.com:6380", "redis://:Ab#cD@h:6379/0",
+			"redis://app:Ab?cD@h:6379", "redis://app:Ab@cD@h:6379", "redis://:Ab cD@h", "redis://:50%off@h",
+			"redis://a/pp:secret@h" })
+	void userInfoWithReservedCharactersSaysToPercentEncodeOrUseTheVariable(String uri) {
+		KeyferryException ex = catchThrowableOfType(KeyferryException.class, () -> Endpoint.parse("source", uri));
+
+		assertThat(ex).as("parsing '%s'", uri).isNotNull();
+		assertThat(ex.isUsage()).isTrue();
+		assertThat(ex.getMessage()).as("message for '%s'", uri)
+			.startsWith("invalid source URI: the ")
+			.contains("must be percent-encoded")
+			.doesNotContain("host")
+			.doesNotContain("query");
+		assertThat(ex.getHint()).contains("%2F")
+			.contains("%23")
+			.contains("%40")
+			.contains("%25")
+			.contains("KEYFERRY_SOURCE_PASSWORD");
+		String secret = uri.substring(uri.indexOf("://") + 3, uri.lastIndexOf('@'));
+		for (String part : secret.split("[:/#?@ %]")) {
+			if (part.length() > 1) {
+				assertThat(ex.getMessage() + ex.getHint()).as("message and hint for '%s'", uri).doesNotContain(part);
+			}
+		}
+	}
+
+	@Test
+	void percentEncodedAccessKeyIsDecoded() {
+		Endpoint endpoint = Endpoint.parse("target",
+				"rediss://:Ab%2FcD%23eF%3Fg%40h+ij%25%3D@myname.redis.cache.windows.net:6380");
+
+		assertThat(new String(endpoint.password())).isEqualTo("Ab/cD#eF?g@h+ij%=");
+		assertThat(endpoint.host()).isEqualTo("myname.redis.cache.windows.net");
+		assertThat(endpoint.port()).isEqualTo(6380);
+		assertThat(endpoint.redacted()).isEqualTo("rediss://myname.redis.cache.windows.net:6380/0");
+	}
+
+	@Test
+	void hostNameWithUnderscoresIsAccepted() {
+		Endpoint endpoint = Endpoint.parse("source", "redis://app:pw@redis_source-1.my_net:6390/3");
+
+		assertThat(endpoint.host()).isEqualTo("redis_source-1.my_net");
+		assertThat(endpoint.port()).isEqualTo(6390);
+		assertThat(endpoint.database()).isEqualTo(3);
+		assertThat(endpoint.redacted()).isEqualTo("redis://app@redis_source-1.my_net:6390/3");
+		assertThat(Endpoint.parse("source", endpoint.redacted())).isEqualTo(endpoint);
+		assertThat(endpoint.toRedisUri(Duration.ofSeconds(1)).getHost()).isEqualTo("redis_source-1.my_net");
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "redis://h/0?ssl=true", "redis://h:6379?timeout=5s" })
+	void queryParametersAreRefusedAsSuch(String uri) {
+		KeyferryException ex = catchThrowableOfType(KeyferryException.class, () -> Endpoint.parse("source", uri));
+
+		assertThat(ex.getMessage()).isEqualTo("invalid source URI: query parameters (?...) are not supported");
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "redis://ho!st:6379", "redis://h\\x:1", "redis://h{x}:1" })
+	void invalidHostNameIsNamed(String uri) {
+		KeyferryException ex = catchThrowableOfType(KeyferryException.class, () -> Endpoint.parse("source", uri));
+
+		assertThat(ex.getMessage()).startsWith("invalid source URI: the host ").contains("is not a valid host name");
+	}
+
+	@ParameterizedTest
 	@ValueSource(strings = { "app", "a@b", "a:b", "a%b", "a/b", "a#b", "a?b", "a b", "a+b", "caf\u00e9" })
 	void redactedFormParsesBackToTheSameEndpoint(String user) {
 		// the redacted form is what job parameters store and what a resumed run parses

@@ -64,6 +64,15 @@ class JsonTests {
 	}
 
 	@Test
+	void fieldNamesAreCamelCase() {
+		assertThat(Json.fieldName("too-large")).isEqualTo("tooLarge");
+		assertThat(Json.fieldName("retry-backoff-ms")).isEqualTo("retryBackoffMs");
+		assertThat(Json.fieldName("dry-run")).isEqualTo("dryRun");
+		assertThat(Json.fieldName("exists")).isEqualTo("exists");
+		assertThat(Json.withFieldNames(Map.of("on-conflict", "skip"))).containsExactly(Map.entry("onConflict", "skip"));
+	}
+
+	@Test
 	void outputReadsBackAsTheSameValues() {
 		Map<String, Object> map = new LinkedHashMap<>();
 		map.put("error", "key \"a\\b\"\n\u0000 failed");

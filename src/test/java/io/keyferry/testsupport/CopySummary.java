@@ -93,7 +93,7 @@ public final class CopySummary {
 	}
 
 	/**
-	 * The skips by reason ({@code exists}, {@code rejected}, {@code too-large},
+	 * The skips by reason ({@code exists}, {@code rejected}, {@code tooLarge},
 	 * {@code other}).
 	 * @return reason to count
 	 */

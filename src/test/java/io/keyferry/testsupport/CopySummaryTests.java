@@ -13,7 +13,7 @@ class CopySummaryTests {
 
 	private static final String STOPPED = "{\"executionId\":7,\"runId\":3,\"run\":1,\"status\":\"STOPPED\","
 			+ "\"source\":\"redis://127.0.0.1:6379/0\",\"type\":null,\"dryRun\":false,\"read\":120,\"written\":100,"
-			+ "\"filtered\":5,\"skipped\":{\"exists\":10,\"rejected\":0,\"too-large\":5,\"other\":0},"
+			+ "\"filtered\":5,\"skipped\":{\"exists\":10,\"rejected\":0,\"tooLarge\":5,\"other\":0},"
 			+ "\"skippedTotal\":15,\"scanned\":0.4014,\"rescans\":1,\"error\":\"the run was stopped\","
 			+ "\"hint\":\"say \\\"resume\\\"\\n\\u00e9\"}";
 
@@ -29,7 +29,7 @@ class CopySummaryTests {
 		assertThat(summary.filtered()).isEqualTo(5);
 		assertThat(summary.skippedTotal()).isEqualTo(15);
 		assertThat(summary.skipped()).containsExactly(entry("exists", 10L), entry("rejected", 0L),
-				entry("too-large", 5L), entry("other", 0L));
+				entry("tooLarge", 5L), entry("other", 0L));
 		assertThat(summary.rescans()).isEqualTo(1);
 		assertThat(summary.error()).isEqualTo("the run was stopped");
 		assertThat(summary.field("hint")).isEqualTo("say \"resume\"\n\u00e9");
