@@ -372,15 +372,14 @@ public final class RedisCluster implements AutoCloseable {
 					"slot " + slot + " is served by " + before.ownerOf(slot).map(this::node).orElse(null) + ", not "
 							+ from + ", or " + to + " is the same node");
 		}
-		to.server().sync().clusterSetSlotImporting(slot, from.id);
-		from.server().sync().clusterSetSlotMigrating(slot, to.id);
-		Migration started = new Migration(slot, from, to, List.of(), List.of());
-		this.migrations.put(slot, started);
 		List<byte[]> keys = keysInSlot(from, slot);
 		if (keysToMove < 0 || keysToMove > keys.size()) {
 			throw new IllegalArgumentException(
 					"slot " + slot + " has " + keys.size() + " keys, cannot move " + keysToMove);
 		}
+		to.server().sync().clusterSetSlotImporting(slot, from.id);
+		from.server().sync().clusterSetSlotMigrating(slot, to.id);
+		this.migrations.put(slot, new Migration(slot, from, to, List.of(), List.copyOf(keys)));
 		List<byte[]> moved = keys.subList(0, keysToMove);
 		migrate(from, to, moved);
 		Migration migration = new Migration(slot, from, to, List.copyOf(moved),

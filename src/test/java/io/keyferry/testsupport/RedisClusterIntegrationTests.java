@@ -1,6 +1,7 @@
 package io.keyferry.testsupport;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -39,7 +40,20 @@ class RedisClusterIntegrationTests {
 	private static final Duration LOADED_TWICE = Duration.ofMinutes(1);
 
 	@Test
-	void startsThreeMastersWithOneAttachedReplicaEachServingEverySlot(RedisCluster cluster) {
+	void startsThreeMastersWithOneAttachedReplicaEachServingEverySlotAndCloseStopsThemAll() {
+		List<Long> pids;
+		List<Path> dirs;
+		try (RedisCluster cluster = RedisCluster.start()) {
+			pids = cluster.nodes().stream().map((node) -> node.server().pid()).toList();
+			dirs = cluster.nodes().stream().map((node) -> node.server().dir()).toList();
+			assertStartedThreeMastersWithOneReplicaEach(cluster);
+		}
+
+		assertThat(pids).hasSize(6).allSatisfy((pid) -> assertThat(ProcessHandle.of(pid)).isEmpty());
+		assertThat(dirs).hasSize(6).allSatisfy((dir) -> assertThat(dir).doesNotExist());
+	}
+
+	private static void assertStartedThreeMastersWithOneReplicaEach(RedisCluster cluster) {
 		List<Node> masters = cluster.masters();
 
 		assertThat(masters).hasSize(3);
