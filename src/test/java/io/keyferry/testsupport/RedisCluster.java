@@ -77,13 +77,11 @@ public final class RedisCluster implements AutoCloseable {
 
 	private final List<Node> nodes;
 
+	private final NodeSettings settings;
+
 	private final Path redisCli;
 
 	private final Path dir;
-
-	private final String password;
-
-	private final boolean persistence;
 
 	private final Map<Integer, Migration> migrations = new TreeMap<>();
 
@@ -99,12 +97,11 @@ public final class RedisCluster implements AutoCloseable {
 
 	private boolean closed;
 
-	private RedisCluster(List<Node> nodes, Path redisCli, Path dir, String password, boolean persistence) {
-		this.nodes = List.copyOf(nodes);
+	private RedisCluster(List<Node> nodes, NodeSettings settings, Path redisCli, Path dir) {
+		this.nodes = new ArrayList<>(nodes);
+		this.settings = settings;
 		this.redisCli = redisCli;
 		this.dir = dir;
-		this.password = password;
-		this.persistence = persistence;
 	}
 
 	/**
@@ -133,7 +130,7 @@ public final class RedisCluster implements AutoCloseable {
 	 * @return the nodes
 	 */
 	public List<Node> nodes() {
-		return this.nodes;
+		return List.copyOf(this.nodes);
 	}
 
 	/**
@@ -343,6 +340,54 @@ public final class RedisCluster implements AutoCloseable {
 	}
 
 	/**
+	 * Starts a new node and adds it to the cluster as a master without slots
+	 * ({@code redis-cli --cluster add-node}); {@link #reshard} gives it slots.
+	 * @return the new master
+	 */
+	public Node addMaster() {
+		checkNoMigration();
+		awaitSettled("a settled cluster before adding a master", none());
+		Node entry = masters().get(0);
+		Node node = this.settings.start();
+		this.nodes.add(node);
+		try {
+			redisCli("add-node", node.address(), entry.address());
+		}
+		catch (RuntimeException ex) {
+			this.nodes.remove(node);
+			node.server().close();
+			throw ex;
+		}
+		awaitSettled(node + " added as a master",
+				(view) -> view.entry(node.id).map(Entry::master).orElse(false) ? null : node + " is no master yet");
+		return node;
+	}
+
+	/**
+	 * Removes a node that serves no slots from the cluster
+	 * ({@code redis-cli --cluster del-node}: the others forget it; the replicas of a
+	 * removed master are given another master), then stops it and deletes its directory.
+	 * It is no longer one of {@link #nodes()}.
+	 * @param node a running node without slots
+	 */
+	public void removeNode(Node node) {
+		checkNoMigration();
+		ClusterView before = awaitSettled("a settled cluster before removing " + node, none());
+		if (!node.isRunning() || !before.slotsOf(node.id).isEmpty()) {
+			throw new IllegalArgumentException(node + " is not running or still serves slots: reshard them away first");
+		}
+		Node entry = masters().stream()
+			.filter((master) -> master != node)
+			.findFirst()
+			.orElseThrow(() -> new IllegalStateException("no other master to ask"));
+		redisCli("del-node", entry.address(), node.id);
+		this.nodes.remove(node);
+		node.server().kill();
+		node.server().close();
+		awaitSettled(node + " removed", none());
+	}
+
+	/**
 	 * Starts moving a slot and leaves it half moved: {@code MIGRATING} on {@code from},
 	 * {@code IMPORTING} on {@code to}, half of its keys (rounded down) moved with
 	 * MIGRATE. {@code from} then answers {@code ASK} for the moved keys.
@@ -437,7 +482,7 @@ public final class RedisCluster implements AutoCloseable {
 	 * @param node the node, running or killed
 	 */
 	public void restart(Node node) {
-		if (this.persistence) {
+		if (this.settings.persistence()) {
 			node.server().restart();
 		}
 		else {
@@ -766,8 +811,8 @@ public final class RedisCluster implements AutoCloseable {
 			return;
 		}
 		MigrateArgs<byte[]> args = MigrateArgs.Builder.keys(keys);
-		if (this.password != null) {
-			args.auth(this.password);
+		if (this.settings.password() != null) {
+			args.auth(this.settings.password());
 		}
 		from.server().binarySync().migrate(RedisServer.HOST, to.port(), 0, COMMAND_TIMEOUT.toMillis(), args);
 	}
@@ -792,8 +837,8 @@ public final class RedisCluster implements AutoCloseable {
 			.redirectOutput(output.toFile())
 			.redirectInput(Redirect.PIPE);
 		builder.environment().remove("REDISCLI_AUTH");
-		if (this.password != null) {
-			builder.environment().put("REDISCLI_AUTH", this.password);
+		if (this.settings.password() != null) {
+			builder.environment().put("REDISCLI_AUTH", this.settings.password());
 		}
 		Process process;
 		try {
@@ -999,6 +1044,45 @@ public final class RedisCluster implements AutoCloseable {
 	}
 
 	/**
+	 * How every node of a cluster is started.
+	 *
+	 * @param binary the redis-server executable
+	 * @param nodeTimeout the {@code cluster-node-timeout}
+	 * @param persistence whether writes survive a restart
+	 * @param password the default user's password, or {@code null}
+	 * @param args extra redis-server arguments
+	 */
+	private record NodeSettings(Path binary, Duration nodeTimeout, boolean persistence, String password,
+			List<String> args) {
+
+		/** Starts a node that is in no cluster yet. */
+		Node start() {
+			RedisServer.Builder builder = RedisServer.builder()
+				.binary(this.binary)
+				.clusterBusPort()
+				.args("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout",
+						Long.toString(this.nodeTimeout.toMillis()), "--cluster-allow-replica-migration", "no",
+						// A new replica syncs at once, not after the default 5 s.
+						"--repl-diskless-sync-delay", "0");
+			if (this.persistence) {
+				builder.persistence();
+			}
+			if (this.password != null) {
+				builder.password(this.password).args("--masterauth", this.password);
+			}
+			RedisServer server = builder.args(this.args.toArray(String[]::new)).start();
+			try {
+				return new Node(server, server.sync().clusterMyId());
+			}
+			catch (RuntimeException ex) {
+				server.close();
+				throw ex;
+			}
+		}
+
+	}
+
+	/**
 	 * Options for a {@link RedisCluster}. Not thread-safe.
 	 */
 	public static final class Builder {
@@ -1106,17 +1190,15 @@ public final class RedisCluster implements AutoCloseable {
 			catch (IOException ex) {
 				throw new UncheckedIOException("could not create a directory for the cluster", ex);
 			}
-			List<RedisServer> servers = new ArrayList<>();
+			NodeSettings settings = new NodeSettings(binary, this.nodeTimeout, this.persistence, this.password,
+					List.copyOf(this.args));
+			List<Node> nodes = new ArrayList<>();
 			RedisCluster cluster = null;
 			try {
 				for (int i = 0; i < this.masters * (1 + this.replicas); i++) {
-					servers.add(server(binary));
+					nodes.add(settings.start());
 				}
-				List<Node> nodes = new ArrayList<>();
-				for (RedisServer server : servers) {
-					nodes.add(new Node(server, server.sync().clusterMyId()));
-				}
-				cluster = new RedisCluster(nodes, redisCli, dir, this.password, this.persistence);
+				cluster = new RedisCluster(nodes, settings, redisCli, dir);
 				cluster.create(this.masters, this.replicas);
 				return cluster;
 			}
@@ -1125,29 +1207,11 @@ public final class RedisCluster implements AutoCloseable {
 					cluster.close();
 				}
 				else {
-					servers.forEach(RedisServer::close);
+					nodes.forEach((node) -> node.server().close());
 					deleteDir(dir);
 				}
 				throw ex;
 			}
-		}
-
-		private RedisServer server(Path binary) {
-			RedisServer.Builder server = RedisServer.builder()
-				.binary(binary)
-				.clusterBusPort()
-				.args("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout",
-						Long.toString(this.nodeTimeout.toMillis()), "--cluster-allow-replica-migration", "no",
-						// A new replica syncs at once, not after the default 5 s.
-						"--repl-diskless-sync-delay", "0");
-			if (this.persistence) {
-				server.persistence();
-			}
-			if (this.password != null) {
-				server.password(this.password).args("--masterauth", this.password);
-			}
-			server.args(this.args.toArray(String[]::new));
-			return server.start();
 		}
 
 		private static Path redisCli(Path redisServer) {

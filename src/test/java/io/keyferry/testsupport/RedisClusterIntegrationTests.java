@@ -157,6 +157,38 @@ class RedisClusterIntegrationTests {
 	}
 
 	@Test
+	void addedMasterTakesSlotsWithTheirKeysAndIsRemovedOnceEmpty(
+			@RedisClusterOptions(replicas = 0) RedisCluster cluster, RedisServer reference) {
+		TestData data = TestData.keys(3000);
+		data.loadInto(cluster);
+		data.loadInto(reference);
+		Node first = cluster.masters().get(0);
+		Node second = cluster.masters().get(1);
+
+		Node added = cluster.addMaster();
+
+		assertThat(cluster.nodes()).hasSize(4).contains(added);
+		assertThat(cluster.masters()).hasSize(4).endsWith(added);
+		assertThat(cluster.slotsOf(added)).isEmpty();
+		SortedSet<Integer> moved = cluster.reshard(first, added, 100);
+		assertThat(cluster.slotsOf(added)).isEqualTo(moved);
+		assertThat(moved.stream().mapToLong((slot) -> added.server().sync().clusterCountKeysInSlot(slot)).sum())
+			.isEqualTo(added.server().sync().dbsize())
+			.isPositive();
+		KeyspaceComparison.assertSameContent(Keyspace.of(reference), Keyspace.of(cluster), LOADED_TWICE);
+
+		cluster.reshard(added, second, 100);
+		long pid = added.server().pid();
+		cluster.removeNode(added);
+
+		assertThat(cluster.nodes()).hasSize(3).doesNotContain(added);
+		assertThat(cluster.masters()).hasSize(3);
+		assertThat(ProcessHandle.of(pid)).isEmpty();
+		assertThat(first.server().sync().clusterNodes()).doesNotContain(added.id());
+		KeyspaceComparison.assertSameContent(Keyspace.of(reference), Keyspace.of(cluster), LOADED_TWICE);
+	}
+
+	@Test
 	void slotLeftMigratingAnswersAskForMovedKeysUntilTheMigrationFinishes(
 			@RedisClusterOptions(replicas = 0) RedisCluster cluster, RedisServer reference) {
 		TestData data = TestData.keys(10).prefix("kf:ask:").hashTags(1).ttlFraction(0.5);
