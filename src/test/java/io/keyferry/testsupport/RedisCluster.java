@@ -2,8 +2,6 @@ package io.keyferry.testsupport;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.ProcessBuilder.Redirect;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,9 +10,6 @@ import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -62,8 +57,6 @@ public final class RedisCluster implements AutoCloseable {
 	 */
 	static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(90);
 
-	private static final Duration CLI_TIMEOUT = Duration.ofMinutes(3);
-
 	/**
 	 * A manual failover the master does not agree to within 5 s is dropped: ask again.
 	 */
@@ -79,9 +72,7 @@ public final class RedisCluster implements AutoCloseable {
 
 	private final NodeSettings settings;
 
-	private final Path redisCli;
-
-	private final Path dir;
+	private final RedisCli redisCli;
 
 	private final Map<Integer, Migration> migrations = new TreeMap<>();
 
@@ -97,11 +88,10 @@ public final class RedisCluster implements AutoCloseable {
 
 	private boolean closed;
 
-	private RedisCluster(List<Node> nodes, NodeSettings settings, Path redisCli, Path dir) {
+	private RedisCluster(List<Node> nodes, NodeSettings settings, RedisCli redisCli) {
 		this.nodes = new ArrayList<>(nodes);
 		this.settings = settings;
 		this.redisCli = redisCli;
-		this.dir = dir;
 	}
 
 	/**
@@ -589,7 +579,12 @@ public final class RedisCluster implements AutoCloseable {
 				failure = (failure != null) ? failure : ex;
 			}
 		}
-		deleteDir(this.dir);
+		try {
+			this.redisCli.close();
+		}
+		catch (RuntimeException ex) {
+			failure = (failure != null) ? failure : ex;
+		}
 		if (failure != null) {
 			throw failure;
 		}
@@ -657,7 +652,7 @@ public final class RedisCluster implements AutoCloseable {
 			ClusterView view = null;
 			try {
 				view = view();
-				problem = unsettled(view);
+				problem = new ClusterSettleCheck(this.nodes, this.migrations.values()).problem(view);
 				if (problem == null) {
 					problem = condition.apply(view);
 				}
@@ -677,93 +672,6 @@ public final class RedisCluster implements AutoCloseable {
 			}
 			RedisServer.pause(POLL_MILLIS);
 		}
-	}
-
-	/**
-	 * Why the cluster has not settled, or {@code null} when it has.
-	 * @param reference the view of the first running node
-	 */
-	private String unsettled(ClusterView reference) {
-		List<Node> running = running();
-		Node referenceNode = running.get(0);
-		Set<String> ids = new HashSet<>();
-		this.nodes.forEach((node) -> ids.add(node.id));
-		Map<String, Set<String>> expectedMigrations = expectedMigrations();
-		for (Node node : running) {
-			ClusterView view = (node == referenceNode) ? reference
-					: ClusterView.parse(node.server().sync().clusterNodes());
-			for (String id : view.entries().keySet()) {
-				if (!ids.contains(id)) {
-					return node + " knows a node this fixture did not start: " + id;
-				}
-			}
-			for (Node other : this.nodes) {
-				Optional<Entry> entry = view.entry(other.id);
-				if (entry.isEmpty()) {
-					return node + " does not know " + other;
-				}
-				if (!other.isRunning()) {
-					if (!entry.get().failed()) {
-						return node + " does not flag the stopped " + other + " as failed yet";
-					}
-					continue;
-				}
-				if (entry.get().unhealthy()) {
-					return node + " flags " + other + " " + entry.get().flags();
-				}
-				String expected = reference.entry(other.id).orElseThrow().agreement();
-				if (!entry.get().agreement().equals(expected)) {
-					return node + " sees " + entry.get().agreement() + " where " + referenceNode + " sees " + expected;
-				}
-			}
-			Set<String> migrations = new HashSet<>(view.myself().migrations());
-			if (!migrations.equals(expectedMigrations.getOrDefault(node.id, Set.of()))) {
-				return node + " lists the migrations " + migrations + ", expected "
-						+ expectedMigrations.getOrDefault(node.id, Set.of());
-			}
-		}
-		BitSet served = new BitSet(ClusterView.SLOTS);
-		for (Node node : this.nodes) {
-			Entry entry = reference.entry(node.id).orElseThrow();
-			if (node.isRunning() && entry.master()) {
-				served.or(entry.slots());
-			}
-			if (!node.isRunning() && entry.master() && !entry.slots().isEmpty()
-					&& reference.replicasOf(node.id).stream().map(this::node).anyMatch(Node::isRunning)) {
-				return "no replica of the stopped " + node + " serves its slots yet";
-			}
-		}
-		for (Node node : running) {
-			Map<String, String> clusterInfo = fields(node.server().sync().clusterInfo());
-			if (served.cardinality() == ClusterView.SLOTS && !"ok".equals(clusterInfo.get("cluster_state"))) {
-				return node + " reports cluster_state:" + clusterInfo.get("cluster_state");
-			}
-			Entry entry = reference.entry(node.id).orElseThrow();
-			Node master = entry.replica() ? node(entry.masterId()) : null;
-			if (master != null && master.isRunning()) {
-				Map<String, String> replication = fields(node.server().sync().info("replication"));
-				if (!"slave".equals(replication.get("role"))
-						|| !Integer.toString(master.port()).equals(replication.get("master_port"))
-						|| !"up".equals(replication.get("master_link_status"))
-						|| !"0".equals(replication.get("master_sync_in_progress"))) {
-					return "the replica " + node + " is not attached to " + master + " yet: role "
-							+ replication.get("role") + ", master_port " + replication.get("master_port")
-							+ ", master_link_status " + replication.get("master_link_status");
-				}
-			}
-		}
-		return null;
-	}
-
-	private Map<String, Set<String>> expectedMigrations() {
-		Map<String, Set<String>> expected = new HashMap<>();
-		for (Migration migration : this.migrations.values()) {
-			expected.computeIfAbsent(migration.from().id, (id) -> new HashSet<>())
-				.add("[" + migration.slot() + "->-" + migration.to().id + "]");
-			expected.computeIfAbsent(migration.to().id, (id) -> new HashSet<>())
-				.add("[" + migration.slot() + "-<-" + migration.from().id + "]");
-		}
-		return expected;
 	}
 
 	/** The view of the first running node. */
@@ -818,56 +726,16 @@ public final class RedisCluster implements AutoCloseable {
 	}
 
 	/**
-	 * Runs {@code redis-cli --cluster ...}; the password, if any, goes through the
-	 * environment, never the command line.
+	 * Runs {@code redis-cli --cluster ...}.
 	 * @return its output
+	 * @throws IllegalStateException when it fails, with its output and the nodes' views
 	 */
 	private String redisCli(String... args) {
-		List<String> command = new ArrayList<>(List.of(this.redisCli.toString(), "--cluster"));
-		command.addAll(Arrays.asList(args));
-		Path output;
 		try {
-			output = Files.createTempFile(this.dir, "redis-cli-", ".log");
+			return this.redisCli.cluster(args);
 		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
-		}
-		ProcessBuilder builder = new ProcessBuilder(command).directory(this.dir.toFile())
-			.redirectErrorStream(true)
-			.redirectOutput(output.toFile())
-			.redirectInput(Redirect.PIPE);
-		builder.environment().remove("REDISCLI_AUTH");
-		if (this.settings.password() != null) {
-			builder.environment().put("REDISCLI_AUTH", this.settings.password());
-		}
-		Process process;
-		try {
-			process = builder.start();
-			process.getOutputStream().close();
-		}
-		catch (IOException ex) {
-			throw new IllegalStateException("could not run " + this.redisCli + ": " + ex.getMessage(), ex);
-		}
-		try {
-			boolean exited = process.waitFor(CLI_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-			if (!exited) {
-				process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-			}
-			String text = Files.readString(output, StandardCharsets.UTF_8);
-			if (!exited || process.exitValue() != 0) {
-				throw new IllegalStateException(String.join(" ", command)
-						+ (exited ? " exited with " + process.exitValue() : " did not finish within " + CLI_TIMEOUT)
-						+ ":\n" + text + "\n" + describe());
-			}
-			return text;
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			process.destroyForcibly();
-			throw new IllegalStateException("interrupted while running redis-cli", ex);
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
+		catch (IllegalStateException ex) {
+			throw new IllegalStateException(ex.getMessage() + "\n" + describe(), ex);
 		}
 	}
 
@@ -919,18 +787,6 @@ public final class RedisCluster implements AutoCloseable {
 		BitSet bits = new BitSet(ClusterView.SLOTS);
 		slots.forEach(bits::set);
 		return bits;
-	}
-
-	/** The {@code name:value} lines of an INFO or CLUSTER INFO reply. */
-	private static Map<String, String> fields(String reply) {
-		Map<String, String> fields = new LinkedHashMap<>();
-		for (String line : reply.split("\r?\n")) {
-			int colon = line.indexOf(':');
-			if (colon > 0 && !line.startsWith("#")) {
-				fields.put(line.substring(0, colon), line.substring(colon + 1).trim());
-			}
-		}
-		return fields;
 	}
 
 	/** Deletes a stopped node's data files; its {@code nodes.conf} and log stay. */
@@ -1182,14 +1038,7 @@ public final class RedisCluster implements AutoCloseable {
 				.orElseThrow(() -> new IllegalStateException(
 						"a RedisCluster needs local redis-server and redis-cli binaries, not a container: "
 								+ RedisBinaries.NOT_FOUND));
-			Path redisCli = redisCli(binary);
-			Path dir;
-			try {
-				dir = Files.createTempDirectory("keyferry-cluster-");
-			}
-			catch (IOException ex) {
-				throw new UncheckedIOException("could not create a directory for the cluster", ex);
-			}
+			RedisCli redisCli = RedisCli.nextTo(binary, this.password);
 			NodeSettings settings = new NodeSettings(binary, this.nodeTimeout, this.persistence, this.password,
 					List.copyOf(this.args));
 			List<Node> nodes = new ArrayList<>();
@@ -1198,7 +1047,7 @@ public final class RedisCluster implements AutoCloseable {
 				for (int i = 0; i < this.masters * (1 + this.replicas); i++) {
 					nodes.add(settings.start());
 				}
-				cluster = new RedisCluster(nodes, settings, redisCli, dir);
+				cluster = new RedisCluster(nodes, settings, redisCli);
 				cluster.create(this.masters, this.replicas);
 				return cluster;
 			}
@@ -1208,21 +1057,10 @@ public final class RedisCluster implements AutoCloseable {
 				}
 				else {
 					nodes.forEach((node) -> node.server().close());
-					deleteDir(dir);
+					redisCli.close();
 				}
 				throw ex;
 			}
-		}
-
-		private static Path redisCli(Path redisServer) {
-			Path sibling = redisServer.resolveSibling("redis-cli");
-			if (Files.isRegularFile(sibling) && Files.isExecutable(sibling)) {
-				return sibling;
-			}
-			return RedisBinaries.onPath(System.getenv("PATH"), "redis-cli")
-				.orElseThrow(() -> new IllegalStateException("no redis-cli next to " + redisServer
-						+ " or on the PATH: install it (apt-get install redis-tools, brew install redis);"
-						+ " a RedisCluster is created with redis-cli --cluster create"));
 		}
 
 	}
