@@ -48,6 +48,17 @@ import io.lettuce.core.resource.DefaultClientResources;
  * this fixture opened are open. It polls for that with a generous deadline and fails with
  * each node's {@code CLUSTER NODES} when it does not happen. Nodes are only ever
  * signalled through their own process handles. Not thread-safe: one test owns it.
+ * <p>
+ * For example, with {@link RedisClusterExtension} injecting a 3+1 source and a 4-master
+ * target:<pre>{@code
+ * List<byte[]> keys = TestData.keys(10_000).hashTags(20).loadInto(source);
+ * Node master = source.masterOf(keys.get(0));
+ * // ... start a copy from source.seedUri() to target.seedUri() ...
+ * source.failover(master);
+ * source.reshard(source.masters().get(1), source.masters().get(2), 100);
+ * // ... let the copy finish ...
+ * KeyspaceComparison.assertSameContent(Keyspace.of(source), Keyspace.of(target));
+ * }</pre>
  */
 public final class RedisCluster implements AutoCloseable {
 
