@@ -2,8 +2,6 @@ package io.keyferry.testsupport;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.ProcessBuilder.Redirect;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,9 +10,6 @@ import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -53,6 +48,17 @@ import io.lettuce.core.resource.DefaultClientResources;
  * this fixture opened are open. It polls for that with a generous deadline and fails with
  * each node's {@code CLUSTER NODES} when it does not happen. Nodes are only ever
  * signalled through their own process handles. Not thread-safe: one test owns it.
+ * <p>
+ * For example, with {@link RedisClusterExtension} injecting a 3+1 source and a 4-master
+ * target:<pre>{@code
+ * List<byte[]> keys = TestData.keys(10_000).hashTags(20).loadInto(source);
+ * Node master = source.masterOf(keys.get(0));
+ * // ... start a copy from source.seedUri() to target.seedUri() ...
+ * source.failover(master);
+ * source.reshard(source.masters().get(1), source.masters().get(2), 100);
+ * // ... let the copy finish ...
+ * KeyspaceComparison.assertSameContent(Keyspace.of(source), Keyspace.of(target));
+ * }</pre>
  */
 public final class RedisCluster implements AutoCloseable {
 
@@ -61,8 +67,6 @@ public final class RedisCluster implements AutoCloseable {
 	 * loaded.
 	 */
 	static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(90);
-
-	private static final Duration CLI_TIMEOUT = Duration.ofMinutes(3);
 
 	/**
 	 * A manual failover the master does not agree to within 5 s is dropped: ask again.
@@ -77,13 +81,9 @@ public final class RedisCluster implements AutoCloseable {
 
 	private final List<Node> nodes;
 
-	private final Path redisCli;
+	private final NodeSettings settings;
 
-	private final Path dir;
-
-	private final String password;
-
-	private final boolean persistence;
+	private final RedisCli redisCli;
 
 	private final Map<Integer, Migration> migrations = new TreeMap<>();
 
@@ -99,12 +99,10 @@ public final class RedisCluster implements AutoCloseable {
 
 	private boolean closed;
 
-	private RedisCluster(List<Node> nodes, Path redisCli, Path dir, String password, boolean persistence) {
-		this.nodes = List.copyOf(nodes);
+	private RedisCluster(List<Node> nodes, NodeSettings settings, RedisCli redisCli) {
+		this.nodes = new ArrayList<>(nodes);
+		this.settings = settings;
 		this.redisCli = redisCli;
-		this.dir = dir;
-		this.password = password;
-		this.persistence = persistence;
 	}
 
 	/**
@@ -133,7 +131,7 @@ public final class RedisCluster implements AutoCloseable {
 	 * @return the nodes
 	 */
 	public List<Node> nodes() {
-		return this.nodes;
+		return List.copyOf(this.nodes);
 	}
 
 	/**
@@ -343,6 +341,54 @@ public final class RedisCluster implements AutoCloseable {
 	}
 
 	/**
+	 * Starts a new node and adds it to the cluster as a master without slots
+	 * ({@code redis-cli --cluster add-node}); {@link #reshard} gives it slots.
+	 * @return the new master
+	 */
+	public Node addMaster() {
+		checkNoMigration();
+		awaitSettled("a settled cluster before adding a master", none());
+		Node entry = masters().get(0);
+		Node node = this.settings.start();
+		this.nodes.add(node);
+		try {
+			redisCli("add-node", node.address(), entry.address());
+		}
+		catch (RuntimeException ex) {
+			this.nodes.remove(node);
+			node.server().close();
+			throw ex;
+		}
+		awaitSettled(node + " added as a master",
+				(view) -> view.entry(node.id).map(Entry::master).orElse(false) ? null : node + " is no master yet");
+		return node;
+	}
+
+	/**
+	 * Removes a node that serves no slots from the cluster
+	 * ({@code redis-cli --cluster del-node}: the others forget it; the replicas of a
+	 * removed master are given another master), then stops it and deletes its directory.
+	 * It is no longer one of {@link #nodes()}.
+	 * @param node a running node without slots
+	 */
+	public void removeNode(Node node) {
+		checkNoMigration();
+		ClusterView before = awaitSettled("a settled cluster before removing " + node, none());
+		if (!node.isRunning() || !before.slotsOf(node.id).isEmpty()) {
+			throw new IllegalArgumentException(node + " is not running or still serves slots: reshard them away first");
+		}
+		Node entry = masters().stream()
+			.filter((master) -> master != node)
+			.findFirst()
+			.orElseThrow(() -> new IllegalStateException("no other master to ask"));
+		redisCli("del-node", entry.address(), node.id);
+		this.nodes.remove(node);
+		node.server().kill();
+		node.server().close();
+		awaitSettled(node + " removed", none());
+	}
+
+	/**
 	 * Starts moving a slot and leaves it half moved: {@code MIGRATING} on {@code from},
 	 * {@code IMPORTING} on {@code to}, half of its keys (rounded down) moved with
 	 * MIGRATE. {@code from} then answers {@code ASK} for the moved keys.
@@ -372,15 +418,14 @@ public final class RedisCluster implements AutoCloseable {
 					"slot " + slot + " is served by " + before.ownerOf(slot).map(this::node).orElse(null) + ", not "
 							+ from + ", or " + to + " is the same node");
 		}
-		to.server().sync().clusterSetSlotImporting(slot, from.id);
-		from.server().sync().clusterSetSlotMigrating(slot, to.id);
-		Migration started = new Migration(slot, from, to, List.of(), List.of());
-		this.migrations.put(slot, started);
 		List<byte[]> keys = keysInSlot(from, slot);
 		if (keysToMove < 0 || keysToMove > keys.size()) {
 			throw new IllegalArgumentException(
 					"slot " + slot + " has " + keys.size() + " keys, cannot move " + keysToMove);
 		}
+		to.server().sync().clusterSetSlotImporting(slot, from.id);
+		from.server().sync().clusterSetSlotMigrating(slot, to.id);
+		this.migrations.put(slot, new Migration(slot, from, to, List.of(), List.copyOf(keys)));
 		List<byte[]> moved = keys.subList(0, keysToMove);
 		migrate(from, to, moved);
 		Migration migration = new Migration(slot, from, to, List.copyOf(moved),
@@ -438,7 +483,7 @@ public final class RedisCluster implements AutoCloseable {
 	 * @param node the node, running or killed
 	 */
 	public void restart(Node node) {
-		if (this.persistence) {
+		if (this.settings.persistence()) {
 			node.server().restart();
 		}
 		else {
@@ -545,7 +590,12 @@ public final class RedisCluster implements AutoCloseable {
 				failure = (failure != null) ? failure : ex;
 			}
 		}
-		deleteDir(this.dir);
+		try {
+			this.redisCli.close();
+		}
+		catch (RuntimeException ex) {
+			failure = (failure != null) ? failure : ex;
+		}
 		if (failure != null) {
 			throw failure;
 		}
@@ -613,7 +663,7 @@ public final class RedisCluster implements AutoCloseable {
 			ClusterView view = null;
 			try {
 				view = view();
-				problem = unsettled(view);
+				problem = new ClusterSettleCheck(this.nodes, this.migrations.values()).problem(view);
 				if (problem == null) {
 					problem = condition.apply(view);
 				}
@@ -633,93 +683,6 @@ public final class RedisCluster implements AutoCloseable {
 			}
 			RedisServer.pause(POLL_MILLIS);
 		}
-	}
-
-	/**
-	 * Why the cluster has not settled, or {@code null} when it has.
-	 * @param reference the view of the first running node
-	 */
-	private String unsettled(ClusterView reference) {
-		List<Node> running = running();
-		Node referenceNode = running.get(0);
-		Set<String> ids = new HashSet<>();
-		this.nodes.forEach((node) -> ids.add(node.id));
-		Map<String, Set<String>> expectedMigrations = expectedMigrations();
-		for (Node node : running) {
-			ClusterView view = (node == referenceNode) ? reference
-					: ClusterView.parse(node.server().sync().clusterNodes());
-			for (String id : view.entries().keySet()) {
-				if (!ids.contains(id)) {
-					return node + " knows a node this fixture did not start: " + id;
-				}
-			}
-			for (Node other : this.nodes) {
-				Optional<Entry> entry = view.entry(other.id);
-				if (entry.isEmpty()) {
-					return node + " does not know " + other;
-				}
-				if (!other.isRunning()) {
-					if (!entry.get().failed()) {
-						return node + " does not flag the stopped " + other + " as failed yet";
-					}
-					continue;
-				}
-				if (entry.get().unhealthy()) {
-					return node + " flags " + other + " " + entry.get().flags();
-				}
-				String expected = reference.entry(other.id).orElseThrow().agreement();
-				if (!entry.get().agreement().equals(expected)) {
-					return node + " sees " + entry.get().agreement() + " where " + referenceNode + " sees " + expected;
-				}
-			}
-			Set<String> migrations = new HashSet<>(view.myself().migrations());
-			if (!migrations.equals(expectedMigrations.getOrDefault(node.id, Set.of()))) {
-				return node + " lists the migrations " + migrations + ", expected "
-						+ expectedMigrations.getOrDefault(node.id, Set.of());
-			}
-		}
-		BitSet served = new BitSet(ClusterView.SLOTS);
-		for (Node node : this.nodes) {
-			Entry entry = reference.entry(node.id).orElseThrow();
-			if (node.isRunning() && entry.master()) {
-				served.or(entry.slots());
-			}
-			if (!node.isRunning() && entry.master() && !entry.slots().isEmpty()
-					&& reference.replicasOf(node.id).stream().map(this::node).anyMatch(Node::isRunning)) {
-				return "no replica of the stopped " + node + " serves its slots yet";
-			}
-		}
-		for (Node node : running) {
-			Map<String, String> clusterInfo = fields(node.server().sync().clusterInfo());
-			if (served.cardinality() == ClusterView.SLOTS && !"ok".equals(clusterInfo.get("cluster_state"))) {
-				return node + " reports cluster_state:" + clusterInfo.get("cluster_state");
-			}
-			Entry entry = reference.entry(node.id).orElseThrow();
-			Node master = entry.replica() ? node(entry.masterId()) : null;
-			if (master != null && master.isRunning()) {
-				Map<String, String> replication = fields(node.server().sync().info("replication"));
-				if (!"slave".equals(replication.get("role"))
-						|| !Integer.toString(master.port()).equals(replication.get("master_port"))
-						|| !"up".equals(replication.get("master_link_status"))
-						|| !"0".equals(replication.get("master_sync_in_progress"))) {
-					return "the replica " + node + " is not attached to " + master + " yet: role "
-							+ replication.get("role") + ", master_port " + replication.get("master_port")
-							+ ", master_link_status " + replication.get("master_link_status");
-				}
-			}
-		}
-		return null;
-	}
-
-	private Map<String, Set<String>> expectedMigrations() {
-		Map<String, Set<String>> expected = new HashMap<>();
-		for (Migration migration : this.migrations.values()) {
-			expected.computeIfAbsent(migration.from().id, (id) -> new HashSet<>())
-				.add("[" + migration.slot() + "->-" + migration.to().id + "]");
-			expected.computeIfAbsent(migration.to().id, (id) -> new HashSet<>())
-				.add("[" + migration.slot() + "-<-" + migration.from().id + "]");
-		}
-		return expected;
 	}
 
 	/** The view of the first running node. */
@@ -767,63 +730,23 @@ public final class RedisCluster implements AutoCloseable {
 			return;
 		}
 		MigrateArgs<byte[]> args = MigrateArgs.Builder.keys(keys);
-		if (this.password != null) {
-			args.auth(this.password);
+		if (this.settings.password() != null) {
+			args.auth(this.settings.password());
 		}
 		from.server().binarySync().migrate(RedisServer.HOST, to.port(), 0, COMMAND_TIMEOUT.toMillis(), args);
 	}
 
 	/**
-	 * Runs {@code redis-cli --cluster ...}; the password, if any, goes through the
-	 * environment, never the command line.
+	 * Runs {@code redis-cli --cluster ...}.
 	 * @return its output
+	 * @throws IllegalStateException when it fails, with its output and the nodes' views
 	 */
 	private String redisCli(String... args) {
-		List<String> command = new ArrayList<>(List.of(this.redisCli.toString(), "--cluster"));
-		command.addAll(Arrays.asList(args));
-		Path output;
 		try {
-			output = Files.createTempFile(this.dir, "redis-cli-", ".log");
+			return this.redisCli.cluster(args);
 		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
-		}
-		ProcessBuilder builder = new ProcessBuilder(command).directory(this.dir.toFile())
-			.redirectErrorStream(true)
-			.redirectOutput(output.toFile())
-			.redirectInput(Redirect.PIPE);
-		builder.environment().remove("REDISCLI_AUTH");
-		if (this.password != null) {
-			builder.environment().put("REDISCLI_AUTH", this.password);
-		}
-		Process process;
-		try {
-			process = builder.start();
-			process.getOutputStream().close();
-		}
-		catch (IOException ex) {
-			throw new IllegalStateException("could not run " + this.redisCli + ": " + ex.getMessage(), ex);
-		}
-		try {
-			boolean exited = process.waitFor(CLI_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-			if (!exited) {
-				process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-			}
-			String text = Files.readString(output, StandardCharsets.UTF_8);
-			if (!exited || process.exitValue() != 0) {
-				throw new IllegalStateException(String.join(" ", command)
-						+ (exited ? " exited with " + process.exitValue() : " did not finish within " + CLI_TIMEOUT)
-						+ ":\n" + text + "\n" + describe());
-			}
-			return text;
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			process.destroyForcibly();
-			throw new IllegalStateException("interrupted while running redis-cli", ex);
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
+		catch (IllegalStateException ex) {
+			throw new IllegalStateException(ex.getMessage() + "\n" + describe(), ex);
 		}
 	}
 
@@ -875,18 +798,6 @@ public final class RedisCluster implements AutoCloseable {
 		BitSet bits = new BitSet(ClusterView.SLOTS);
 		slots.forEach(bits::set);
 		return bits;
-	}
-
-	/** The {@code name:value} lines of an INFO or CLUSTER INFO reply. */
-	private static Map<String, String> fields(String reply) {
-		Map<String, String> fields = new LinkedHashMap<>();
-		for (String line : reply.split("\r?\n")) {
-			int colon = line.indexOf(':');
-			if (colon > 0 && !line.startsWith("#")) {
-				fields.put(line.substring(0, colon), line.substring(colon + 1).trim());
-			}
-		}
-		return fields;
 	}
 
 	/** Deletes a stopped node's data files; its {@code nodes.conf} and log stay. */
@@ -1000,6 +911,45 @@ public final class RedisCluster implements AutoCloseable {
 	}
 
 	/**
+	 * How every node of a cluster is started.
+	 *
+	 * @param binary the redis-server executable
+	 * @param nodeTimeout the {@code cluster-node-timeout}
+	 * @param persistence whether writes survive a restart
+	 * @param password the default user's password, or {@code null}
+	 * @param args extra redis-server arguments
+	 */
+	private record NodeSettings(Path binary, Duration nodeTimeout, boolean persistence, String password,
+			List<String> args) {
+
+		/** Starts a node that is in no cluster yet. */
+		Node start() {
+			RedisServer.Builder builder = RedisServer.builder()
+				.binary(this.binary)
+				.clusterBusPort()
+				.args("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout",
+						Long.toString(this.nodeTimeout.toMillis()), "--cluster-allow-replica-migration", "no",
+						// A new replica syncs at once, not after the default 5 s.
+						"--repl-diskless-sync-delay", "0");
+			if (this.persistence) {
+				builder.persistence();
+			}
+			if (this.password != null) {
+				builder.password(this.password).args("--masterauth", this.password);
+			}
+			RedisServer server = builder.args(this.args.toArray(String[]::new)).start();
+			try {
+				return new Node(server, server.sync().clusterMyId());
+			}
+			catch (RuntimeException ex) {
+				server.close();
+				throw ex;
+			}
+		}
+
+	}
+
+	/**
 	 * Options for a {@link RedisCluster}. Not thread-safe.
 	 */
 	public static final class Builder {
@@ -1099,25 +1049,16 @@ public final class RedisCluster implements AutoCloseable {
 				.orElseThrow(() -> new IllegalStateException(
 						"a RedisCluster needs local redis-server and redis-cli binaries, not a container: "
 								+ RedisBinaries.NOT_FOUND));
-			Path redisCli = redisCli(binary);
-			Path dir;
-			try {
-				dir = Files.createTempDirectory("keyferry-cluster-");
-			}
-			catch (IOException ex) {
-				throw new UncheckedIOException("could not create a directory for the cluster", ex);
-			}
-			List<RedisServer> servers = new ArrayList<>();
+			RedisCli redisCli = RedisCli.nextTo(binary, this.password);
+			NodeSettings settings = new NodeSettings(binary, this.nodeTimeout, this.persistence, this.password,
+					List.copyOf(this.args));
+			List<Node> nodes = new ArrayList<>();
 			RedisCluster cluster = null;
 			try {
 				for (int i = 0; i < this.masters * (1 + this.replicas); i++) {
-					servers.add(server(binary));
+					nodes.add(settings.start());
 				}
-				List<Node> nodes = new ArrayList<>();
-				for (RedisServer server : servers) {
-					nodes.add(new Node(server, server.sync().clusterMyId()));
-				}
-				cluster = new RedisCluster(nodes, redisCli, dir, this.password, this.persistence);
+				cluster = new RedisCluster(nodes, settings, redisCli);
 				cluster.create(this.masters, this.replicas);
 				return cluster;
 			}
@@ -1126,40 +1067,11 @@ public final class RedisCluster implements AutoCloseable {
 					cluster.close();
 				}
 				else {
-					servers.forEach(RedisServer::close);
-					deleteDir(dir);
+					nodes.forEach((node) -> node.server().close());
+					redisCli.close();
 				}
 				throw ex;
 			}
-		}
-
-		private RedisServer server(Path binary) {
-			RedisServer.Builder server = RedisServer.builder()
-				.binary(binary)
-				.clusterBusPort()
-				.args("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout",
-						Long.toString(this.nodeTimeout.toMillis()), "--cluster-allow-replica-migration", "no",
-						// A new replica syncs at once, not after the default 5 s.
-						"--repl-diskless-sync-delay", "0");
-			if (this.persistence) {
-				server.persistence();
-			}
-			if (this.password != null) {
-				server.password(this.password).args("--masterauth", this.password);
-			}
-			server.args(this.args.toArray(String[]::new));
-			return server.start();
-		}
-
-		private static Path redisCli(Path redisServer) {
-			Path sibling = redisServer.resolveSibling("redis-cli");
-			if (Files.isRegularFile(sibling) && Files.isExecutable(sibling)) {
-				return sibling;
-			}
-			return RedisBinaries.onPath(System.getenv("PATH"), "redis-cli")
-				.orElseThrow(() -> new IllegalStateException("no redis-cli next to " + redisServer
-						+ " or on the PATH: install it (apt-get install redis-tools, brew install redis);"
-						+ " a RedisCluster is created with redis-cli --cluster create"));
 		}
 
 	}

@@ -1,6 +1,7 @@
 package io.keyferry.testsupport;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -39,7 +40,20 @@ class RedisClusterIntegrationTests {
 	private static final Duration LOADED_TWICE = Duration.ofMinutes(1);
 
 	@Test
-	void startsThreeMastersWithOneAttachedReplicaEachServingEverySlot(RedisCluster cluster) {
+	void startsThreeMastersWithOneAttachedReplicaEachServingEverySlotAndCloseStopsThemAll() {
+		List<Long> pids;
+		List<Path> dirs;
+		try (RedisCluster cluster = RedisCluster.start()) {
+			pids = cluster.nodes().stream().map((node) -> node.server().pid()).toList();
+			dirs = cluster.nodes().stream().map((node) -> node.server().dir()).toList();
+			assertStartedThreeMastersWithOneReplicaEach(cluster);
+		}
+
+		assertThat(pids).hasSize(6).allSatisfy((pid) -> assertThat(ProcessHandle.of(pid)).isEmpty());
+		assertThat(dirs).hasSize(6).allSatisfy((dir) -> assertThat(dir).doesNotExist());
+	}
+
+	private static void assertStartedThreeMastersWithOneReplicaEach(RedisCluster cluster) {
 		List<Node> masters = cluster.masters();
 
 		assertThat(masters).hasSize(3);
@@ -143,6 +157,38 @@ class RedisClusterIntegrationTests {
 	}
 
 	@Test
+	void addedMasterTakesSlotsWithTheirKeysAndIsRemovedOnceEmpty(
+			@RedisClusterOptions(replicas = 0) RedisCluster cluster, RedisServer reference) {
+		TestData data = TestData.keys(3000);
+		data.loadInto(cluster);
+		data.loadInto(reference);
+		Node first = cluster.masters().get(0);
+		Node second = cluster.masters().get(1);
+
+		Node added = cluster.addMaster();
+
+		assertThat(cluster.nodes()).hasSize(4).contains(added);
+		assertThat(cluster.masters()).hasSize(4).endsWith(added);
+		assertThat(cluster.slotsOf(added)).isEmpty();
+		SortedSet<Integer> moved = cluster.reshard(first, added, 100);
+		assertThat(cluster.slotsOf(added)).isEqualTo(moved);
+		assertThat(moved.stream().mapToLong((slot) -> added.server().sync().clusterCountKeysInSlot(slot)).sum())
+			.isEqualTo(added.server().sync().dbsize())
+			.isPositive();
+		KeyspaceComparison.assertSameContent(Keyspace.of(reference), Keyspace.of(cluster), LOADED_TWICE);
+
+		cluster.reshard(added, second, 100);
+		long pid = added.server().pid();
+		cluster.removeNode(added);
+
+		assertThat(cluster.nodes()).hasSize(3).doesNotContain(added);
+		assertThat(cluster.masters()).hasSize(3);
+		assertThat(ProcessHandle.of(pid)).isEmpty();
+		assertThat(first.server().sync().clusterNodes()).doesNotContain(added.id());
+		KeyspaceComparison.assertSameContent(Keyspace.of(reference), Keyspace.of(cluster), LOADED_TWICE);
+	}
+
+	@Test
 	void slotLeftMigratingAnswersAskForMovedKeysUntilTheMigrationFinishes(
 			@RedisClusterOptions(replicas = 0) RedisCluster cluster, RedisServer reference) {
 		TestData data = TestData.keys(10).prefix("kf:ask:").hashTags(1).ttlFraction(0.5);
@@ -202,7 +248,7 @@ class RedisClusterIntegrationTests {
 		assertThat(master.isRunning()).isTrue();
 		assertThat(master.server().runId()).isNotEqualTo(runId);
 		assertThat(cluster.replicasOf(replica)).containsExactly(master);
-		cluster.awaitReplicated();
+		assertThat(master.server().info("master_link_status")).isEqualTo("up");
 		assertThat(master.server().sync().dbsize()).isEqualTo(replica.server().sync().dbsize());
 		KeyspaceComparison.assertSameContent(Keyspace.of(reference), Keyspace.of(cluster), LOADED_TWICE);
 	}
