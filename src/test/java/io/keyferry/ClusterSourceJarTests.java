@@ -64,6 +64,13 @@ class ClusterSourceJarTests {
 			.filteredOn((step) -> step.startsWith("copy-partition:"))
 			.hasSize(3)
 			.allSatisfy((step) -> assertThat(step).matches("copy-partition:s\\d+-\\d+\\.range0"));
+		KeyferryProcess show = start("show", Long.toString(summary.executionId()));
+		assertThat(show.waitFor(RUN_TIMEOUT)).as(show::describe).isEqualTo(0);
+		for (RedisCluster.Node master : source.masters()) {
+			String slots = source.slotsOf(master).first() + "-" + source.slotsOf(master).last();
+			assertThat(show.stdout()).as("show names each master and its slots")
+				.contains("source node " + master.address() + ", slots " + slots);
+		}
 		KeyspaceComparison.assertSameContent(Keyspace.of(source), Keyspace.of(target),
 				KeyspaceComparison.LOOSE_TTL_TOLERANCE);
 	}

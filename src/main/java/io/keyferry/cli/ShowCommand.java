@@ -127,10 +127,15 @@ public class ShowCommand implements Callable<Integer> {
 					"  %-28s %-9s read %,d written %,d filtered %,d skipped %,d  commits %,d rollbacks %,d",
 					step.name(), step.status(), step.counts().read(), step.counts().written(), step.counts().filtered(),
 					step.counts().skippedTotal(), step.commits(), step.rollbacks()));
+			if (step.node() != null) {
+				out.println(String.format(Locale.ROOT, "  %-28s source node %s%s", "", step.node(),
+						(step.slots() != null) ? ", slots " + step.slots() : ""));
+			}
 			if (step.cursor() != null) {
 				out.println(String.format(Locale.ROOT,
-						"  %-28s checkpoint: cursor %s%s, %.1f%% scanned, source run_id %s", "", step.cursor(),
-						step.done() ? " (done)" : "", step.scanned() * 100, step.sourceRunId()));
+						"  %-28s checkpoint: cursor %s%s, %.1f%% scanned, source run_id %s, target run_id %s%s", "",
+						step.cursor(), step.done() ? " (done)" : "", step.scanned() * 100, step.sourceRunId(),
+						step.targetRunId(), (step.rescans() > 0) ? ", scanned again " + step.rescans() + "x" : ""));
 			}
 			if (step.exitDescription() != null) {
 				out.println("  " + " ".repeat(28) + " failure: " + step.exitDescription());

@@ -118,12 +118,19 @@ public class RunHistory {
 	 * @param rollbacks rolled-back chunks
 	 * @param cursor the checkpointed SCAN cursor
 	 * @param done whether its scan finished
-	 * @param sourceRunId the source process its cursor belongs to
+	 * @param sourceRunId the source process its cursor belongs to ({@code nodeId@runId}
+	 * for a cluster node)
+	 * @param node the source node it scans (host:port)
+	 * @param slots the slots of a cluster source it stands for, {@code null} for a
+	 * standalone source
+	 * @param targetRunId the target process its writes went to
+	 * @param rescans times it was scanned again from its start in this execution
 	 * @param scanned how far its scan got
 	 * @param exitDescription the failure, if any
 	 */
 	public record Step(String name, BatchStatus status, KeyCounts counts, long commits, long rollbacks, String cursor,
-			boolean done, String sourceRunId, double scanned, String exitDescription) {
+			boolean done, String sourceRunId, String node, String slots, String targetRunId, int rescans,
+			double scanned, String exitDescription) {
 
 		public Map<String, Object> toMap() {
 			Map<String, Object> map = new LinkedHashMap<>();
@@ -138,6 +145,10 @@ public class RunHistory {
 			map.put("cursor", this.cursor);
 			map.put("done", this.done);
 			map.put("sourceRunId", this.sourceRunId);
+			map.put("node", this.node);
+			map.put("slots", this.slots);
+			map.put("targetRunId", this.targetRunId);
+			map.put("rescans", this.rescans);
 			map.put("scanned", Math.round(this.scanned * 10000) / 10000.0);
 			map.put("failure", this.exitDescription);
 			return map;
@@ -208,7 +219,11 @@ public class RunHistory {
 		return new Step(step.getStepName(), step.getStatus(), ours ? KeyCounts.readFrom(context) : new KeyCounts(),
 				step.getCommitCount(), step.getRollbackCount(), context.getString(JobNames.CURSOR, null),
 				Boolean.parseBoolean(context.getString(JobNames.DONE, "false")),
-				context.getString(JobNames.RUN_ID, null), context.getDouble(JobNames.FRACTION, 0.0),
+				context.getString(JobNames.RUN_ID, null), context.getString(JobNames.NODE, null),
+				context.getString(JobNames.SLOTS, null), context.getString(JobNames.TARGET_RUN_ID, null),
+				(context.getLong(JobNames.RESCANS_EXECUTION, -1) == step.getId()) ? context.getInt(JobNames.RESCANS, 0)
+						: 0,
+				context.getDouble(JobNames.FRACTION, 0.0),
 				(description != null && !description.isBlank()) ? firstLine(description) : null);
 	}
 
