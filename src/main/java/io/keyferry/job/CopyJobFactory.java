@@ -62,6 +62,7 @@ public class CopyJobFactory {
 	private void checkStop(StepExecution stepExecution) throws JobInterruptedException {
 		if (this.monitor.isStopRequested() || stepExecution.isTerminateOnly()
 				|| Thread.currentThread().isInterrupted()) {
+			TestHalt.at("stopping");
 			stepExecution.setTerminateOnly();
 			throw new JobInterruptedException("stop requested");
 		}
@@ -101,6 +102,8 @@ public class CopyJobFactory {
 			.taskExecutor(partitions)
 			.build();
 		return new JobBuilder(JobNames.JOB, this.jobRepository).start(step)
+			// called once the run's job instance exists, before its execution is created
+			.validator((parameters) -> TestHalt.at("before-execution"))
 			.listener(this.runOwners)
 			.listener(new JobExecutionListener() {
 				@Override

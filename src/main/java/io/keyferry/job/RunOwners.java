@@ -65,6 +65,7 @@ public class RunOwners implements JobExecutionListener, AutoCloseable {
 
 	@Override
 	public void beforeJob(JobExecution jobExecution) {
+		TestHalt.at("before-owner");
 		long id = jobExecution.getId();
 		this.jdbc.update("DELETE FROM " + JobNames.OWNER_TABLE + " WHERE JOB_EXECUTION_ID = ?", id);
 		this.jdbc.update(

@@ -87,6 +87,14 @@ public final class RepositoryProbe {
 	}
 
 	/**
+	 * The number of job executions.
+	 * @return how many there are
+	 */
+	public long executionCount() {
+		return queryLong("SELECT COUNT(*) FROM BATCH_JOB_EXECUTION");
+	}
+
+	/**
 	 * The run (job instance) of a job execution.
 	 * @param executionId the execution
 	 * @return the run id

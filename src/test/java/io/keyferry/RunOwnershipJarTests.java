@@ -1,0 +1,234 @@
+package io.keyferry;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import io.keyferry.testsupport.CopySummary;
+import io.keyferry.testsupport.KeyferryProcess;
+import io.keyferry.testsupport.KeyferryProcesses;
+import io.keyferry.testsupport.KeyspaceComparison;
+import io.keyferry.testsupport.RedisServer;
+import io.keyferry.testsupport.RedisServerExtension;
+import io.keyferry.testsupport.RepositoryProbe;
+import io.keyferry.testsupport.TestData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Every run can be resumed or cleanly refused (invariant 11), with the packaged jar and
+ * the default H2 repository: killed at the instants around the start of an execution (the
+ * test hook {@code KEYFERRY_TEST_HALT_AT} blocks the process there until it is killed),
+ * signalled twice, and started twice at the same instant. Each ends with the same command
+ * copying everything.
+ */
+@ExtendWith(RedisServerExtension.class)
+class RunOwnershipJarTests {
+
+	private static final Duration RUN_TIMEOUT = Duration.ofSeconds(120);
+
+	private static final Duration PROGRESS_TIMEOUT = Duration.ofSeconds(60);
+
+	private static final int EXIT_OK = 0;
+
+	private static final int EXIT_FAILED = 1;
+
+	private static final int EXIT_STOPPED = 3;
+
+	private static final int EXIT_SIGKILL = 137;
+
+	private static final int RACE_ROUNDS = 3;
+
+	@TempDir
+	Path home;
+
+	@RegisterExtension
+	final KeyferryProcesses processes = new KeyferryProcesses();
+
+	@Test
+	void aCopyKilledBeforeItsFirstExecutionStartsAgainWithTheSameCommand(RedisServer source, RedisServer target) {
+		TestData.keys(3000).loadInto(source);
+		String[] copy = copy(source, target, 0);
+		killAt("before-execution", copy);
+
+		KeyferryProcess again = start(copy);
+		assertThat(again.waitFor(RUN_TIMEOUT)).as(again::describe).isEqualTo(EXIT_OK);
+		CopySummary summary = again.summary().assertCountsAddUp();
+		assertThat(summary.status()).isEqualTo("COMPLETED");
+		assertThat(summary.run()).as("the run that never had an execution is run #1").isEqualTo(1);
+		KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
+	}
+
+	@Test
+	void aCopyKilledBeforeItsFirstExecutionStartsAgainWithFresh(RedisServer source, RedisServer target) {
+		TestData.keys(3000).loadInto(source);
+		killAt("before-execution", copy(source, target, 0));
+
+		KeyferryProcess fresh = start(with(copy(source, target, 0), "--fresh"));
+		assertThat(fresh.waitFor(RUN_TIMEOUT)).as(fresh::describe).isEqualTo(EXIT_OK);
+		assertThat(fresh.summary().assertCountsAddUp().status()).isEqualTo("COMPLETED");
+		KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
+	}
+
+	@Test
+	void aCopyKilledBeforeItsOwnerIsRecordedIsRecoveredAtOnce(RedisServer source, RedisServer target) {
+		TestData.keys(3000).loadInto(source);
+		String[] copy = copy(source, target, 0);
+		KeyferryProcess killed = killAt("before-owner", copy);
+		long execution = new RepositoryProbe(this.home).latestExecutionId();
+		assertThat(new RepositoryProbe(this.home).jobStatus(execution)).isEqualTo("STARTED");
+
+		KeyferryProcess resumed = start(copy);
+		assertThat(resumed.waitFor(RUN_TIMEOUT)).as(resumed::describe).isEqualTo(EXIT_OK);
+		assertThat(resumed.stderr()).doesNotContain("being copied right now")
+			.contains("execution " + execution + " was left STARTED by pid " + killed.pid() + " on ",
+					"which is gone: recovering it");
+		CopySummary summary = resumed.summary().assertCountsAddUp();
+		assertThat(summary.status()).isEqualTo("COMPLETED");
+		assertThat(summary.executionId()).isGreaterThan(execution);
+		KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
+	}
+
+	@Test
+	void aSecondSignalWhileStoppingLeavesAResumableRun(RedisServer source, RedisServer target) {
+		TestData.keys(6000).loadInto(source);
+		RepositoryProbe repository = new RepositoryProbe(this.home);
+		KeyferryProcess copy = this.processes
+			.start(KeyferryProcess.in(this.home).env("KEYFERRY_TEST_HALT_AT", "stopping"), copy(source, target, 2000));
+		repository.awaitCommittedChunks(copy, 3, PROGRESS_TIMEOUT);
+		copy.terminate();
+		// the stop is recorded; a partition is held at its chunk boundary, as if the
+		// second Ctrl-C came while the current chunk finished
+		copy.awaitStderr(PROGRESS_TIMEOUT, "keyferry: halted at stopping");
+		copy.terminate();
+		assertThat(copy.waitFor(RUN_TIMEOUT)).as(copy::describe).isEqualTo(EXIT_STOPPED);
+		long execution = repository.latestExecutionId();
+		assertThat(repository.stepStatuses(execution)).as("partitions left running by the abort")
+			.containsValue("STARTED");
+
+		KeyferryProcess resumed = start(copy(source, target, 0));
+		assertThat(resumed.waitFor(RUN_TIMEOUT)).as(resumed::describe).isEqualTo(EXIT_OK);
+		assertThat(resumed.stderr()).contains("resuming run " + repository.runId(execution));
+		CopySummary summary = resumed.summary().assertCountsAddUp();
+		assertThat(summary.status()).isEqualTo("COMPLETED");
+		assertThat(summary.runId()).isEqualTo(repository.runId(execution));
+		KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
+	}
+
+	@Test
+	void twoIdenticalCopiesStartedAtOnceOneRunsTheOtherIsRefused(RedisServer source, RedisServer target) {
+		TestData.keys(3000).loadInto(source);
+		for (int round = 1; round <= RACE_ROUNDS; round++) {
+			// a new home each round: opening the database and creating its schema race
+			// too
+			Path raceHome = this.home.resolve("race-" + round);
+			target.sync().flushall();
+			String[] copy = copy(source, target, 0);
+			KeyferryProcess.Builder builder = KeyferryProcess.in(raceHome).env("KEYFERRY_TEST_HALT_AT", "before-owner");
+			KeyferryProcess first = this.processes.start(builder, copy);
+			KeyferryProcess second = this.processes.start(builder, copy);
+			RaceOutcome outcome = RaceOutcome.await(first, second, RUN_TIMEOUT);
+			KeyferryProcess winner = outcome.winner();
+			KeyferryProcess refused = outcome.refused();
+			assertThat(refused.waitFor(RUN_TIMEOUT)).as("round %d: %s", round, refused.describe())
+				.isEqualTo(EXIT_FAILED);
+			assertOwnerMessageOnly(refused, winner.pid());
+			RepositoryProbe repository = new RepositoryProbe(raceHome);
+			assertThat(repository.executionCount()).as("round %d: executions created", round).isOne();
+
+			winner.kill();
+			KeyferryProcess finish = this.processes.start(KeyferryProcess.in(raceHome), copy);
+			assertThat(finish.waitFor(RUN_TIMEOUT)).as(finish::describe).isEqualTo(EXIT_OK);
+			assertThat(finish.summary().assertCountsAddUp().status()).isEqualTo("COMPLETED");
+			KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
+		}
+	}
+
+	/**
+	 * Asserts that a refused process printed the one-line owner message and its hint, and
+	 * nothing of the database underneath.
+	 * @param refused the refused process
+	 * @param owner the pid of the process that runs the copy
+	 */
+	static void assertOwnerMessageOnly(KeyferryProcess refused, long owner) {
+		List<String> lines = refused.stderr().lines().toList();
+		assertThat(lines).as(refused::describe).hasSize(2);
+		assertThat(lines.get(0)).as(refused::describe)
+			.startsWith("error: ")
+			.contains("is being copied right now by pid " + owner + " on ");
+		assertThat(lines.get(1)).as(refused::describe).startsWith("hint: ").contains("keyferry stop");
+		assertThat(refused.stdout()).isEmpty();
+	}
+
+	/**
+	 * Two processes raced for a copy: one holds it (blocked by the test hook), the other
+	 * exited.
+	 *
+	 * @param winner the process that holds the copy
+	 * @param refused the process that exited
+	 */
+	record RaceOutcome(KeyferryProcess winner, KeyferryProcess refused) {
+
+		static RaceOutcome await(KeyferryProcess first, KeyferryProcess second, Duration timeout) {
+			long deadline = System.nanoTime() + timeout.toNanos();
+			String marker = "keyferry: halted at ";
+			while (System.nanoTime() < deadline) {
+				boolean firstHalted = first.stderr().contains(marker);
+				boolean secondHalted = second.stderr().contains(marker);
+				assertThat(firstHalted && secondHalted)
+					.as("both processes started an execution:\n%s\n%s", first.describe(), second.describe())
+					.isFalse();
+				if (firstHalted && !second.isAlive()) {
+					return new RaceOutcome(first, second);
+				}
+				if (secondHalted && !first.isAlive()) {
+					return new RaceOutcome(second, first);
+				}
+				assertThat(first.isAlive() || second.isAlive())
+					.as("both processes exited:\n%s\n%s", first.describe(), second.describe())
+					.isTrue();
+				RedisServer.pause(100);
+			}
+			throw new AssertionError("no process held the copy while the other exited within " + timeout.toSeconds()
+					+ " s:\n" + first.describe() + "\n" + second.describe());
+		}
+
+	}
+
+	/**
+	 * Runs a copy until the test hook halts it at a point, then kills it.
+	 * @return the killed process
+	 */
+	private KeyferryProcess killAt(String point, String... args) {
+		KeyferryProcess process = this.processes
+			.start(KeyferryProcess.in(this.home).env("KEYFERRY_TEST_HALT_AT", point), args);
+		process.awaitStderr(PROGRESS_TIMEOUT, "keyferry: halted at " + point);
+		process.kill();
+		assertThat(process.waitFor(RUN_TIMEOUT)).as(process::describe).isEqualTo(EXIT_SIGKILL);
+		return process;
+	}
+
+	private KeyferryProcess start(String... args) {
+		return this.processes.start(KeyferryProcess.in(this.home), args);
+	}
+
+	private static String[] with(String[] args, String... more) {
+		String[] all = java.util.Arrays.copyOf(args, args.length + more.length);
+		System.arraycopy(more, 0, all, args.length, more.length);
+		return all;
+	}
+
+	/**
+	 * A copy with chunks of 100 keys, rate-limited when it must still run while it is
+	 * interrupted.
+	 */
+	private static String[] copy(RedisServer source, RedisServer target, int rateLimit) {
+		return new String[] { "copy", "--source", source.uri(), "--target", target.uri(), "--json", "--chunk-size",
+				"100", "--scan-count", "100", "--rate-limit", Integer.toString(rateLimit), "--progress", "off" };
+	}
+
+}
