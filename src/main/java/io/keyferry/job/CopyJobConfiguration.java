@@ -59,24 +59,29 @@ class CopyJobConfiguration {
 	}
 
 	@Bean(destroyMethod = "close")
-	RunOwners runOwners(DataSource dataSource, RepositorySchema schema) {
-		return new RunOwners(new JdbcTemplate(dataSource));
+	RunLease runLease(DataSource dataSource, RepositorySchema schema) {
+		return new RunLease(new JdbcTemplate(dataSource));
+	}
+
+	@Bean
+	RunOwners runOwners(DataSource dataSource, RunLease runLease) {
+		return new RunOwners(new JdbcTemplate(dataSource), runLease);
 	}
 
 	@Bean
 	CopyJobFactory copyJobFactory(JobRepository jobRepository, PlatformTransactionManager transactionManager,
 			ScanKeyReader scanKeyReader, DumpProcessor dumpProcessor, RestoreWriter restoreWriter, RunOwners runOwners,
-			RunMonitor runMonitor) {
+			RunLease runLease, RunMonitor runMonitor) {
 		return new CopyJobFactory(jobRepository, transactionManager, scanKeyReader, dumpProcessor, restoreWriter,
-				runOwners, runMonitor);
+				runOwners, new LeaseFence(runLease), runMonitor);
 	}
 
 	@Bean
 	CopyLauncher copyLauncher(JobOperator jobOperator, JobRepository jobRepository, CopyJobFactory copyJobFactory,
-			RunOwners runOwners, EndpointCredentials credentials, RedisConnector connector, RunMonitor monitor,
-			DataSource dataSource, RepositorySchema schema) {
-		return new CopyLauncher(jobOperator, jobRepository, copyJobFactory, runOwners, credentials, connector, monitor,
-				new JdbcTemplate(dataSource));
+			RunOwners runOwners, RunLease runLease, EndpointCredentials credentials, RedisConnector connector,
+			RunMonitor monitor, DataSource dataSource, RepositorySchema schema) {
+		return new CopyLauncher(jobOperator, jobRepository, copyJobFactory, runOwners, runLease, credentials, connector,
+				monitor, new JdbcTemplate(dataSource));
 	}
 
 	@Bean

@@ -40,11 +40,14 @@ public class CopyJobFactory {
 
 	private final RunOwners runOwners;
 
+	private final LeaseFence fence;
+
 	private final RunMonitor monitor;
 
 	CopyJobFactory(JobRepository jobRepository, PlatformTransactionManager transactionManager, ScanKeyReader reader,
-			DumpProcessor processor, RestoreWriter writer, RunOwners runOwners, RunMonitor monitor) {
+			DumpProcessor processor, RestoreWriter writer, RunOwners runOwners, LeaseFence fence, RunMonitor monitor) {
 		this.monitor = monitor;
+		this.fence = fence;
 		this.jobRepository = jobRepository;
 		this.transactionManager = transactionManager;
 		this.reader = reader;
@@ -90,6 +93,7 @@ public class CopyJobFactory {
 			.reader(this.reader)
 			.processor(this.processor)
 			.writer(this.writer)
+			.stream(this.fence)
 			.taskExecutor(processing)
 			.interruptionPolicy(this::checkStop)
 			.listener(new StopOnRequest(this.monitor))
