@@ -3,8 +3,10 @@ package io.keyferry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import io.keyferry.testsupport.CopySummary;
+import io.keyferry.testsupport.JsonDocument;
 import io.keyferry.testsupport.KeyferryProcess;
 import io.keyferry.testsupport.KeyferryProcesses;
 import io.keyferry.testsupport.KeyspaceComparison;
@@ -117,6 +119,44 @@ class RunOwnershipJarTests {
 		assertThat(summary.status()).isEqualTo("COMPLETED");
 		assertThat(summary.runId()).isEqualTo(repository.runId(execution));
 		KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
+	}
+
+	@Test
+	void aKilledExecutionEndsAtItsOwnersLastHeartbeatInTheHistory(RedisServer source, RedisServer target) {
+		TestData.keys(6000).loadInto(source);
+		RepositoryProbe repository = new RepositoryProbe(this.home);
+		String[] copy = copy(source, target, 1000);
+		KeyferryProcess killed = start(copy);
+		repository.awaitCommittedChunks(killed, 3, PROGRESS_TIMEOUT);
+		killed.kill();
+		long execution = repository.latestExecutionId();
+		long ran = repository.ownerHeartbeat(execution) - repository.startTime(execution);
+
+		Map<String, Object> entry = historyEntry(execution);
+		assertThat(entry.get("status")).isEqualTo("STARTED");
+		assertThat(entry.get("endTime")).as("end of the killed execution").isNotNull();
+		assertThat(JsonDocument.number(entry, "durationMs")).as("from its start to its owner's last heartbeat")
+			.isBetween(ran - 2, ran + 2);
+		assertThat((String) entry.get("next")).contains("keyferry resume " + execution,
+				"its process is gone: pid " + killed.pid() + " on ");
+
+		KeyferryProcess resumed = start(copy(source, target, 0));
+		assertThat(resumed.waitFor(RUN_TIMEOUT)).as(resumed::describe).isEqualTo(EXIT_OK);
+		Map<String, Object> recovered = historyEntry(execution);
+		assertThat(recovered.get("status")).isEqualTo("FAILED");
+		assertThat(JsonDocument.number(recovered, "durationMs")).as("recovered: still ending at the last heartbeat")
+			.isBetween(ran - 2, ran + 2);
+		KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
+	}
+
+	private Map<String, Object> historyEntry(long execution) {
+		KeyferryProcess history = start("history", "--json");
+		assertThat(history.waitFor(RUN_TIMEOUT)).as(history::describe).isEqualTo(EXIT_OK);
+		return JsonDocument.objects(history.stdout())
+			.stream()
+			.filter((e) -> JsonDocument.number(e, "executionId") == execution)
+			.findFirst()
+			.orElseThrow(() -> new AssertionError("execution " + execution + " not in\n" + history.describe()));
 	}
 
 	@Test

@@ -87,6 +87,28 @@ public final class RepositoryProbe {
 	}
 
 	/**
+	 * The last heartbeat that the owner of an execution recorded (epoch ms, on its host's
+	 * clock).
+	 * @param executionId the execution
+	 * @return the heartbeat, 0 when no owner was recorded
+	 */
+	public long ownerHeartbeat(long executionId) {
+		return queryLong("SELECT HEARTBEAT FROM " + JobNames.OWNER_TABLE + " WHERE JOB_EXECUTION_ID = ?", executionId);
+	}
+
+	/**
+	 * When a job execution started (epoch ms).
+	 * @param executionId the execution
+	 * @return the start
+	 */
+	public long startTime(long executionId) {
+		Object start = query("SELECT START_TIME FROM BATCH_JOB_EXECUTION WHERE JOB_EXECUTION_ID = ?", executionId);
+		return (start instanceof java.time.LocalDateTime local)
+				? local.atZone(java.time.ZoneId.systemDefault()).toInstant().toEpochMilli()
+				: ((java.sql.Timestamp) start).getTime();
+	}
+
+	/**
 	 * The number of job executions.
 	 * @return how many there are
 	 */
