@@ -122,6 +122,37 @@ class RunOwnershipJarTests {
 	}
 
 	@Test
+	void aProcessWhoseLeaseWasTakenOverCommitsNothingMore(RedisServer source, RedisServer target) {
+		TestData.keys(6000).loadInto(source);
+		RepositoryProbe repository = new RepositoryProbe(this.home);
+		KeyferryProcess copy = start(copy(source, target, 1000));
+		repository.awaitCommittedChunks(copy, 3, PROGRESS_TIMEOUT);
+		// as a process on another host does once this one's heartbeat looked stale
+		assertThat(repository.update("UPDATE KEYFERRY_RUN_LEASE SET TOKEN = 'taken-over', HOST = 'other-host',"
+				+ " PID = 1, BEATS = 0, HEARTBEAT = CURRENT_TIMESTAMP WHERE PID = ?", copy.pid()))
+			.isOne();
+
+		// its next chunk is not committed: the run fails in this process
+		assertThat(copy.waitFor(RUN_TIMEOUT)).as(copy::describe).isEqualTo(EXIT_FAILED);
+		assertThat(copy.stderr()).contains("this process no longer holds the run");
+		long execution = repository.latestExecutionId();
+		assertThat(repository.jobStatus(execution)).isEqualTo("FAILED");
+
+		KeyferryProcess refused = start(copy(source, target, 0));
+		assertThat(refused.waitFor(RUN_TIMEOUT)).as(refused::describe).isEqualTo(EXIT_FAILED);
+		assertOwnerMessageOnly(refused, 1);
+		// the other host is gone too: its heartbeat ages past the limit
+		assertThat(repository
+			.update("UPDATE KEYFERRY_RUN_LEASE SET HEARTBEAT = DATEADD(SECOND, -31, CURRENT_TIMESTAMP) WHERE PID = 1"))
+			.isOne();
+		KeyferryProcess resumed = start(copy(source, target, 0));
+		assertThat(resumed.waitFor(RUN_TIMEOUT)).as(resumed::describe).isEqualTo(EXIT_OK);
+		assertThat(resumed.stderr()).contains("resuming run " + repository.runId(execution));
+		assertThat(resumed.summary().assertCountsAddUp().status()).isEqualTo("COMPLETED");
+		KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
+	}
+
+	@Test
 	void aKilledExecutionEndsAtItsOwnersLastHeartbeatInTheHistory(RedisServer source, RedisServer target) {
 		TestData.keys(6000).loadInto(source);
 		RepositoryProbe repository = new RepositoryProbe(this.home);

@@ -59,7 +59,9 @@ public class CopyLauncher {
 		this.jobFactory = jobFactory;
 		this.owners = owners;
 		this.lease = lease;
-		lease.setListeners(monitor::warn, monitor::requestStop);
+		// a lost lease fails the next chunk's commit (LeaseFence)
+		lease.setListeners(monitor::warn, () -> {
+		});
 		this.credentials = credentials;
 		this.connector = connector;
 		this.monitor = monitor;

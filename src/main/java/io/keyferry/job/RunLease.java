@@ -341,7 +341,7 @@ public class RunLease implements AutoCloseable {
 			if (updated == 0 && this.held == current) {
 				current.heartbeat().cancel(false);
 				String message = "another process took this run over (this process's heartbeat was missing for "
-						+ STALE.toSeconds() + " s): stopping without committing more";
+						+ STALE.toSeconds() + " s): this process commits nothing more";
 				logger.warn(message);
 				this.warnings.accept(message);
 				this.onLost.run();

@@ -158,6 +158,30 @@ public final class RepositoryProbe {
 		return statuses;
 	}
 
+	/**
+	 * Runs one update statement (waiting up to 10 s for row locks held by a running
+	 * copy's chunk).
+	 * @param sql the statement
+	 * @param args its arguments
+	 * @return the update count
+	 */
+	public int update(String sql, Object... args) {
+		try (Connection connection = connect()) {
+			try (PreparedStatement lockTimeout = connection.prepareStatement("SET LOCK_TIMEOUT 10000")) {
+				lockTimeout.execute();
+			}
+			try (PreparedStatement statement = connection.prepareStatement(sql)) {
+				for (int i = 0; i < args.length; i++) {
+					statement.setObject(i + 1, args[i]);
+				}
+				return statement.executeUpdate();
+			}
+		}
+		catch (SQLException ex) {
+			throw failure(ex);
+		}
+	}
+
 	private long queryLong(String sql, Object... args) {
 		Object value = query(sql, args);
 		return (value != null) ? ((Number) value).longValue() : 0;
