@@ -140,8 +140,11 @@ class PostgresRepositoryJarTests {
 				target.sync().flushall();
 				// slow enough to outlast the other process's start
 				String[] copy = copy(database, source, target, 500);
-				KeyferryProcess first = start(copy);
-				KeyferryProcess second = start(copy);
+				KeyferryProcess[] both = RunOwnershipJarTests.startTogether(this.processes,
+						KeyferryProcess.in(this.home).env("KEYFERRY_REPOSITORY_PASSWORD", repositoryPassword()),
+						this.home, target, copy);
+				KeyferryProcess first = both[0];
+				KeyferryProcess second = both[1];
 				int firstExit = first.waitFor(RUN_TIMEOUT);
 				int secondExit = second.waitFor(RUN_TIMEOUT);
 				assertThat(List.of(firstExit, secondExit))

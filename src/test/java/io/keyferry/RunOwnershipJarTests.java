@@ -200,8 +200,10 @@ class RunOwnershipJarTests {
 			target.sync().flushall();
 			// slow enough to outlast the other process's start
 			String[] copy = copy(source, target, 500);
-			KeyferryProcess first = this.processes.start(KeyferryProcess.in(raceHome), copy);
-			KeyferryProcess second = this.processes.start(KeyferryProcess.in(raceHome), copy);
+			KeyferryProcess[] both = startTogether(this.processes, KeyferryProcess.in(raceHome), raceHome, target,
+					copy);
+			KeyferryProcess first = both[0];
+			KeyferryProcess second = both[1];
 			int firstExit = first.waitFor(RUN_TIMEOUT);
 			int secondExit = second.waitFor(RUN_TIMEOUT);
 			assertThat(List.of(firstExit, secondExit))
@@ -214,6 +216,68 @@ class RunOwnershipJarTests {
 			assertThat(new RepositoryProbe(raceHome).executionCount()).as("round %d: executions", round).isOne();
 			KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
 		}
+	}
+
+	/**
+	 * Starts two identical copies so that they reach the job repository at the same
+	 * instant: the target's writes are paused ({@code CLIENT PAUSE WRITE}), which holds
+	 * each process's pre-flight {@code RESTORE} probe (made once its job repository is
+	 * open), until both are held there; then the writes resume.
+	 * @return the two processes
+	 */
+	static KeyferryProcess[] startTogether(KeyferryProcesses processes, KeyferryProcess.Builder builder, Path home,
+			RedisServer target, String... args) {
+		// with a connect timeout of its own, a copy checks the servers once Spring has
+		// started (not while it starts), and waits that long for the held probe
+		builder.env("KEYFERRY_CONNECTTIMEOUT", "120s");
+		client(target, "PAUSE", "120000", "WRITE");
+		try {
+			KeyferryProcess first = processes.start(builder, args);
+			KeyferryProcess second = processes.start(builder, args);
+			long deadline = System.nanoTime() + PROGRESS_TIMEOUT.toNanos();
+			while (held(target) < 2 || !opened(home, first) || !opened(home, second)) {
+				assertThat(first.isAlive() && second.isAlive())
+					.as("both run:\n%s\n%s", first.describe(), second.describe())
+					.isTrue();
+				assertThat(System.nanoTime())
+					.as("both held before the repository:\n%s\n%s", first.describe(), second.describe())
+					.isLessThan(deadline);
+				RedisServer.pause(50);
+			}
+			return new KeyferryProcess[] { first, second };
+		}
+		finally {
+			client(target, "UNPAUSE");
+		}
+	}
+
+	/** The target's clients held by the write pause (blocked on their probe). */
+	private static long held(RedisServer target) {
+		return target.sync().clientList().lines().filter((client) -> client.contains(" flags=b ")).count();
+	}
+
+	/** Whether a process has opened the job repository (its pool logged its start). */
+	private static boolean opened(Path home, KeyferryProcess process) {
+		try {
+			return java.nio.file.Files.readString(home.resolve("logs").resolve("keyferry.log"))
+				.lines()
+				.anyMatch((line) -> line.contains(" " + process.pid() + " --- ")
+						&& line.contains("keyferry-repository - Start completed"));
+		}
+		catch (java.io.IOException ex) {
+			return false;
+		}
+	}
+
+	private static void client(RedisServer server, String... args) {
+		io.lettuce.core.protocol.CommandArgs<String, String> arguments = new io.lettuce.core.protocol.CommandArgs<>(
+				io.lettuce.core.codec.StringCodec.UTF8);
+		for (String arg : args) {
+			arguments.add(arg);
+		}
+		server.sync()
+			.dispatch(io.lettuce.core.protocol.CommandType.CLIENT,
+					new io.lettuce.core.output.StatusOutput<>(io.lettuce.core.codec.StringCodec.UTF8), arguments);
 	}
 
 	/**
