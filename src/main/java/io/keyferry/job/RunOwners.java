@@ -95,7 +95,9 @@ public class RunOwners implements JobExecutionListener {
 	public Optional<Owner> livingOwner(JobExecution execution) {
 		String copyKey = execution.getJobParameters().getString(JobNames.COPY_KEY);
 		if (copyKey == null) {
-			return Optional.empty();
+			// stored by an older keyferry: the key follows from the identifying
+			// parameters
+			copyKey = CopySettings.fromJobParameters(execution.getJobParameters()).copyKey();
 		}
 		return this.lease.livingHolder(copyKey)
 			.filter((holder) -> holder.executionId() == null || holder.executionId() == execution.getId())
