@@ -159,7 +159,8 @@ class InterruptedCopyJarTests {
 	void refusesSecondCopyWhileFirstRuns(RedisServer source, RedisServer target) {
 		TestData.keys(20_000).loadInto(source);
 		long total = source.sync().dbsize();
-		String[] copy = copy(source, target, 2000);
+		// 20 s of copying: the second JVM must reach the owner check on a loaded machine
+		String[] copy = copy(source, target, 1000);
 
 		KeyferryProcess first = start(copy);
 		this.repository.awaitCommittedChunks(first, 5, PROGRESS_TIMEOUT);

@@ -132,12 +132,48 @@ class PostgresRepositoryJarTests {
 		assertThat(status(stopped.executionId())).isEqualTo("STOPPED");
 	}
 
+	@Test
+	void twoIdenticalCopiesStartedAtOnceOnAnEmptyDatabaseOneRunsTheOtherIsRefused(RedisServer source,
+			RedisServer target) {
+		TestData.keys(6000).loadInto(source);
+		for (int round = 1; round <= 3; round++) {
+			// a new database each round: creating the schema races too
+			try (PostgresDatabase database = new PostgresDatabase().create()) {
+				target.sync().flushall();
+				// slow enough to outlast the other process's start
+				String[] copy = copy(database, source, target, 500);
+				KeyferryProcess[] both = RunOwnershipJarTests.startTogether(this.processes,
+						KeyferryProcess.in(this.home).env("KEYFERRY_REPOSITORY_PASSWORD", repositoryPassword()),
+						this.home, target, copy);
+				KeyferryProcess first = both[0];
+				KeyferryProcess second = both[1];
+				int firstExit = first.waitFor(RUN_TIMEOUT);
+				int secondExit = second.waitFor(RUN_TIMEOUT);
+				assertThat(List.of(firstExit, secondExit))
+					.as("round %d:\n%s\n%s", round, first.describe(), second.describe())
+					.containsExactlyInAnyOrder(EXIT_OK, EXIT_FAILED);
+				KeyferryProcess winner = (firstExit == EXIT_OK) ? first : second;
+				KeyferryProcess refused = (firstExit == EXIT_OK) ? second : first;
+				RunOwnershipJarTests.assertOwnerMessageOnly(refused, winner.pid());
+				assertThat(winner.summary().assertCountsAddUp().status()).isEqualTo("COMPLETED");
+				assertThat(database.queryLong("SELECT COUNT(*) FROM batch_job_execution"))
+					.as("round %d: executions", round)
+					.isOne();
+				KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
+			}
+		}
+	}
+
 	/**
 	 * A rate-limited copy against the PostgreSQL repository: chunks of 100 keys, SCAN
 	 * pages of about 100 keys.
 	 */
 	private static String[] copy(RedisServer source, RedisServer target, int rateLimit) {
-		return new String[] { "copy", "--repository-url", postgres.url(), "--repository-user", postgres.user(),
+		return copy(postgres, source, target, rateLimit);
+	}
+
+	private static String[] copy(PostgresDatabase database, RedisServer source, RedisServer target, int rateLimit) {
+		return new String[] { "copy", "--repository-url", database.url(), "--repository-user", database.user(),
 				"--source", source.uri(), "--target", target.uri(), "--json", "--chunk-size", "100", "--scan-count",
 				"100", "--rate-limit", Integer.toString(rateLimit), "--progress", "plain", "--progress-interval",
 				"1s" };

@@ -61,16 +61,21 @@ class CopyJobConfiguration {
 	}
 
 	@Bean(destroyMethod = "close")
-	RunOwners runOwners(DataSource dataSource, RepositorySchema schema) {
-		return new RunOwners(new JdbcTemplate(dataSource));
+	RunLease runLease(DataSource dataSource, RepositorySchema schema) {
+		return new RunLease(new JdbcTemplate(dataSource));
+	}
+
+	@Bean
+	RunOwners runOwners(DataSource dataSource, RunLease runLease) {
+		return new RunOwners(new JdbcTemplate(dataSource), runLease);
 	}
 
 	@Bean
 	CopyJobFactory copyJobFactory(JobRepository jobRepository, PlatformTransactionManager transactionManager,
 			ScanKeyReader scanKeyReader, DumpProcessor dumpProcessor, RestoreWriter restoreWriter, RunOwners runOwners,
-			RunMonitor runMonitor, RedisConnector connector, EndpointCredentials credentials) {
+			RunLease runLease, RunMonitor runMonitor, RedisConnector connector, EndpointCredentials credentials) {
 		return new CopyJobFactory(jobRepository, transactionManager, scanKeyReader, dumpProcessor, restoreWriter,
-				runOwners, runMonitor, (settings) -> {
+				runOwners, new LeaseFence(runLease), runMonitor, (settings) -> {
 					CopySettings resolved = settings.withEndpoints(credentials.resolve(settings.source()),
 							credentials.resolve(settings.target()));
 					return new SourceLayout(resolved, connector, isCluster(connector, resolved.source()));
@@ -85,10 +90,10 @@ class CopyJobConfiguration {
 
 	@Bean
 	CopyLauncher copyLauncher(JobOperator jobOperator, JobRepository jobRepository, CopyJobFactory copyJobFactory,
-			RunOwners runOwners, EndpointCredentials credentials, RedisConnector connector, RunMonitor monitor,
-			DataSource dataSource, RepositorySchema schema) {
-		return new CopyLauncher(jobOperator, jobRepository, copyJobFactory, runOwners, credentials, connector, monitor,
-				new JdbcTemplate(dataSource));
+			RunOwners runOwners, RunLease runLease, EndpointCredentials credentials, RedisConnector connector,
+			RunMonitor monitor, DataSource dataSource, RepositorySchema schema) {
+		return new CopyLauncher(jobOperator, jobRepository, copyJobFactory, runOwners, runLease, credentials, connector,
+				monitor, new JdbcTemplate(dataSource));
 	}
 
 	@Bean

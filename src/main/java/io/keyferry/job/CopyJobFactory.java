@@ -43,14 +43,17 @@ public class CopyJobFactory {
 
 	private final RunOwners runOwners;
 
+	private final LeaseFence fence;
+
 	private final RunMonitor monitor;
 
 	private final Function<CopySettings, SourceLayout> layouts;
 
 	CopyJobFactory(JobRepository jobRepository, PlatformTransactionManager transactionManager, ScanKeyReader reader,
-			DumpProcessor processor, RestoreWriter writer, RunOwners runOwners, RunMonitor monitor,
+			DumpProcessor processor, RestoreWriter writer, RunOwners runOwners, LeaseFence fence, RunMonitor monitor,
 			Function<CopySettings, SourceLayout> layouts) {
 		this.monitor = monitor;
+		this.fence = fence;
 		this.layouts = layouts;
 		this.jobRepository = jobRepository;
 		this.transactionManager = transactionManager;
@@ -69,6 +72,7 @@ public class CopyJobFactory {
 	private void checkStop(StepExecution stepExecution) throws JobInterruptedException {
 		if (this.monitor.isStopRequested() || stepExecution.isTerminateOnly()
 				|| Thread.currentThread().isInterrupted()) {
+			TestHalt.at("stopping");
 			stepExecution.setTerminateOnly();
 			throw new JobInterruptedException("stop requested");
 		}
@@ -104,6 +108,7 @@ public class CopyJobFactory {
 			.reader(this.reader)
 			.processor(this.processor)
 			.writer(this.writer)
+			.stream(this.fence)
 			.taskExecutor(processing)
 			.interruptionPolicy(this::checkStop)
 			.listener(new StopOnRequest(this.monitor))
@@ -118,6 +123,8 @@ public class CopyJobFactory {
 			.allowStartIfComplete(true)
 			.build();
 		return new JobBuilder(JobNames.JOB, this.jobRepository).start(step)
+			// called once the run's job instance exists, before its execution is created
+			.validator((parameters) -> TestHalt.at("before-execution"))
 			.listener(this.runOwners)
 			.listener(new JobExecutionListener() {
 				@Override

@@ -1,5 +1,6 @@
 package io.keyferry.job;
 
+import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -19,9 +20,11 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * Starts, resumes and stops copy runs. A run is one job instance, identified by source,
  * target, filter and run number; its executions share the checkpoint. Before anything is
  * written it checks both servers (reachable, authenticated, permitted, compatible
- * versions). An execution left running by a process that is gone is recovered first; one
- * whose process is alive is never touched. Not thread-safe: one launch at a time per
- * process.
+ * versions). Every start or resume holds the copy's {@link RunLease} from before it reads
+ * the run's state until the execution ends, so two processes never start or run the same
+ * copy: the second is refused with the holder named. An execution left running by a
+ * process that is gone (the lease says so) is recovered first; one whose process is alive
+ * is never touched. Not thread-safe: one launch at a time per process.
  */
 public class CopyLauncher {
 
@@ -38,6 +41,8 @@ public class CopyLauncher {
 
 	private final RunOwners owners;
 
+	private final RunLease lease;
+
 	private final EndpointCredentials credentials;
 
 	private final RedisConnector connector;
@@ -47,12 +52,16 @@ public class CopyLauncher {
 	private final JdbcTemplate jdbc;
 
 	public CopyLauncher(JobOperator jobOperator, JobRepository jobRepository, CopyJobFactory jobFactory,
-			RunOwners owners, EndpointCredentials credentials, RedisConnector connector, RunMonitor monitor,
-			JdbcTemplate jdbc) {
+			RunOwners owners, RunLease lease, EndpointCredentials credentials, RedisConnector connector,
+			RunMonitor monitor, JdbcTemplate jdbc) {
 		this.jobOperator = jobOperator;
 		this.jobRepository = jobRepository;
 		this.jobFactory = jobFactory;
 		this.owners = owners;
+		this.lease = lease;
+		// a lost lease fails the next chunk's commit (LeaseFence)
+		lease.setListeners(monitor::warn, () -> {
+		});
 		this.credentials = credentials;
 		this.connector = connector;
 		this.monitor = monitor;
@@ -82,11 +91,21 @@ public class CopyLauncher {
 		this.credentials.register(requested.source());
 		this.credentials.register(requested.target());
 		long sourceKeys = (checks != null) ? checks.join() : preflight(requested);
+		RunLease.Holder previous = acquire(requested.copyKey(), requested);
+		try {
+			return copyHolding(requested, fresh, sourceKeys, previous);
+		}
+		finally {
+			this.lease.release();
+		}
+	}
+
+	private CopyOutcome copyHolding(CopySettings requested, boolean fresh, long sourceKeys, RunLease.Holder previous) {
 		JobExecution last = findLast(requested.copyKey());
 		if (last == null) {
 			return launch(withPartitions(requested, sourceKeys).withRun(1), null, sourceKeys);
 		}
-		last = settle(last);
+		last = settle(last, previous);
 		long run = last.getJobParameters().getLong(JobNames.RUN, 0L);
 		if (isResumable(last.getStatus())) {
 			if (!fresh) {
@@ -136,6 +155,19 @@ public class CopyLauncher {
 					: KeyferryException.usage("there is no unfinished run to resume",
 							"start one with keyferry copy --source URI --target URI");
 		}
+		CopySettings run = CopySettings.fromJobParameters(execution.getJobParameters());
+		RunLease.Holder previous = acquire(run.copyKey(), run);
+		try {
+			return resumeHolding(execution, source, target, previous);
+		}
+		finally {
+			this.lease.release();
+		}
+	}
+
+	private CopyOutcome resumeHolding(JobExecution execution, Endpoint source, Endpoint target,
+			RunLease.Holder previous) {
+		// read again under the lease: another process may have run it meanwhile
 		JobExecution last = this.jobRepository.getLastJobExecution(execution.getJobInstance());
 		if (last == null) {
 			last = execution;
@@ -146,7 +178,7 @@ public class CopyLauncher {
 							+ last.getId() + "): nothing to resume",
 					"keyferry copy with the same options starts the next run");
 		}
-		last = settle(last);
+		last = settle(last, previous);
 		CopySettings stored = CopySettings.fromJobParameters(last.getJobParameters());
 		Endpoint resolvedSource = checkSame(stored.source(), source);
 		Endpoint resolvedTarget = checkSame(stored.target(), target);
@@ -259,6 +291,9 @@ public class CopyLauncher {
 		}
 		this.monitor.reset();
 		this.monitor.setSourceKeys(sourceKeys);
+		if (resumed == null) {
+			removeRunWithoutExecution(settings);
+		}
 		JobExecution execution;
 		try {
 			execution = this.jobOperator.start(this.jobFactory.create(settings), settings.toJobParameters());
@@ -300,33 +335,103 @@ public class CopyLauncher {
 	}
 
 	/**
-	 * Recovers an execution left running by a process that is gone; refuses when it is
-	 * alive.
+	 * Acquires the copy's lease or refuses with its living holder named.
+	 * @return the gone holder it was taken over from, or {@code null}
 	 */
-	private JobExecution settle(JobExecution execution) {
+	private RunLease.Holder acquire(String copyKey, CopySettings settings) {
+		RunLease.Attempt attempt = this.lease.acquire(copyKey);
+		if (attempt.acquired()) {
+			return attempt.holder();
+		}
+		RunLease.Holder holder = attempt.holder();
+		JobExecution running = (holder != null && holder.executionId() != null) ? execution(holder.executionId())
+				: null;
+		String who = (holder != null) ? holder.describe() : "another process";
+		if (running != null) {
+			throw new KeyferryException(
+					"run " + running.getJobInstanceId() + " is being copied right now by " + who + " (execution "
+							+ running.getId() + ")",
+					"wait for it to finish, or stop it with: keyferry stop " + running.getId());
+		}
+		throw new KeyferryException(
+				settings.source().redacted() + " -> " + settings.target().redacted() + " (match " + settings.match()
+						+ ") is being copied right now by " + who,
+				"wait for it to finish, or stop it with: keyferry stop");
+	}
+
+	/**
+	 * Removes the job instance of a new run when a process created it and was killed
+	 * before its first execution: Spring Batch would refuse to start it ("Cannot find any
+	 * job execution"). Nothing was copied by it; the lease guarantees nobody is creating
+	 * it right now.
+	 */
+	private void removeRunWithoutExecution(CopySettings settings) {
+		JobInstance instance = this.jobRepository.getJobInstance(JobNames.JOB, settings.toJobParameters());
+		if (instance != null && this.jobRepository.getJobExecutions(instance).isEmpty()) {
+			this.monitor.info("run " + instance.getInstanceId() + " (#" + settings.run()
+					+ ") was created by a process that was killed before it copied anything: starting it again");
+			this.jobRepository.deleteJobInstance(instance);
+		}
+	}
+
+	/**
+	 * Recovers an execution left running by a process that is gone. Called under the
+	 * copy's lease, so its owner is gone unless a keyferry without leases (an older
+	 * version) on this host still runs it. An execution counts as left running when its
+	 * status says so or when a partition does (a process aborted while stopping leaves
+	 * the job STOPPED and partitions STARTED). Its end is set to its owner's last
+	 * heartbeat.
+	 * @param previous the gone holder of the lease, or {@code null}
+	 */
+	private JobExecution settle(JobExecution execution, RunLease.Holder previous) {
 		BatchStatus status = execution.getStatus();
 		if (status == BatchStatus.UNKNOWN) {
 			throw new KeyferryException(
 					"execution " + execution.getId() + " is in an unknown state: its outcome was not recorded",
 					"check the target, then start a new run with --fresh");
 		}
-		if (!status.isRunning()) {
+		boolean partitionsRunning = execution.getStepExecutions()
+			.stream()
+			.anyMatch((step) -> step.getStatus().isRunning());
+		if (!status.isRunning() && !partitionsRunning) {
 			return execution;
 		}
-		Optional<RunOwners.Owner> owner = this.owners.livingOwner(execution);
-		if (owner.isPresent()) {
+		Optional<RunOwners.Owner> legacy = this.owners.livingUnleasedOwner(execution);
+		if (legacy.isPresent()) {
 			throw new KeyferryException(
-					"run " + execution.getJobInstanceId() + " is being copied right now by " + owner.get().describe()
+					"run " + execution.getJobInstanceId() + " is being copied right now by " + legacy.get().describe()
 							+ " (execution " + execution.getId() + ")",
 					"wait for it to finish, or stop it with: keyferry stop " + execution.getId());
 		}
-		String who = this.owners.find(execution.getId())
-			.map((o) -> "pid " + o.pid() + " on " + o.host())
+		Optional<RunOwners.Owner> recorded = this.owners.find(execution.getId());
+		String who = recorded.map((o) -> "pid " + o.pid() + " on " + o.host())
+			.or(() -> Optional.ofNullable(previous)
+				.filter((p) -> p.executionId() == null || p.executionId() == execution.getId())
+				.map((p) -> "pid " + p.identity().pid() + " on " + p.identity().host()))
 			.orElse("a process");
-		this.monitor.info("execution " + execution.getId() + " was left " + status + " by " + who
+		String state = status.isRunning() ? status.name() : status.name() + " with partitions still running";
+		this.monitor.info("execution " + execution.getId() + " was left " + state + " by " + who
 				+ ", which is gone: recovering it");
 		this.jobOperator.recover(execution);
-		return this.jobRepository.getJobExecution(execution.getId());
+		JobExecution recovered = this.jobRepository.getJobExecution(execution.getId());
+		recorded.ifPresent((owner) -> endAtLastHeartbeat(recovered, owner));
+		return recovered;
+	}
+
+	/**
+	 * Sets a recovered execution's end to its owner's last heartbeat (both on the owner's
+	 * clock), not to the time it was recovered.
+	 */
+	private void endAtLastHeartbeat(JobExecution execution, RunOwners.Owner owner) {
+		LocalDateTime lastBeat = RunOwners.localTime(owner.heartbeat());
+		LocalDateTime start = execution.getStartTime();
+		if (start != null && lastBeat.isBefore(start)) {
+			lastBeat = start;
+		}
+		if (execution.getEndTime() != null && lastBeat.isBefore(execution.getEndTime())) {
+			execution.setEndTime(lastBeat);
+			this.jobRepository.update(execution);
+		}
 	}
 
 	private static boolean isResumable(BatchStatus status) {

@@ -117,6 +117,9 @@ public final class JobNames {
 
 	public static final String OWNER_TABLE = "KEYFERRY_RUN_OWNER";
 
+	/** The lease of each copy (copy key) that a process is starting or running. */
+	public static final String LEASE_TABLE = "KEYFERRY_RUN_LEASE";
+
 	private JobNames() {
 	}
 

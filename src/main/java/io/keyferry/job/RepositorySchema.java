@@ -1,23 +1,42 @@
 package io.keyferry.job;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Locale;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
 
 import javax.sql.DataSource;
 
 import io.keyferry.KeyferryException;
 import org.springframework.beans.factory.InitializingBean;
+import org.springframework.core.io.ByteArrayResource;
 import org.springframework.core.io.ClassPathResource;
+import org.springframework.core.io.Resource;
 import org.springframework.jdbc.datasource.init.ResourceDatabasePopulator;
 
 /**
  * Creates the job repository's tables on first use: Spring Batch's schema when its tables
- * are missing, then keyferry's own (idempotent). Runs once at start-up.
+ * are missing, then keyferry's own. Safe when several processes start at once on an empty
+ * repository: the statements are idempotent, run in one transaction (serialized by an
+ * advisory lock on PostgreSQL), and a failed attempt is tried again. Runs once at
+ * start-up.
  */
 public class RepositorySchema implements InitializingBean {
+
+	private static final int ATTEMPTS = 5;
+
+	/** The PostgreSQL advisory lock taken while the schema is created. */
+	private static final long SCHEMA_LOCK = 0x6b65_7966_6572_7279L;
+
+	private static final Pattern CREATE = Pattern
+		.compile("(?i)\\bCREATE\\s+(TABLE|SEQUENCE)\\s+(?!IF\\s+NOT\\s+EXISTS)");
 
 	private final DataSource dataSource;
 
@@ -27,21 +46,81 @@ public class RepositorySchema implements InitializingBean {
 
 	@Override
 	public void afterPropertiesSet() {
-		try (Connection connection = this.dataSource.getConnection()) {
-			String platform = platform(connection.getMetaData());
-			ResourceDatabasePopulator populator = new ResourceDatabasePopulator();
-			if (!hasTable(connection.getMetaData(), "BATCH_JOB_INSTANCE")) {
-				populator
-					.addScript(new ClassPathResource("org/springframework/batch/core/schema-" + platform + ".sql"));
+		for (int attempt = 1;; attempt++) {
+			try (Connection connection = this.dataSource.getConnection()) {
+				create(connection);
+				return;
 			}
-			populator.addScript(new ClassPathResource(
-					"io/keyferry/job/schema-" + ("postgresql".equals(platform) ? "postgresql" : "h2") + ".sql"));
+			catch (SQLException | RuntimeException ex) {
+				// another process creating the schema at the same instant: its statements
+				// and ours are idempotent, so trying again settles it
+				if (attempt >= ATTEMPTS) {
+					throw KeyferryException.usage("cannot open the job repository: " + rootMessage(ex),
+							"check spring.datasource.url (or KEYFERRY_HOME for the default H2 file) and that the database is reachable",
+							ex);
+				}
+				pause(attempt);
+			}
+		}
+	}
+
+	/**
+	 * Creates what is missing, in one transaction. On PostgreSQL (transactional DDL) an
+	 * advisory lock makes processes that start at once create the schema one after the
+	 * other; elsewhere every statement is made idempotent ({@code IF NOT EXISTS}).
+	 */
+	private void create(Connection connection) throws SQLException {
+		String platform = platform(connection.getMetaData());
+		boolean postgres = "postgresql".equals(platform);
+		boolean autoCommit = connection.getAutoCommit();
+		connection.setAutoCommit(false);
+		try {
+			if (postgres) {
+				try (Statement statement = connection.createStatement()) {
+					statement.execute("SELECT pg_advisory_xact_lock(" + SCHEMA_LOCK + ")");
+				}
+			}
+			ResourceDatabasePopulator populator = new ResourceDatabasePopulator();
+			if (!hasTable(connection.getMetaData(), "BATCH_JOB_INSTANCE")
+					|| !hasTable(connection.getMetaData(), "BATCH_JOB_EXECUTION_CONTEXT")) {
+				populator.addScript(idempotent(
+						new ClassPathResource("org/springframework/batch/core/schema-" + platform + ".sql")));
+			}
+			populator.addScript(
+					new ClassPathResource("io/keyferry/job/schema-" + (postgres ? "postgresql" : "h2") + ".sql"));
 			populator.populate(connection);
+			connection.commit();
 		}
 		catch (SQLException | RuntimeException ex) {
-			throw KeyferryException.usage("cannot open the job repository: " + rootMessage(ex),
-					"check spring.datasource.url (or KEYFERRY_HOME for the default H2 file) and that the database is reachable",
-					ex);
+			connection.rollback();
+			throw ex;
+		}
+		finally {
+			connection.setAutoCommit(autoCommit);
+		}
+	}
+
+	/**
+	 * Spring Batch's schema script with {@code IF NOT EXISTS} on each table and sequence
+	 * (supported by H2, PostgreSQL, MySQL 8 and MariaDB).
+	 */
+	static Resource idempotent(Resource script) {
+		try {
+			String sql = script.getContentAsString(StandardCharsets.UTF_8);
+			sql = CREATE.matcher(sql).replaceAll("CREATE $1 IF NOT EXISTS ");
+			return new ByteArrayResource(sql.getBytes(StandardCharsets.UTF_8), script.getDescription());
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+	}
+
+	private static void pause(int attempt) {
+		try {
+			Thread.sleep(ThreadLocalRandom.current().nextLong(50, 150) * attempt);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
 		}
 	}
 

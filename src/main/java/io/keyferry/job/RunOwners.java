@@ -1,48 +1,37 @@
 package io.keyferry.job;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
+import java.time.ZoneId;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.listener.JobExecutionListener;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
- * Records which process owns a running execution (host, pid, process start, heartbeat) so
- * that an execution left STARTED by a killed process can be told apart from one that is
- * still running, before it is recovered. Registers itself as a job listener: the row is
- * written before the first chunk and its heartbeat refreshed every few seconds.
+ * Records which process ran each execution (host, pid, process start, and its last
+ * heartbeat on that host's clock, for the history), and tells whether the process running
+ * an unfinished execution is still alive. Liveness is the copy's {@link RunLease}: the
+ * execution's owner is alive while it holds the lease of the execution's copy (an owner
+ * row is not needed, so a process killed before it wrote one is recognised as gone at
+ * once). Registers itself as a job listener: the row is written before the first chunk.
  * Thread-safe.
  */
-public class RunOwners implements JobExecutionListener, AutoCloseable {
+public class RunOwners implements JobExecutionListener {
 
 	/** How often a running process refreshes its heartbeat. */
-	static final Duration HEARTBEAT = Duration.ofSeconds(5);
-
-	/** An owner on another host whose heartbeat is older than this is considered gone. */
-	static final Duration STALE = Duration.ofSeconds(30);
+	static final Duration HEARTBEAT = RunLease.HEARTBEAT;
 
 	private final JdbcTemplate jdbc;
 
-	private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor((r) -> {
-		Thread thread = new Thread(r, "keyferry-heartbeat");
-		thread.setDaemon(true);
-		return thread;
-	});
+	private final RunLease lease;
 
-	private volatile ScheduledFuture<?> heartbeat;
-
-	public RunOwners(JdbcTemplate jdbc) {
+	public RunOwners(JdbcTemplate jdbc, RunLease lease) {
 		this.jdbc = jdbc;
+		this.lease = lease;
 	}
 
 	/**
@@ -52,7 +41,7 @@ public class RunOwners implements JobExecutionListener, AutoCloseable {
 	 * @param host the host name
 	 * @param pid the process id
 	 * @param processStart when the process started (epoch ms)
-	 * @param heartbeat the last heartbeat (epoch ms)
+	 * @param heartbeat the last heartbeat (epoch ms on this host's clock)
 	 */
 	public record Owner(long executionId, String host, long pid, long processStart, long heartbeat) {
 
@@ -65,36 +54,28 @@ public class RunOwners implements JobExecutionListener, AutoCloseable {
 
 	@Override
 	public void beforeJob(JobExecution jobExecution) {
+		TestHalt.at("before-owner");
 		long id = jobExecution.getId();
+		RunLease.Identity self = this.lease.self();
 		this.jdbc.update("DELETE FROM " + JobNames.OWNER_TABLE + " WHERE JOB_EXECUTION_ID = ?", id);
 		this.jdbc.update(
 				"INSERT INTO " + JobNames.OWNER_TABLE
 						+ " (JOB_EXECUTION_ID, HOST, PID, PROCESS_START, HEARTBEAT) VALUES (?, ?, ?, ?, ?)",
-				id, hostName(), ProcessHandle.current().pid(), processStart(ProcessHandle.current()),
-				System.currentTimeMillis());
-		this.heartbeat = this.scheduler.scheduleWithFixedDelay(() -> beat(id), HEARTBEAT.toMillis(),
-				HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
+				id, self.host(), self.pid(), self.processStart(), System.currentTimeMillis());
+		this.lease.attach(id);
 	}
 
 	@Override
 	public void afterJob(JobExecution jobExecution) {
-		ScheduledFuture<?> current = this.heartbeat;
-		if (current != null) {
-			current.cancel(false);
-		}
-		beat(jobExecution.getId());
+		this.jdbc.update("UPDATE " + JobNames.OWNER_TABLE + " SET HEARTBEAT = ? WHERE JOB_EXECUTION_ID = ?",
+				System.currentTimeMillis(), jobExecution.getId());
 	}
 
-	private void beat(long id) {
-		try {
-			this.jdbc.update("UPDATE " + JobNames.OWNER_TABLE + " SET HEARTBEAT = ? WHERE JOB_EXECUTION_ID = ?",
-					System.currentTimeMillis(), id);
-		}
-		catch (RuntimeException ex) {
-			// a missed heartbeat is harmless; the next one retries
-		}
-	}
-
+	/**
+	 * The recorded owner of an execution, alive or not.
+	 * @param executionId the execution
+	 * @return the owner, or empty when none was recorded
+	 */
 	public Optional<Owner> find(long executionId) {
 		List<Owner> owners = this.jdbc.query(
 				"SELECT JOB_EXECUTION_ID, HOST, PID, PROCESS_START, HEARTBEAT FROM " + JobNames.OWNER_TABLE
@@ -105,52 +86,46 @@ public class RunOwners implements JobExecutionListener, AutoCloseable {
 	}
 
 	/**
-	 * Whether the process that runs an unfinished execution is still alive. On this host
-	 * the pid and its start time decide; on another host, the heartbeat's age.
-	 * @param execution an execution whose status says it is running
+	 * Whether the process that runs an unfinished execution is still alive: the living
+	 * holder of its copy's lease, unless that holder runs another execution. (A holder
+	 * without an execution yet is starting or recovering this one.)
+	 * @param execution an execution whose status says it is (or may be) running
 	 * @return the living owner, or empty when the owner is gone
 	 */
 	public Optional<Owner> livingOwner(JobExecution execution) {
-		Optional<Owner> found = find(execution.getId());
-		if (found.isEmpty()) {
-			// the owner row is written right after the execution starts: give a starting
-			// process time
-			LocalDateTime created = execution.getCreateTime();
-			boolean young = created != null && created.isAfter(LocalDateTime.now().minus(STALE));
-			return young ? Optional.of(new Owner(execution.getId(), "unknown host", -1, 0, System.currentTimeMillis()))
-					: Optional.empty();
+		String copyKey = execution.getJobParameters().getString(JobNames.COPY_KEY);
+		if (copyKey == null) {
+			// stored by an older keyferry: the key follows from the identifying
+			// parameters
+			copyKey = CopySettings.fromJobParameters(execution.getJobParameters()).copyKey();
 		}
-		Owner owner = found.get();
-		if (owner.host().equals(hostName())) {
-			Optional<ProcessHandle> process = ProcessHandle.of(owner.pid());
-			if (process.isEmpty() || !process.get().isAlive()) {
-				return Optional.empty();
-			}
-			long start = processStart(process.get());
-			boolean sameProcess = start == 0 || owner.processStart() == 0
-					|| Math.abs(start - owner.processStart()) < 2000;
-			return sameProcess ? found : Optional.empty();
-		}
-		boolean fresh = System.currentTimeMillis() - owner.heartbeat() < STALE.toMillis();
-		return fresh ? found : Optional.empty();
+		return this.lease.livingHolder(copyKey)
+			.filter((holder) -> holder.executionId() == null || holder.executionId() == execution.getId())
+			.map((holder) -> new Owner(execution.getId(), holder.identity().host(), holder.identity().pid(),
+					holder.identity().processStart(), System.currentTimeMillis() - holder.age().toMillis()));
 	}
 
-	static String hostName() {
-		try {
-			return InetAddress.getLocalHost().getHostName();
-		}
-		catch (UnknownHostException ex) {
-			return "localhost";
-		}
+	/**
+	 * An owner's heartbeat as a local date-time, as Spring Batch records times.
+	 * @param epochMillis the heartbeat
+	 * @return the local date-time
+	 */
+	public static LocalDateTime localTime(long epochMillis) {
+		return LocalDateTime.ofInstant(Instant.ofEpochMilli(epochMillis), ZoneId.systemDefault());
 	}
 
-	static long processStart(ProcessHandle process) {
-		return process.info().startInstant().map(Instant::toEpochMilli).orElse(0L);
-	}
-
-	@Override
-	public void close() {
-		this.scheduler.shutdownNow();
+	/**
+	 * Whether an execution's recorded owner is a living process on this host other than
+	 * this one: a keyferry without leases (an older version) may still run it.
+	 * @param execution the execution
+	 * @return the living owner, or empty
+	 */
+	public Optional<Owner> livingUnleasedOwner(JobExecution execution) {
+		RunLease.Identity self = this.lease.self();
+		return find(execution.getId()).filter((owner) -> owner.host().equals(self.host()) && owner.pid() != self.pid())
+			.filter((owner) -> new RunLease.Identity(owner.host(), self.pidNamespace(), owner.pid(),
+					owner.processStart())
+				.aliveSeenFrom(self));
 	}
 
 }

@@ -51,8 +51,10 @@ public class RunHistory {
 	 * @param summary the execution's summary
 	 * @param latestOfRun whether it is the run's latest execution
 	 * @param owner the living process running it, if any
+	 * @param goneOwner the process that left it running and is gone (killed), if any
 	 */
-	public record Entry(RunSummary summary, boolean latestOfRun, Optional<RunOwners.Owner> owner) {
+	public record Entry(RunSummary summary, boolean latestOfRun, Optional<RunOwners.Owner> owner,
+			Optional<RunOwners.Owner> goneOwner) {
 
 		/**
 		 * What to do about an unfinished run.
@@ -63,8 +65,12 @@ public class RunHistory {
 			if (this.owner.isPresent()) {
 				return "running: " + this.owner.get().describe();
 			}
+			String gone = this.goneOwner
+				.map((o) -> " (its process is gone: pid " + o.pid() + " on " + o.host() + ", last heartbeat "
+						+ RunOwners.localTime(o.heartbeat()).withNano(0) + ")")
+				.orElse("");
 			if (this.latestOfRun && RunSummary.isUnfinished(this.summary.status())) {
-				return "keyferry resume " + this.summary.executionId();
+				return "keyferry resume " + this.summary.executionId() + gone;
 			}
 			return null;
 		}
@@ -105,7 +111,18 @@ public class RunHistory {
 		JobExecution last = this.jobRepository.getLastJobExecution(execution.getJobInstance());
 		boolean latest = last == null || last.getId() == execution.getId();
 		Optional<RunOwners.Owner> owner = execution.isRunning() ? this.owners.livingOwner(execution) : Optional.empty();
-		return new Entry(RunSummary.of(execution), latest, owner);
+		Optional<RunOwners.Owner> gone = Optional.empty();
+		if (execution.isRunning() && owner.isEmpty()) {
+			// killed: it ended at its owner's last heartbeat, not now (it is recovered
+			// with that end by the next copy or resume)
+			gone = this.owners.find(execution.getId());
+			if (execution.getStartTime() != null) {
+				execution.setEndTime(gone.map((o) -> RunOwners.localTime(o.heartbeat()))
+					.filter((end) -> end.isAfter(execution.getStartTime()))
+					.orElse(execution.getStartTime()));
+			}
+		}
+		return new Entry(RunSummary.of(execution), latest, owner, gone);
 	}
 
 	/**

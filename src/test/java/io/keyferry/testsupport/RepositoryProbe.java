@@ -87,6 +87,36 @@ public final class RepositoryProbe {
 	}
 
 	/**
+	 * The last heartbeat that the owner of an execution recorded (epoch ms, on its host's
+	 * clock).
+	 * @param executionId the execution
+	 * @return the heartbeat, 0 when no owner was recorded
+	 */
+	public long ownerHeartbeat(long executionId) {
+		return queryLong("SELECT HEARTBEAT FROM " + JobNames.OWNER_TABLE + " WHERE JOB_EXECUTION_ID = ?", executionId);
+	}
+
+	/**
+	 * When a job execution started (epoch ms).
+	 * @param executionId the execution
+	 * @return the start
+	 */
+	public long startTime(long executionId) {
+		Object start = query("SELECT START_TIME FROM BATCH_JOB_EXECUTION WHERE JOB_EXECUTION_ID = ?", executionId);
+		return (start instanceof java.time.LocalDateTime local)
+				? local.atZone(java.time.ZoneId.systemDefault()).toInstant().toEpochMilli()
+				: ((java.sql.Timestamp) start).getTime();
+	}
+
+	/**
+	 * The number of job executions.
+	 * @return how many there are
+	 */
+	public long executionCount() {
+		return queryLong("SELECT COUNT(*) FROM BATCH_JOB_EXECUTION");
+	}
+
+	/**
 	 * The run (job instance) of a job execution.
 	 * @param executionId the execution
 	 * @return the run id
@@ -126,6 +156,30 @@ public final class RepositoryProbe {
 			throw failure(ex);
 		}
 		return statuses;
+	}
+
+	/**
+	 * Runs one update statement (waiting up to 10 s for row locks held by a running
+	 * copy's chunk).
+	 * @param sql the statement
+	 * @param args its arguments
+	 * @return the update count
+	 */
+	public int update(String sql, Object... args) {
+		try (Connection connection = connect()) {
+			try (PreparedStatement lockTimeout = connection.prepareStatement("SET LOCK_TIMEOUT 10000")) {
+				lockTimeout.execute();
+			}
+			try (PreparedStatement statement = connection.prepareStatement(sql)) {
+				for (int i = 0; i < args.length; i++) {
+					statement.setObject(i + 1, args[i]);
+				}
+				return statement.executeUpdate();
+			}
+		}
+		catch (SQLException ex) {
+			throw failure(ex);
+		}
 	}
 
 	private long queryLong(String sql, Object... args) {
