@@ -270,12 +270,18 @@ public class CopyLauncher {
 		finally {
 			this.monitor.setCurrentExecution(null);
 		}
-		List<Throwable> failures = new ArrayList<>(execution.getAllFailureExceptions());
+		// the partitions' failures first: they hold the cause, the partitioned step and
+		// the job only that a partition failed ("Partition handler returned an
+		// unsuccessful step")
+		List<Throwable> failures = new ArrayList<>();
 		for (StepExecution step : execution.getStepExecutions()) {
-			for (Throwable failure : step.getFailureExceptions()) {
-				if (!failures.contains(failure)) {
-					failures.add(failure);
-				}
+			if (step.getStepName().startsWith(JobNames.PARTITION_STEP)) {
+				failures.addAll(step.getFailureExceptions());
+			}
+		}
+		for (Throwable failure : execution.getAllFailureExceptions()) {
+			if (!failures.contains(failure)) {
+				failures.add(failure);
 			}
 		}
 		JobExecution stored = this.jobRepository.getJobExecution(execution.getId());

@@ -5,6 +5,7 @@ import java.util.OptionalInt;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.RdbVersion;
 import io.keyferry.redis.RedisConnector;
+import io.keyferry.redis.RedisFailures;
 import io.keyferry.redis.ServerClock;
 import io.keyferry.redis.ServerInfo;
 import org.springframework.batch.core.step.StepExecution;
@@ -26,6 +27,8 @@ public class PartitionResources implements DisposableBean {
 	private final ServerInfo sourceInfo;
 
 	private final int targetRdbVersion;
+
+	private final String targetVersion;
 
 	private final long sourceClockOffset;
 
@@ -49,9 +52,12 @@ public class PartitionResources implements DisposableBean {
 			ServerInfo targetInfo = RedisConnector.info(targetConnection.connection(), targetEndpoint);
 			OptionalInt rdb = RdbVersion.ofRedisVersion(targetInfo.version());
 			this.targetRdbVersion = rdb.orElse(-1);
+			this.targetVersion = targetInfo.version();
 			this.sourceHasExpireTime = RdbVersion.ofRedisVersion(this.sourceInfo.version()).orElse(0) >= 10;
-			this.sourceClockOffset = ServerClock.offsetMillis(sourceConnection.connection());
-			this.targetClockOffset = ServerClock.offsetMillis(targetConnection.connection());
+			// the source's clock only matters for PEXPIRETIME; PTTL is relative (and a
+			// user of an older source need not be granted TIME)
+			this.sourceClockOffset = this.sourceHasExpireTime ? clockOffset(sourceConnection, sourceEndpoint) : 0;
+			this.targetClockOffset = clockOffset(targetConnection, targetEndpoint);
 		}
 		catch (RuntimeException ex) {
 			sourceConnection.close();
@@ -62,6 +68,15 @@ public class PartitionResources implements DisposableBean {
 		}
 		this.source = sourceConnection;
 		this.target = targetConnection;
+	}
+
+	private static long clockOffset(RedisConnector.Connection connection, Endpoint endpoint) {
+		try {
+			return ServerClock.offsetMillis(connection.connection());
+		}
+		catch (RuntimeException ex) {
+			throw RedisFailures.describe(endpoint.role(), endpoint, ex);
+		}
 	}
 
 	public CopySettings settings() {
@@ -82,6 +97,14 @@ public class PartitionResources implements DisposableBean {
 
 	public int targetRdbVersion() {
 		return this.targetRdbVersion;
+	}
+
+	/**
+	 * The target's Redis version.
+	 * @return e.g. {@code 7.0.15}, {@code null} when unknown
+	 */
+	public String targetVersion() {
+		return this.targetVersion;
 	}
 
 	/**

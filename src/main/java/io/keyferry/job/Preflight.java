@@ -1,15 +1,21 @@
 package io.keyferry.job;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
 import io.keyferry.KeyferryException;
+import io.keyferry.redis.CommandProbe;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.RdbVersion;
 import io.keyferry.redis.RedisConnector;
+import io.keyferry.redis.RedisFailures;
+import io.keyferry.redis.RequiredCommands;
 import io.keyferry.redis.Restorer;
 import io.keyferry.redis.ServerInfo;
 import io.lettuce.core.KeyScanArgs;
@@ -20,11 +26,14 @@ import org.springframework.boot.convert.DurationStyle;
 
 /**
  * The checks of both servers before anything is written: reachable, authenticated,
- * permitted, standalone, not the same database, and the target able to read the source's
- * payloads. {@code keyferry copy} {@link #start starts} them on a thread of their own
- * while Spring and the job repository start (the first Lettuce connection of a process
- * costs a few hundred milliseconds of set-up), as soon as Spring has set up logging, and
- * the copy waits for their result before it reads the job repository.
+ * standalone, not the same database, the target able to read the source's payloads, and
+ * the users allowed every command the run's options will send (see
+ * {@link RequiredCommands} and {@link CommandProbe}); what is missing is named, per
+ * server, with the ACL rules that grant it. {@code keyferry copy} {@link #start starts}
+ * them on a thread of their own while Spring and the job repository start (the first
+ * Lettuce connection of a process costs a few hundred milliseconds of set-up), as soon as
+ * Spring has set up logging, and the copy waits for their result before it reads the job
+ * repository.
  */
 public final class Preflight {
 
@@ -114,105 +123,157 @@ public final class Preflight {
 		Endpoint target = settings.target();
 		try (RedisConnector.Connection s = connector.connect(source);
 				RedisConnector.Connection t = connector.connect(target)) {
-			ServerInfo sourceInfo = RedisConnector.info(s.connection(), source);
-			ServerInfo targetInfo = RedisConnector.info(t.connection(), target);
-			for (var pair : List.of(List.of(source, sourceInfo), List.of(target, targetInfo))) {
-				Endpoint endpoint = (Endpoint) pair.get(0);
-				if (((ServerInfo) pair.get(1)).clusterEnabled()) {
-					throw KeyferryException.usage(
-							"the " + endpoint.role() + " " + endpoint.redacted() + " is a Redis Cluster node",
-							"Redis Cluster is not supported yet: copy between standalone servers (or a primary's endpoint)");
-				}
+			ServerInfo sourceInfo = infoUnlessDenied(s, source);
+			ServerInfo targetInfo = infoUnlessDenied(t, target);
+			checkServers(source, sourceInfo, target, targetInfo);
+			// with INFO denied the version is unknown: the commands of Redis 7 are
+			// probed, and an older server's alternative when it does not know them
+			boolean absoluteExpiry = (sourceInfo == null)
+					|| RdbVersion.ofRedisVersion(sourceInfo.version()).orElse(0) >= 10;
+			List<CommandProbe.Refusal> sourceRefusals = probe(s, source,
+					RequiredCommands.source(source, settings.onConflict(), settings.type(), absoluteExpiry),
+					sourceInfo == null, Map.of("pexpiretime", "pttl"), settings.timeout());
+			List<CommandProbe.Refusal> targetRefusals = probe(t, target,
+					RequiredCommands.target(target, settings.onConflict(), settings.dryRun(), settings.type(),
+							(targetInfo != null) ? targetInfo.version() : null),
+					targetInfo == null, Map.of("smismember", "sismember"), settings.timeout());
+			if (!sourceRefusals.isEmpty() || !targetRefusals.isEmpty()) {
+				throw refused(source, sourceRefusals, target, targetRefusals);
 			}
-			if (sourceInfo.runId().equals(targetInfo.runId()) && source.database() == target.database()) {
-				throw KeyferryException.usage("the source and the target are the same database",
-						"point --target at another server or database");
-			}
-			var sourceRdb = RdbVersion.ofRedisVersion(sourceInfo.version());
-			var targetRdb = RdbVersion.ofRedisVersion(targetInfo.version());
-			if (sourceRdb.isPresent() && targetRdb.isPresent() && sourceRdb.getAsInt() > targetRdb.getAsInt()) {
-				KeyferryException tooOld = Restorer.targetTooOld(sourceRdb.getAsInt(), targetRdb.getAsInt());
-				throw KeyferryException.usage(
-						"the target (Redis " + targetInfo.version() + ") is older than the source (Redis "
-								+ sourceInfo.version() + "): "
-								+ tooOld.getMessage().replace("the target is older than the source: ", ""),
-						tooOld.getHint());
-			}
-			probeSource(s.connection().sync(), settings);
-			probeTarget(t.connection().sync(), settings);
+			checkScanType(s.connection().sync(), settings);
 			return sourceInfo.keys();
 		}
 	}
 
-	private static void probeSource(RedisCommands<byte[], byte[]> source, CopySettings settings) {
-		byte[] probe = ("keyferry:probe:" + UUID.randomUUID()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+	/**
+	 * The server's information, or {@code null} when the user may not run {@code INFO}
+	 * (the probes then name it with any other command it lacks).
+	 */
+	private static ServerInfo infoUnlessDenied(RedisConnector.Connection connection, Endpoint endpoint) {
 		try {
-			KeyScanArgs args = KeyScanArgs.Builder.limit(1);
-			if (settings.type() != null) {
-				args.type(settings.type());
+			return RedisConnector.info(connection.connection(), endpoint);
+		}
+		catch (KeyferryException ex) {
+			if (ex.getCause() instanceof RedisCommandExecutionException reply
+					&& CommandProbe.isCommandDenied(String.valueOf(reply.getMessage()))) {
+				return null;
 			}
-			source.scan(ScanCursor.INITIAL, args);
+			throw ex;
+		}
+	}
+
+	private static void checkServers(Endpoint source, ServerInfo sourceInfo, Endpoint target, ServerInfo targetInfo) {
+		for (var pair : List.of(Map.entry(source, Optional.ofNullable(sourceInfo)),
+				Map.entry(target, Optional.ofNullable(targetInfo)))) {
+			Endpoint endpoint = pair.getKey();
+			if (pair.getValue().map(ServerInfo::clusterEnabled).orElse(false)) {
+				throw KeyferryException.usage(
+						"the " + endpoint.role() + " " + endpoint.redacted() + " is a Redis Cluster node",
+						"Redis Cluster is not supported yet: copy between standalone servers (or a primary's endpoint)");
+			}
+		}
+		if (sourceInfo == null || targetInfo == null) {
+			return;
+		}
+		if (sourceInfo.runId().equals(targetInfo.runId()) && source.database() == target.database()) {
+			throw KeyferryException.usage("the source and the target are the same database",
+					"point --target at another server or database");
+		}
+		var sourceRdb = RdbVersion.ofRedisVersion(sourceInfo.version());
+		var targetRdb = RdbVersion.ofRedisVersion(targetInfo.version());
+		if (sourceRdb.isPresent() && targetRdb.isPresent() && sourceRdb.getAsInt() > targetRdb.getAsInt()) {
+			KeyferryException tooOld = Restorer.targetTooOld(sourceRdb.getAsInt(), targetRdb.getAsInt());
+			throw KeyferryException.usage(
+					"the target (Redis " + targetInfo.version() + ") is older than the source (Redis "
+							+ sourceInfo.version() + "): "
+							+ tooOld.getMessage().replace("the target is older than the source: ", ""),
+					tooOld.getHint());
+		}
+	}
+
+	/**
+	 * Probes the commands; when the server's version is unknown, a command it does not
+	 * know is replaced by the older command keyferry sends to such servers instead.
+	 */
+	private static List<CommandProbe.Refusal> probe(RedisConnector.Connection connection, Endpoint endpoint,
+			List<String> commands, boolean versionUnknown, Map<String, String> olderAlternatives, Duration timeout) {
+		List<CommandProbe.Refusal> refusals = new ArrayList<>(
+				CommandProbe.refusals(connection.connection(), endpoint, commands, timeout));
+		if (versionUnknown) {
+			for (CommandProbe.Refusal refusal : List.copyOf(refusals)) {
+				String older = olderAlternatives.get(refusal.command());
+				if (refusal.unknown() && older != null) {
+					refusals.remove(refusal);
+					refusals.addAll(CommandProbe.refusals(connection.connection(), endpoint, List.of(older), timeout));
+				}
+			}
+		}
+		return refusals;
+	}
+
+	/**
+	 * The error naming every refused command, per server, with the ACL rules that grant
+	 * them.
+	 */
+	static KeyferryException refused(Endpoint source, List<CommandProbe.Refusal> sourceRefusals, Endpoint target,
+			List<CommandProbe.Refusal> targetRefusals) {
+		List<String> problems = new ArrayList<>();
+		List<String> grants = new ArrayList<>();
+		List<String> unknown = new ArrayList<>();
+		for (var side : List.of(Map.entry(source, sourceRefusals), Map.entry(target, targetRefusals))) {
+			Endpoint endpoint = side.getKey();
+			List<String> denied = side.getValue()
+				.stream()
+				.filter((r) -> !r.unknown())
+				.map(CommandProbe.Refusal::command)
+				.toList();
+			List<String> missing = side.getValue()
+				.stream()
+				.filter(CommandProbe.Refusal::unknown)
+				.map(CommandProbe.Refusal::command)
+				.toList();
+			if (!denied.isEmpty()) {
+				problems.add("the " + endpoint.role() + " user " + RedisFailures.userName(endpoint) + " may not run "
+						+ upper(denied));
+				grants.add("on the " + endpoint.role() + " " + endpoint.redacted() + ": "
+						+ RedisFailures.grant(endpoint, denied));
+			}
+			if (!missing.isEmpty()) {
+				problems.add("the " + endpoint.role() + " does not know " + upper(missing));
+				unknown.add(endpoint.role());
+			}
+		}
+		List<String> hints = new ArrayList<>();
+		if (!grants.isEmpty()) {
+			hints.add("grant " + ((sourceRefusals.size() + targetRefusals.size() > 1) ? "them " : "it ")
+					+ String.join("; ", grants));
+		}
+		if (!unknown.isEmpty()) {
+			hints.add("a command the " + String.join(" or the ", unknown)
+					+ " does not know was disabled or renamed: enable it for keyferry's user");
+		}
+		String hint = String.join("; ", hints);
+		return KeyferryException.usage(String.join(", and ", problems) + ", which this copy needs", hint);
+	}
+
+	private static String upper(List<String> commands) {
+		return String.join(", ", commands.stream().map((c) -> c.toUpperCase(Locale.ROOT)).toList());
+	}
+
+	private static void checkScanType(RedisCommands<byte[], byte[]> source, CopySettings settings) {
+		if (settings.type() == null) {
+			return;
+		}
+		try {
+			source.scan(ScanCursor.INITIAL, KeyScanArgs.Builder.limit(1).type(settings.type()));
 		}
 		catch (RedisCommandExecutionException ex) {
-			if (settings.type() != null && String.valueOf(ex.getMessage()).contains("syntax")) {
+			if (String.valueOf(ex.getMessage()).contains("syntax")) {
 				throw KeyferryException.usage("the source does not support SCAN … TYPE",
 						"--type needs Redis 6.0 or newer on the source; filter with --match instead");
 			}
-			checkPermission(settings.source(), ex);
+			throw RedisFailures.describe("source", settings.source(), ex);
 		}
-		boolean expireTime = RdbVersion
-			.ofRedisVersion(source.info("server")
-				.lines()
-				.filter((line) -> line.startsWith("redis_version:"))
-				.map((line) -> line.substring("redis_version:".length()).trim())
-				.findFirst()
-				.orElse(null))
-			.orElse(0) >= 10;
-		for (Runnable command : List.<Runnable>of(() -> source.dump(probe), () -> source.pttl(probe),
-				() -> source.time(), () -> {
-					if (expireTime) {
-						source.pexpiretime(probe);
-					}
-				})) {
-			try {
-				command.run();
-			}
-			catch (RedisCommandExecutionException ex) {
-				checkPermission(settings.source(), ex);
-			}
-		}
-	}
-
-	private static void probeTarget(RedisCommands<byte[], byte[]> target, CopySettings settings) {
-		byte[] probe = ("keyferry:probe:" + UUID.randomUUID()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-		try {
-			target.time();
-			if (settings.dryRun()) {
-				target.exists(probe);
-			}
-			else {
-				// an invalid payload: the server checks permissions first, then rejects
-				// it
-				target.restore(probe, 0, new byte[] { 0 });
-			}
-		}
-		catch (RedisCommandExecutionException ex) {
-			String message = String.valueOf(ex.getMessage());
-			if (message.contains("payload version or checksum") || message.contains("Bad data format")) {
-				return;
-			}
-			checkPermission(settings.target(), ex);
-		}
-	}
-
-	private static void checkPermission(Endpoint endpoint, RedisCommandExecutionException ex) {
-		String message = String.valueOf(ex.getMessage());
-		if (message.startsWith("NOPERM") && !message.contains("run the")) {
-			// a key-pattern restriction on the probe key only: real keys may be allowed
-			return;
-		}
-		KeyferryException described = io.keyferry.redis.RedisFailures.describe(endpoint.role(), endpoint, ex);
-		throw KeyferryException.usage(described.getMessage(), described.getHint(), ex);
 	}
 
 }
