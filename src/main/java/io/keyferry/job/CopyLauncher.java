@@ -270,9 +270,19 @@ public class CopyLauncher {
 		finally {
 			this.monitor.setCurrentExecution(null);
 		}
-		// the partitions' failures first: they hold the cause, the partitioned step and
-		// the job only that a partition failed ("Partition handler returned an
-		// unsuccessful step")
+		List<Throwable> failures = failures(execution);
+		JobExecution stored = this.jobRepository.getJobExecution(execution.getId());
+		return new CopyOutcome((stored != null) ? stored : execution, failures);
+	}
+
+	/**
+	 * The failures of an execution, the partitions' first: they hold the cause; the
+	 * partitioned step and the job only say that a partition failed ("Partition handler
+	 * returned an unsuccessful step").
+	 * @param execution the execution, with its step executions
+	 * @return every failure once
+	 */
+	static List<Throwable> failures(JobExecution execution) {
 		List<Throwable> failures = new ArrayList<>();
 		for (StepExecution step : execution.getStepExecutions()) {
 			if (step.getStepName().startsWith(JobNames.PARTITION_STEP)) {
@@ -284,8 +294,7 @@ public class CopyLauncher {
 				failures.add(failure);
 			}
 		}
-		JobExecution stored = this.jobRepository.getJobExecution(execution.getId());
-		return new CopyOutcome((stored != null) ? stored : execution, failures);
+		return failures;
 	}
 
 	private String checkpoint(JobExecution execution) {
