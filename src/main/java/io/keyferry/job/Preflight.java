@@ -126,17 +126,19 @@ public final class Preflight {
 			ServerInfo sourceInfo = infoUnlessDenied(s, source);
 			ServerInfo targetInfo = infoUnlessDenied(t, target);
 			checkServers(source, sourceInfo, target, targetInfo);
-			// with INFO denied the version is unknown: the commands of Redis 7 are
-			// probed, and an older server's alternative when it does not know them
-			boolean absoluteExpiry = (sourceInfo == null)
-					|| RdbVersion.ofRedisVersion(sourceInfo.version()).orElse(0) >= 10;
-			List<CommandProbe.Refusal> sourceRefusals = probe(s, source,
+			// with INFO denied the version is unknown: whether the server knows the newer
+			// command decides which set it needs
+			boolean absoluteExpiry = (sourceInfo != null)
+					? RdbVersion.ofRedisVersion(sourceInfo.version()).orElse(0) >= 10
+					: knows(s, source, "pexpiretime", settings.timeout());
+			String targetVersion = (targetInfo != null) ? targetInfo.version()
+					: (knows(t, target, "smismember", settings.timeout()) ? null : "6.0");
+			List<CommandProbe.Refusal> sourceRefusals = CommandProbe.refusals(s.connection(), source,
 					RequiredCommands.source(source, settings.onConflict(), settings.type(), absoluteExpiry),
-					sourceInfo == null, Map.of("pexpiretime", "pttl"), settings.timeout());
-			List<CommandProbe.Refusal> targetRefusals = probe(t, target,
-					RequiredCommands.target(target, settings.onConflict(), settings.dryRun(), settings.type(),
-							(targetInfo != null) ? targetInfo.version() : null),
-					targetInfo == null, Map.of("smismember", "sismember"), settings.timeout());
+					settings.timeout());
+			List<CommandProbe.Refusal> targetRefusals = CommandProbe.refusals(t.connection(), target, RequiredCommands
+				.target(target, settings.onConflict(), settings.dryRun(), settings.type(), targetVersion),
+					settings.timeout());
 			if (!sourceRefusals.isEmpty() || !targetRefusals.isEmpty()) {
 				throw refused(source, sourceRefusals, target, targetRefusals);
 			}
@@ -192,23 +194,13 @@ public final class Preflight {
 	}
 
 	/**
-	 * Probes the commands; when the server's version is unknown, a command it does not
-	 * know is replaced by the older command keyferry sends to such servers instead.
+	 * Whether the server knows a command (denied or not).
 	 */
-	private static List<CommandProbe.Refusal> probe(RedisConnector.Connection connection, Endpoint endpoint,
-			List<String> commands, boolean versionUnknown, Map<String, String> olderAlternatives, Duration timeout) {
-		List<CommandProbe.Refusal> refusals = new ArrayList<>(
-				CommandProbe.refusals(connection.connection(), endpoint, commands, timeout));
-		if (versionUnknown) {
-			for (CommandProbe.Refusal refusal : List.copyOf(refusals)) {
-				String older = olderAlternatives.get(refusal.command());
-				if (refusal.unknown() && older != null) {
-					refusals.remove(refusal);
-					refusals.addAll(CommandProbe.refusals(connection.connection(), endpoint, List.of(older), timeout));
-				}
-			}
-		}
-		return refusals;
+	private static boolean knows(RedisConnector.Connection connection, Endpoint endpoint, String command,
+			Duration timeout) {
+		return CommandProbe.refusals(connection.connection(), endpoint, List.of(command), timeout)
+			.stream()
+			.noneMatch(CommandProbe.Refusal::unknown);
 	}
 
 	/**
