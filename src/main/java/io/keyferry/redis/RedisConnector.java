@@ -122,7 +122,18 @@ public final class RedisConnector implements AutoCloseable {
 					return RedisFailures.authentication(endpoint, failure);
 				}
 				if (code.equals("NOPERM")) {
-					return RedisFailures.describe(endpoint.role(), endpoint, ex);
+					// a command of the connection itself: PING without credentials,
+					// SELECT
+					String command = RedisFailures.deniedCommand(message);
+					if (command == null) {
+						return RedisFailures.describe(endpoint.role(), endpoint, ex);
+					}
+					return KeyferryException.usage(
+							"the " + endpoint.role() + " user " + RedisFailures.userName(endpoint) + " may not run "
+									+ command.toUpperCase(Locale.ROOT) + ", which this copy needs",
+							"grant it on the " + endpoint.role() + " " + endpoint.redacted() + ": "
+									+ RedisFailures.grant(endpoint, java.util.List.of(command)),
+							failure);
 				}
 				if (message.contains("DB index is out of range")) {
 					return KeyferryException.usage(where + ": database " + endpoint.database() + " does not exist",

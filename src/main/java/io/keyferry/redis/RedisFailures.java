@@ -167,13 +167,24 @@ public final class RedisFailures {
 	}
 
 	/**
+	 * The command a NOPERM reply denies.
+	 * @param reply the reply
+	 * @return the command as the reply names it (lower case), {@code null} when the reply
+	 * denies a key or a channel
+	 */
+	public static String deniedCommand(String reply) {
+		java.util.regex.Matcher command = java.util.regex.Pattern.compile("run the '([^']+)' command").matcher(reply);
+		return command.find() ? command.group(1) : null;
+	}
+
+	/**
 	 * What to grant for a NOPERM reply: the command it names, or access to the keys.
 	 */
 	static String permissionHint(Endpoint endpoint, String reply) {
-		java.util.regex.Matcher command = java.util.regex.Pattern.compile("run the '([^']+)' command").matcher(reply);
-		if (command.find()) {
+		String command = deniedCommand(reply);
+		if (command != null) {
 			return "grant it on the " + endpoint.role() + " " + endpoint.redacted() + ": "
-					+ grant(endpoint, java.util.List.of(command.group(1)));
+					+ grant(endpoint, java.util.List.of(command));
 		}
 		return "the user may not access every key copied: grant it the keys on the " + endpoint.role() + " "
 				+ endpoint.redacted() + " (ACL SETUSER " + userName(endpoint) + " ~PATTERN"

@@ -93,6 +93,27 @@ class PreflightIntegrationTests {
 	}
 
 	@Test
+	void aUserWhoMayNotSelectTheDatabaseIsAUsageError(RedisServer source, RedisServer target) {
+		target.sync()
+			.aclSetuser("writer",
+					AclSetuserArgs.Builder.on()
+						.addPassword("pw")
+						.allKeys()
+						.allCommands()
+						.removeCommand(CommandType.SELECT));
+		CopySettings settings = settings(source.uri(), target.uri("writer", "pw") + "/1");
+
+		try (RedisConnector connector = new RedisConnector(Preflight.DEFAULT_TIMEOUT)) {
+			assertThatThrownBy(() -> Preflight.check(connector, settings)).isInstanceOf(KeyferryException.class)
+				.hasMessage("the target user writer may not run SELECT, which this copy needs")
+				.satisfies((ex) -> {
+					assertThat(((KeyferryException) ex).isUsage()).isTrue();
+					assertThat(((KeyferryException) ex).getHint()).endsWith(": ACL SETUSER writer +select");
+				});
+		}
+	}
+
+	@Test
 	void commandsAServerDoesNotKnowAreNamedApartFromDeniedOnes() {
 		Endpoint source = Endpoint.parse("source", "redis://app@10.0.0.1:6379");
 		Endpoint target = Endpoint.parse("target", "redis://10.0.0.2:6379/1");
