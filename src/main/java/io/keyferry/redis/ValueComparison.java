@@ -34,9 +34,10 @@ import io.lettuce.core.api.async.RedisAsyncCommands;
  * <p>
  * Memory is bounded whatever the value's size: at most {@link #PAGE} elements (or
  * {@link #PIECE} bytes of a string) of each side are held at a time, never a whole value;
- * different lengths end the comparison before any content is read. Every command it sends
- * is listed by {@link #sourceCommands} and {@link #targetCommands}, which the pre-flight
- * probes. Thread-safe as its connections are.
+ * different types or lengths end the comparison after the first page. Most values take
+ * one round trip (type, lengths and first page pipelined), sets and hashes two. Every
+ * command it sends is listed by {@link #sourceCommands} and {@link #targetCommands},
+ * which the pre-flight probes. Thread-safe as its connections are.
  */
 public final class ValueComparison {
 
@@ -185,23 +186,33 @@ public final class ValueComparison {
 				return false;
 			}
 		}
-		RedisFuture<Long> sourceLength = length(this.source, type, key);
-		RedisFuture<Long> targetLength = length(this.target, type, key);
-		if (!type.equals(await(targetType, this.targetEndpoint))) {
-			return false;
-		}
-		long length = await(sourceLength, this.sourceEndpoint);
-		if (length != await(targetLength, this.targetEndpoint)) {
-			return false;
-		}
+		// each type's first page is asked for together with the lengths: one round trip
+		// for most values
+		Shape shape = new Shape(type, targetType, length(this.source, type, key), length(this.target, type, key));
 		return switch (type) {
-			case "string" -> sameString(key, length);
-			case "list" -> sameList(key, length);
-			case "set" -> sameSet(key);
-			case "zset" -> sameSortedSet(key, length);
-			case "hash" -> sameHash(key);
-			default -> sameStream(key);
+			case "string" -> sameString(key, shape);
+			case "list" -> sameList(key, shape);
+			case "set" -> sameSet(key, shape);
+			case "zset" -> sameSortedSet(key, shape);
+			case "hash" -> sameHash(key, shape);
+			default -> sameStream(key, shape);
 		};
+	}
+
+	/** The type and lengths asked for, to be checked once the first page is asked for. */
+	private record Shape(String type, RedisFuture<String> targetType, RedisFuture<Long> sourceLength,
+			RedisFuture<Long> targetLength) {
+	}
+
+	/**
+	 * The length of both values, or -1 when their types or lengths differ.
+	 */
+	private long length(Shape shape) {
+		if (!shape.type().equals(await(shape.targetType(), this.targetEndpoint))) {
+			return -1;
+		}
+		long length = await(shape.sourceLength(), this.sourceEndpoint);
+		return (length == await(shape.targetLength(), this.targetEndpoint)) ? length : -1;
 	}
 
 	private static RedisFuture<Long> length(RedisAsyncCommands<byte[], byte[]> commands, String type, byte[] key) {
@@ -215,11 +226,19 @@ public final class ValueComparison {
 		};
 	}
 
-	private boolean sameString(byte[] key, long length) {
+	private boolean sameString(byte[] key, Shape shape) {
+		RedisFuture<byte[]> fromSource = this.source.getrange(key, 0, this.piece - 1);
+		RedisFuture<byte[]> fromTarget = this.target.getrange(key, 0, this.piece - 1);
+		long length = length(shape);
+		if (length < 0) {
+			return false;
+		}
 		for (long start = 0; start < length; start += this.piece) {
-			long end = Math.min(length, start + this.piece) - 1;
-			RedisFuture<byte[]> fromSource = this.source.getrange(key, start, end);
-			RedisFuture<byte[]> fromTarget = this.target.getrange(key, start, end);
+			if (start > 0) {
+				long end = Math.min(length, start + this.piece) - 1;
+				fromSource = this.source.getrange(key, start, end);
+				fromTarget = this.target.getrange(key, start, end);
+			}
 			if (!Arrays.equals(await(fromSource, this.sourceEndpoint), await(fromTarget, this.targetEndpoint))) {
 				return false;
 			}
@@ -227,11 +246,18 @@ public final class ValueComparison {
 		return true;
 	}
 
-	private boolean sameList(byte[] key, long length) {
+	private boolean sameList(byte[] key, Shape shape) {
+		RedisFuture<List<byte[]>> fromSource = this.source.lrange(key, 0, this.page - 1);
+		RedisFuture<List<byte[]>> fromTarget = this.target.lrange(key, 0, this.page - 1);
+		long length = length(shape);
+		if (length < 0) {
+			return false;
+		}
 		for (long start = 0; start < length; start += this.page) {
-			long end = start + this.page - 1;
-			RedisFuture<List<byte[]>> fromSource = this.source.lrange(key, start, end);
-			RedisFuture<List<byte[]>> fromTarget = this.target.lrange(key, start, end);
+			if (start > 0) {
+				fromSource = this.source.lrange(key, start, start + this.page - 1);
+				fromTarget = this.target.lrange(key, start, start + this.page - 1);
+			}
 			if (!wrap(await(fromSource, this.sourceEndpoint)).equals(wrap(await(fromTarget, this.targetEndpoint)))) {
 				return false;
 			}
@@ -239,12 +265,19 @@ public final class ValueComparison {
 		return true;
 	}
 
-	private boolean sameSortedSet(byte[] key, long length) {
+	private boolean sameSortedSet(byte[] key, Shape shape) {
 		// ranks order members by score, then lexicographically: the same on both servers
+		RedisFuture<List<ScoredValue<byte[]>>> fromSource = this.source.zrangeWithScores(key, 0, this.page - 1);
+		RedisFuture<List<ScoredValue<byte[]>>> fromTarget = this.target.zrangeWithScores(key, 0, this.page - 1);
+		long length = length(shape);
+		if (length < 0) {
+			return false;
+		}
 		for (long start = 0; start < length; start += this.page) {
-			long end = start + this.page - 1;
-			RedisFuture<List<ScoredValue<byte[]>>> fromSource = this.source.zrangeWithScores(key, start, end);
-			RedisFuture<List<ScoredValue<byte[]>>> fromTarget = this.target.zrangeWithScores(key, start, end);
+			if (start > 0) {
+				fromSource = this.source.zrangeWithScores(key, start, start + this.page - 1);
+				fromTarget = this.target.zrangeWithScores(key, start, start + this.page - 1);
+			}
 			if (!scores(await(fromSource, this.sourceEndpoint))
 				.equals(scores(await(fromTarget, this.targetEndpoint)))) {
 				return false;
@@ -257,19 +290,23 @@ public final class ValueComparison {
 	 * Same length, and every member of the source is a member of the target: the same
 	 * set. SSCAN may return a member twice, which does not change that.
 	 */
-	private boolean sameSet(byte[] key) {
-		ScanCursor cursor = ScanCursor.INITIAL;
+	private boolean sameSet(byte[] key, Shape shape) {
 		ScanArgs args = ScanArgs.Builder.limit(this.page);
-		do {
-			ValueScanCursor<byte[]> scanned = await(this.source.sscan(key, cursor, args), this.sourceEndpoint);
+		RedisFuture<ValueScanCursor<byte[]>> next = this.source.sscan(key, ScanCursor.INITIAL, args);
+		if (length(shape) < 0) {
+			return false;
+		}
+		while (true) {
+			ValueScanCursor<byte[]> scanned = await(next, this.sourceEndpoint);
 			List<byte[]> members = scanned.getValues();
 			if (!members.isEmpty() && !allMembers(key, members)) {
 				return false;
 			}
-			cursor = scanned;
+			if (scanned.isFinished()) {
+				return true;
+			}
+			next = this.source.sscan(key, scanned, args);
 		}
-		while (!cursor.isFinished());
-		return true;
 	}
 
 	private boolean allMembers(byte[] key, List<byte[]> members) {
@@ -293,11 +330,14 @@ public final class ValueComparison {
 	 * Same length, and every field of the source has the same value in the target: the
 	 * same hash.
 	 */
-	private boolean sameHash(byte[] key) {
-		ScanCursor cursor = ScanCursor.INITIAL;
+	private boolean sameHash(byte[] key, Shape shape) {
 		ScanArgs args = ScanArgs.Builder.limit(this.page);
-		do {
-			MapScanCursor<byte[], byte[]> scanned = await(this.source.hscan(key, cursor, args), this.sourceEndpoint);
+		RedisFuture<MapScanCursor<byte[], byte[]>> next = this.source.hscan(key, ScanCursor.INITIAL, args);
+		if (length(shape) < 0) {
+			return false;
+		}
+		while (true) {
+			MapScanCursor<byte[], byte[]> scanned = await(next, this.sourceEndpoint);
 			Map<byte[], byte[]> fields = scanned.getMap();
 			if (!fields.isEmpty()) {
 				byte[][] names = fields.keySet().toArray(byte[][]::new);
@@ -309,19 +349,22 @@ public final class ValueComparison {
 					}
 				}
 			}
-			cursor = scanned;
+			if (scanned.isFinished()) {
+				return true;
+			}
+			next = this.source.hscan(key, scanned, args);
 		}
-		while (!cursor.isFinished());
-		return true;
 	}
 
-	private boolean sameStream(byte[] key) {
-		String from = "-";
+	private boolean sameStream(byte[] key, Shape shape) {
+		Limit limit = Limit.from(this.page);
+		Range<String> range = Range.create("-", "+");
+		RedisFuture<List<StreamMessage<byte[], byte[]>>> fromSource = this.source.xrange(key, range, limit);
+		RedisFuture<List<StreamMessage<byte[], byte[]>>> fromTarget = this.target.xrange(key, range, limit);
+		if (length(shape) < 0) {
+			return false;
+		}
 		while (true) {
-			Range<String> range = Range.create(from, "+");
-			Limit limit = Limit.from(this.page);
-			RedisFuture<List<StreamMessage<byte[], byte[]>>> fromSource = this.source.xrange(key, range, limit);
-			RedisFuture<List<StreamMessage<byte[], byte[]>>> fromTarget = this.target.xrange(key, range, limit);
 			List<StreamMessage<byte[], byte[]>> sourceEntries = await(fromSource, this.sourceEndpoint);
 			if (!entries(sourceEntries).equals(entries(await(fromTarget, this.targetEndpoint)))) {
 				return false;
@@ -329,7 +372,9 @@ public final class ValueComparison {
 			if (sourceEntries.size() < this.page) {
 				return true;
 			}
-			from = successor(sourceEntries.get(sourceEntries.size() - 1).getId());
+			range = Range.create(successor(sourceEntries.get(sourceEntries.size() - 1).getId()), "+");
+			fromSource = this.source.xrange(key, range, limit);
+			fromTarget = this.target.xrange(key, range, limit);
 		}
 	}
 
