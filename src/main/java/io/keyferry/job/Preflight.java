@@ -212,6 +212,7 @@ public final class Preflight {
 		List<String> problems = new ArrayList<>();
 		List<String> grants = new ArrayList<>();
 		List<String> unknown = new ArrayList<>();
+		int deniedCount = 0;
 		for (var side : List.of(Map.entry(source, sourceRefusals), Map.entry(target, targetRefusals))) {
 			Endpoint endpoint = side.getKey();
 			List<String> denied = side.getValue()
@@ -224,6 +225,7 @@ public final class Preflight {
 				.filter(CommandProbe.Refusal::unknown)
 				.map(CommandProbe.Refusal::command)
 				.toList();
+			deniedCount += denied.size();
 			if (!denied.isEmpty()) {
 				problems.add("the " + endpoint.role() + " user " + RedisFailures.userName(endpoint) + " may not run "
 						+ upper(denied));
@@ -237,8 +239,7 @@ public final class Preflight {
 		}
 		List<String> hints = new ArrayList<>();
 		if (!grants.isEmpty()) {
-			hints.add("grant " + ((sourceRefusals.size() + targetRefusals.size() > 1) ? "them " : "it ")
-					+ String.join("; ", grants));
+			hints.add("grant " + ((deniedCount > 1) ? "them " : "it ") + String.join("; ", grants));
 		}
 		if (!unknown.isEmpty()) {
 			hints.add("a command the " + String.join(" or the ", unknown)
