@@ -20,6 +20,8 @@ import io.keyferry.redis.Restorer;
 import io.keyferry.redis.ServerInfo;
 import io.lettuce.core.KeyScanArgs;
 import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisException;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.api.sync.RedisCommands;
 import org.springframework.boot.convert.DurationStyle;
@@ -119,6 +121,27 @@ public final class Preflight {
 	 * @return the source's key count
 	 */
 	static long check(RedisConnector connector, CopySettings settings) {
+		for (int retry = 1;; retry++) {
+			try {
+				return checkOnce(connector, settings);
+			}
+			catch (KeyferryException ex) {
+				// a connection lost during the checks (seen once on a loaded machine,
+				// right
+				// after connecting) is retried like any other; timeouts and refusals are
+				// not
+				Throwable cause = ex.getCause();
+				boolean lost = cause instanceof RedisException && !(cause instanceof RedisCommandExecutionException)
+						&& !(cause instanceof RedisCommandTimeoutException);
+				if (ex.isUsage() || !lost || retry > settings.backoff().retries()) {
+					throw ex;
+				}
+				settings.backoff().pause(retry, () -> false);
+			}
+		}
+	}
+
+	private static long checkOnce(RedisConnector connector, CopySettings settings) {
 		Endpoint source = settings.source();
 		Endpoint target = settings.target();
 		try (RedisConnector.Connection s = connector.connect(source);
