@@ -140,8 +140,8 @@ class CopyJobConfiguration {
 							.targetRdbVersion(),
 						settings.backoff(), settings.timeout(), resources.targetClockOffset()),
 				monitor::isStopRequested,
-				new ValueComparison(resources.source().connection().sync(),
-						resources.target().connection().sync())::targetHolds,
+				new ValueComparison(resources.source().connection(), settings.source(), resources.target().connection(),
+						settings.target(), resources.targetVersion(), settings.timeout())::targetHolds,
 				(key) -> settings.backoff()
 					.call(() -> fetcher(resources).fetch(List.of(key)).get(0), monitor::isStopRequested,
 							(failure) -> RedisFailures.describe("source", settings.source(), failure)));

@@ -305,16 +305,31 @@ public class CopyLauncher {
 		finally {
 			this.monitor.setCurrentExecution(null);
 		}
-		List<Throwable> failures = new ArrayList<>(execution.getAllFailureExceptions());
-		for (StepExecution step : execution.getStepExecutions()) {
-			for (Throwable failure : step.getFailureExceptions()) {
-				if (!failures.contains(failure)) {
-					failures.add(failure);
-				}
-			}
-		}
+		List<Throwable> failures = failures(execution);
 		JobExecution stored = this.jobRepository.getJobExecution(execution.getId());
 		return new CopyOutcome((stored != null) ? stored : execution, failures);
+	}
+
+	/**
+	 * The failures of an execution, the partitions' first: they hold the cause; the
+	 * partitioned step and the job only say that a partition failed ("Partition handler
+	 * returned an unsuccessful step").
+	 * @param execution the execution, with its step executions
+	 * @return every failure once
+	 */
+	static List<Throwable> failures(JobExecution execution) {
+		List<Throwable> failures = new ArrayList<>();
+		for (StepExecution step : execution.getStepExecutions()) {
+			if (step.getStepName().startsWith(JobNames.PARTITION_STEP)) {
+				failures.addAll(step.getFailureExceptions());
+			}
+		}
+		for (Throwable failure : execution.getAllFailureExceptions()) {
+			if (!failures.contains(failure)) {
+				failures.add(failure);
+			}
+		}
+		return failures;
 	}
 
 	private String checkpoint(JobExecution execution) {

@@ -8,6 +8,7 @@ import io.keyferry.redis.ClusterSource;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.RdbVersion;
 import io.keyferry.redis.RedisConnector;
+import io.keyferry.redis.RedisFailures;
 import io.keyferry.redis.ServerClock;
 import io.keyferry.redis.ServerInfo;
 import org.springframework.batch.core.step.StepExecution;
@@ -29,6 +30,8 @@ public class PartitionResources implements DisposableBean {
 	private final ServerInfo sourceInfo;
 
 	private final int targetRdbVersion;
+
+	private final String targetVersion;
 
 	private final long sourceClockOffset;
 
@@ -64,9 +67,12 @@ public class PartitionResources implements DisposableBean {
 			ServerInfo targetInfo = RedisConnector.info(targetConnection.connection(), targetEndpoint);
 			OptionalInt rdb = RdbVersion.ofRedisVersion(targetInfo.version());
 			this.targetRdbVersion = rdb.orElse(-1);
+			this.targetVersion = targetInfo.version();
 			this.sourceHasExpireTime = RdbVersion.ofRedisVersion(this.sourceInfo.version()).orElse(0) >= 10;
-			this.sourceClockOffset = ServerClock.offsetMillis(sourceConnection.connection());
-			this.targetClockOffset = ServerClock.offsetMillis(targetConnection.connection());
+			// the source's clock only matters for PEXPIRETIME; PTTL is relative (and a
+			// user of an older source need not be granted TIME)
+			this.sourceClockOffset = this.sourceHasExpireTime ? clockOffset(sourceConnection, sourceEndpoint) : 0;
+			this.targetClockOffset = clockOffset(targetConnection, targetEndpoint);
 		}
 		catch (RuntimeException ex) {
 			sourceConnection.close();
@@ -109,6 +115,16 @@ public class PartitionResources implements DisposableBean {
 	public String sourceIdentity() {
 		return (this.slots != null) ? ClusterSource.identity(this.source.connection(), this.slots)
 				: RedisConnector.runId(this.source.connection());
+
+	}
+
+	private static long clockOffset(RedisConnector.Connection connection, Endpoint endpoint) {
+		try {
+			return ServerClock.offsetMillis(connection.connection());
+		}
+		catch (RuntimeException ex) {
+			throw RedisFailures.describe(endpoint.role(), endpoint, ex);
+		}
 	}
 
 	public CopySettings settings() {
@@ -129,6 +145,14 @@ public class PartitionResources implements DisposableBean {
 
 	public int targetRdbVersion() {
 		return this.targetRdbVersion;
+	}
+
+	/**
+	 * The target's Redis version.
+	 * @return e.g. {@code 7.0.15}, {@code null} when unknown
+	 */
+	public String targetVersion() {
+		return this.targetVersion;
 	}
 
 	/**

@@ -1,30 +1,43 @@
 package io.keyferry.job;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
 import io.keyferry.KeyferryException;
+import io.keyferry.redis.ClusterNodes;
+import io.keyferry.redis.ClusterSource;
+import io.keyferry.redis.CommandProbe;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.RdbVersion;
 import io.keyferry.redis.RedisConnector;
+import io.keyferry.redis.RedisFailures;
+import io.keyferry.redis.RequiredCommands;
 import io.keyferry.redis.Restorer;
 import io.keyferry.redis.ServerInfo;
 import io.lettuce.core.KeyScanArgs;
 import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisException;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.api.sync.RedisCommands;
 import org.springframework.boot.convert.DurationStyle;
 
 /**
  * The checks of both servers before anything is written: reachable, authenticated,
- * permitted, standalone, not the same database, and the target able to read the source's
- * payloads. {@code keyferry copy} {@link #start starts} them on a thread of their own
- * while Spring and the job repository start (the first Lettuce connection of a process
- * costs a few hundred milliseconds of set-up), as soon as Spring has set up logging, and
- * the copy waits for their result before it reads the job repository.
+ * standalone, not the same database, the target able to read the source's payloads, and
+ * the users allowed every command the run's options will send (see
+ * {@link RequiredCommands} and {@link CommandProbe}); what is missing is named, per
+ * server, with the ACL rules that grant it. {@code keyferry copy} {@link #start starts}
+ * them on a thread of their own while Spring and the job repository start (the first
+ * Lettuce connection of a process costs a few hundred milliseconds of set-up), as soon as
+ * Spring has set up logging, and the copy waits for their result before it reads the job
+ * repository.
  */
 public final class Preflight {
 
@@ -110,136 +123,198 @@ public final class Preflight {
 	 * @return the source's key count
 	 */
 	static long check(RedisConnector connector, CopySettings settings) {
+		for (int retry = 1;; retry++) {
+			try {
+				return checkOnce(connector, settings);
+			}
+			catch (KeyferryException ex) {
+				// a connection lost during the checks (seen once on a loaded machine,
+				// right
+				// after connecting) is retried like any other; timeouts and refusals are
+				// not
+				Throwable cause = ex.getCause();
+				boolean lost = cause instanceof RedisException && !(cause instanceof RedisCommandExecutionException)
+						&& !(cause instanceof RedisCommandTimeoutException);
+				if (ex.isUsage() || !lost || retry > settings.backoff().retries()) {
+					throw ex;
+				}
+				settings.backoff().pause(retry, () -> false);
+			}
+		}
+	}
+
+	private static long checkOnce(RedisConnector connector, CopySettings settings) {
 		Endpoint source = settings.source();
 		Endpoint target = settings.target();
 		try (RedisConnector.Connection s = connector.connect(source);
 				RedisConnector.Connection t = connector.connect(target)) {
-			ServerInfo sourceInfo = RedisConnector.info(s.connection(), source);
-			ServerInfo targetInfo = RedisConnector.info(t.connection(), target);
-			if (targetInfo.clusterEnabled()) {
-				throw KeyferryException.usage("the target " + target.redacted() + " is a Redis Cluster node",
-						"a Redis Cluster target is not supported yet: copy to a standalone server "
-								+ "(a cluster source is supported)");
+			ServerInfo sourceInfo = infoUnlessDenied(s, source);
+			ServerInfo targetInfo = infoUnlessDenied(t, target);
+			checkServers(source, sourceInfo, target, targetInfo);
+			// with INFO denied the version is unknown: whether the server knows the newer
+			// command decides which set it needs
+			boolean absoluteExpiry = (sourceInfo != null)
+					? RdbVersion.ofRedisVersion(sourceInfo.version()).orElse(0) >= 10
+					: knows(s, source, "pexpiretime", settings.timeout());
+			String targetVersion = (targetInfo != null) ? targetInfo.version()
+					: (knows(t, target, "smismember", settings.timeout()) ? null : "6.0");
+			List<CommandProbe.Refusal> sourceRefusals = CommandProbe.refusals(s.connection(), source,
+					RequiredCommands.source(source, settings.onConflict(), settings.type(), absoluteExpiry,
+							sourceInfo != null && sourceInfo.clusterEnabled()),
+					settings.timeout());
+			List<CommandProbe.Refusal> targetRefusals = CommandProbe.refusals(t.connection(), target, RequiredCommands
+				.target(target, settings.onConflict(), settings.dryRun(), settings.type(), targetVersion),
+					settings.timeout());
+			if (!sourceRefusals.isEmpty() || !targetRefusals.isEmpty()) {
+				throw refused(source, sourceRefusals, target, targetRefusals);
 			}
-			long sourceKeys = sourceInfo.keys();
-			if (sourceInfo.clusterEnabled()) {
-				if (source.database() != 0) {
-					throw KeyferryException.usage(
-							"the source " + source.redacted() + " is a Redis Cluster, which has database 0 only",
-							"remove the /" + source.database() + " from --source");
-				}
-				sourceKeys = clusterKeys(connector, source, s.connection());
-			}
-			if (sourceInfo.runId().equals(targetInfo.runId()) && source.database() == target.database()) {
-				throw KeyferryException.usage("the source and the target are the same database",
-						"point --target at another server or database");
-			}
-			var sourceRdb = RdbVersion.ofRedisVersion(sourceInfo.version());
-			var targetRdb = RdbVersion.ofRedisVersion(targetInfo.version());
-			if (sourceRdb.isPresent() && targetRdb.isPresent() && sourceRdb.getAsInt() > targetRdb.getAsInt()) {
-				KeyferryException tooOld = Restorer.targetTooOld(sourceRdb.getAsInt(), targetRdb.getAsInt());
-				throw KeyferryException.usage(
-						"the target (Redis " + targetInfo.version() + ") is older than the source (Redis "
-								+ sourceInfo.version() + "): "
-								+ tooOld.getMessage().replace("the target is older than the source: ", ""),
-						tooOld.getHint());
-			}
-			probeSource(s.connection().sync(), settings);
-			probeTarget(t.connection().sync(), settings);
-			return sourceKeys;
+			checkScanType(s.connection().sync(), settings);
+			return sourceInfo.clusterEnabled() ? clusterKeys(connector, source, s) : sourceInfo.keys();
 		}
 	}
 
 	/**
-	 * The keys of every master of a cluster source (DBSIZE counts one node's).
+	 * The keys of every master of a cluster source (one node counts only its own).
 	 */
-	private static long clusterKeys(RedisConnector connector, Endpoint seed,
-			io.lettuce.core.api.StatefulRedisConnection<byte[], byte[]> connection) {
-		io.keyferry.redis.ClusterNodes topology = io.keyferry.redis.ClusterSource.nodes(connection);
-		io.keyferry.redis.ClusterSource.checkServed(topology, seed);
+	private static long clusterKeys(RedisConnector connector, Endpoint seed, RedisConnector.Connection connection) {
+		ClusterNodes topology = ClusterSource.nodes(connection.connection());
+		ClusterSource.checkServed(topology, seed);
 		long keys = 0;
-		for (io.keyferry.redis.ClusterNodes.Node master : topology.masters()) {
-			try (RedisConnector.Connection node = connector
-				.connect(io.keyferry.redis.ClusterSource.endpointOf(seed, master))) {
-				keys += node.connection().sync().dbsize();
+		for (ClusterNodes.Node master : topology.masters()) {
+			Endpoint endpoint = ClusterSource.endpointOf(seed, master);
+			try (RedisConnector.Connection node = connector.connect(endpoint)) {
+				keys += RedisConnector.info(node.connection(), endpoint).keys();
 			}
 		}
 		return keys;
 	}
 
-	private static void probeSource(RedisCommands<byte[], byte[]> source, CopySettings settings) {
-		byte[] probe = ("keyferry:probe:" + UUID.randomUUID()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+	/**
+	 * The server's information, or {@code null} when the user may not run {@code INFO}
+	 * (the probes then name it with any other command it lacks).
+	 */
+	private static ServerInfo infoUnlessDenied(RedisConnector.Connection connection, Endpoint endpoint) {
 		try {
-			KeyScanArgs args = KeyScanArgs.Builder.limit(1);
-			if (settings.type() != null) {
-				args.type(settings.type());
+			return RedisConnector.info(connection.connection(), endpoint);
+		}
+		catch (KeyferryException ex) {
+			if (ex.getCause() instanceof RedisCommandExecutionException reply
+					&& CommandProbe.isCommandDenied(String.valueOf(reply.getMessage()))) {
+				return null;
 			}
-			source.scan(ScanCursor.INITIAL, args);
+			throw ex;
+		}
+	}
+
+	private static void checkServers(Endpoint source, ServerInfo sourceInfo, Endpoint target, ServerInfo targetInfo) {
+		for (var pair : List.of(Map.entry(source, Optional.ofNullable(sourceInfo)),
+				Map.entry(target, Optional.ofNullable(targetInfo)))) {
+			Endpoint endpoint = pair.getKey();
+			boolean cluster = pair.getValue().map(ServerInfo::clusterEnabled).orElse(false);
+			if (cluster && endpoint == target) {
+				throw KeyferryException.usage("the target " + target.redacted() + " is a Redis Cluster node",
+						"a Redis Cluster target is not supported yet: copy to a standalone server "
+								+ "(a cluster source is supported)");
+			}
+			if (cluster && endpoint.database() != 0) {
+				throw KeyferryException.usage(
+						"the source " + endpoint.redacted() + " is a Redis Cluster, which has database 0 only",
+						"remove the /" + endpoint.database() + " from --source");
+			}
+		}
+		if (sourceInfo == null || targetInfo == null) {
+			return;
+		}
+		if (sourceInfo.runId().equals(targetInfo.runId()) && source.database() == target.database()) {
+			throw KeyferryException.usage("the source and the target are the same database",
+					"point --target at another server or database");
+		}
+		var sourceRdb = RdbVersion.ofRedisVersion(sourceInfo.version());
+		var targetRdb = RdbVersion.ofRedisVersion(targetInfo.version());
+		if (sourceRdb.isPresent() && targetRdb.isPresent() && sourceRdb.getAsInt() > targetRdb.getAsInt()) {
+			KeyferryException tooOld = Restorer.targetTooOld(sourceRdb.getAsInt(), targetRdb.getAsInt());
+			throw KeyferryException.usage(
+					"the target (Redis " + targetInfo.version() + ") is older than the source (Redis "
+							+ sourceInfo.version() + "): "
+							+ tooOld.getMessage().replace("the target is older than the source: ", ""),
+					tooOld.getHint());
+		}
+	}
+
+	/**
+	 * Whether the server knows a command (denied or not).
+	 */
+	private static boolean knows(RedisConnector.Connection connection, Endpoint endpoint, String command,
+			Duration timeout) {
+		return CommandProbe.refusals(connection.connection(), endpoint, List.of(command), timeout)
+			.stream()
+			.noneMatch(CommandProbe.Refusal::unknown);
+	}
+
+	/**
+	 * The error naming every refused command, per server, with the ACL rules that grant
+	 * them.
+	 */
+	static KeyferryException refused(Endpoint source, List<CommandProbe.Refusal> sourceRefusals, Endpoint target,
+			List<CommandProbe.Refusal> targetRefusals) {
+		List<String> problems = new ArrayList<>();
+		List<String> grants = new ArrayList<>();
+		List<String> unknown = new ArrayList<>();
+		int deniedCount = 0;
+		for (var side : List.of(Map.entry(source, sourceRefusals), Map.entry(target, targetRefusals))) {
+			Endpoint endpoint = side.getKey();
+			List<String> denied = side.getValue()
+				.stream()
+				.filter((r) -> !r.unknown())
+				.map(CommandProbe.Refusal::command)
+				.toList();
+			List<String> missing = side.getValue()
+				.stream()
+				.filter(CommandProbe.Refusal::unknown)
+				.map(CommandProbe.Refusal::command)
+				.toList();
+			deniedCount += denied.size();
+			if (!denied.isEmpty()) {
+				problems.add("the " + endpoint.role() + " user " + RedisFailures.userName(endpoint) + " may not run "
+						+ upper(denied));
+				grants.add("on the " + endpoint.role() + " " + endpoint.redacted() + ": "
+						+ RedisFailures.grant(endpoint, denied));
+			}
+			if (!missing.isEmpty()) {
+				problems.add("the " + endpoint.role() + " does not know " + upper(missing));
+				unknown.add(endpoint.role());
+			}
+		}
+		List<String> hints = new ArrayList<>();
+		if (!grants.isEmpty()) {
+			hints.add("grant " + ((deniedCount > 1) ? "them " : "it ") + String.join("; ", grants));
+		}
+		if (!unknown.isEmpty()) {
+			hints.add("a command the " + String.join(" or the ", unknown)
+					+ " does not know was disabled or renamed: enable it for keyferry's user");
+		}
+		String hint = String.join("; ", hints);
+		return KeyferryException.usage(String.join(", and ", problems) + ", which this copy needs", hint);
+	}
+
+	private static String upper(List<String> commands) {
+		return String.join(", ", commands.stream().map((c) -> c.toUpperCase(Locale.ROOT)).toList());
+	}
+
+	private static void checkScanType(RedisCommands<byte[], byte[]> source, CopySettings settings) {
+		if (settings.type() == null) {
+			return;
+		}
+		try {
+			source.scan(ScanCursor.INITIAL, KeyScanArgs.Builder.limit(1).type(settings.type()));
 		}
 		catch (RedisCommandExecutionException ex) {
-			if (settings.type() != null && String.valueOf(ex.getMessage()).contains("syntax")) {
+			if (String.valueOf(ex.getMessage()).contains("syntax")) {
 				throw KeyferryException.usage("the source does not support SCAN … TYPE",
 						"--type needs Redis 6.0 or newer on the source; filter with --match instead");
 			}
-			checkPermission(settings.source(), ex);
+			throw RedisFailures.describe("source", settings.source(), ex);
 		}
-		boolean expireTime = RdbVersion
-			.ofRedisVersion(source.info("server")
-				.lines()
-				.filter((line) -> line.startsWith("redis_version:"))
-				.map((line) -> line.substring("redis_version:".length()).trim())
-				.findFirst()
-				.orElse(null))
-			.orElse(0) >= 10;
-		for (Runnable command : List.<Runnable>of(() -> source.dump(probe), () -> source.pttl(probe),
-				() -> source.time(), () -> {
-					if (expireTime) {
-						source.pexpiretime(probe);
-					}
-				})) {
-			try {
-				command.run();
-			}
-			catch (RedisCommandExecutionException ex) {
-				checkPermission(settings.source(), ex);
-			}
-		}
-	}
-
-	private static void probeTarget(RedisCommands<byte[], byte[]> target, CopySettings settings) {
-		byte[] probe = ("keyferry:probe:" + UUID.randomUUID()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-		try {
-			target.time();
-			if (settings.dryRun()) {
-				target.exists(probe);
-			}
-			else {
-				// an invalid payload: the server checks permissions first, then rejects
-				// it
-				target.restore(probe, 0, new byte[] { 0 });
-			}
-		}
-		catch (RedisCommandExecutionException ex) {
-			String message = String.valueOf(ex.getMessage());
-			if (message.contains("payload version or checksum") || message.contains("Bad data format")) {
-				return;
-			}
-			checkPermission(settings.target(), ex);
-		}
-	}
-
-	private static void checkPermission(Endpoint endpoint, RedisCommandExecutionException ex) {
-		String message = String.valueOf(ex.getMessage());
-		if (message.startsWith("NOPERM") && !message.contains("run the")) {
-			// a key-pattern restriction on the probe key only: real keys may be allowed
-			return;
-		}
-		if (message.startsWith("MOVED ") || message.startsWith("ASK ")) {
-			// a cluster node redirects a key of another node's slot after its ACL check
-			return;
-		}
-		KeyferryException described = io.keyferry.redis.RedisFailures.describe(endpoint.role(), endpoint, ex);
-		throw KeyferryException.usage(described.getMessage(), described.getHint(), ex);
 	}
 
 }

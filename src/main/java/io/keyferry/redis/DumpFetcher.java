@@ -53,6 +53,15 @@ public final class DumpFetcher {
 	}
 
 	/**
+	 * The commands a fetcher sends for each key.
+	 * @param absoluteExpiry whether the source has {@code PEXPIRETIME}
+	 * @return the command names, lower case as ACL rules spell them
+	 */
+	public static List<String> commands(boolean absoluteExpiry) {
+		return List.of("dump", absoluteExpiry ? "pexpiretime" : "pttl");
+	}
+
+	/**
 	 * Fetches the keys' payloads and TTLs.
 	 * @param keys the keys
 	 * @return one dump per key, in order

@@ -111,7 +111,9 @@ public final class RedisConnector implements AutoCloseable {
 	}
 
 	/**
-	 * Reads the server's identity, version and key count.
+	 * Reads the server's identity, version and key count, with {@code INFO} only (the key
+	 * count from its keyspace section rather than {@code DBSIZE}: one permission fewer to
+	 * ask of the user).
 	 * @param connection the connection
 	 * @param endpoint the endpoint (for messages)
 	 * @return the information
@@ -120,8 +122,8 @@ public final class RedisConnector implements AutoCloseable {
 		try {
 			String info = connection.sync().info("server");
 			String cluster = connection.sync().info("cluster");
-			long keys = connection.sync().dbsize();
-			return ServerInfo.parse(info + "\n" + cluster, keys);
+			String keyspace = connection.sync().info("keyspace");
+			return ServerInfo.parse(info + "\n" + cluster + "\n" + keyspace, endpoint.database());
 		}
 		catch (RuntimeException ex) {
 			throw RedisFailures.describe(endpoint.role(), endpoint, ex);
@@ -161,7 +163,18 @@ public final class RedisConnector implements AutoCloseable {
 					return RedisFailures.authentication(endpoint, failure);
 				}
 				if (code.equals("NOPERM")) {
-					return RedisFailures.describe(endpoint.role(), endpoint, ex);
+					// a command of the connection itself: PING without credentials,
+					// SELECT
+					String command = RedisFailures.deniedCommand(message);
+					if (command == null) {
+						return RedisFailures.describe(endpoint.role(), endpoint, ex);
+					}
+					return KeyferryException.usage(
+							"the " + endpoint.role() + " user " + RedisFailures.userName(endpoint) + " may not run "
+									+ command.toUpperCase(Locale.ROOT) + ", which this copy needs",
+							"grant it on the " + endpoint.role() + " " + endpoint.redacted() + ": "
+									+ RedisFailures.grant(endpoint, java.util.List.of(command)),
+							failure);
 				}
 				if (message.contains("DB index is out of range")) {
 					return KeyferryException.usage(where + ": database " + endpoint.database() + " does not exist",

@@ -119,12 +119,9 @@ public final class RedisFailures {
 					return new KeyferryException(where + " is a read-only replica: " + reply,
 							"point --" + role + " at the primary; " + resume, failure);
 				case "NOPERM":
-					return new KeyferryException("the " + role + " user lacks a permission: " + reply,
-							"grant the ACL user "
-									+ ("source".equals(role) ? "+scan +dump +pexpiretime +pttl +time +info"
-											: "+restore +time +info (+exists for --dry-run)")
-									+ " on " + endpoint.redacted(),
-							failure);
+					return new KeyferryException(
+							"the " + role + " user " + userName(endpoint) + " lacks a permission: " + reply,
+							permissionHint(endpoint, reply) + "; " + resume, failure);
 				case "NOAUTH", "WRONGPASS":
 					return authentication(endpoint, failure);
 				case "MOVED", "ASK", "CROSSSLOT":
@@ -133,7 +130,8 @@ public final class RedisFailures {
 				default:
 					if (reply.toLowerCase(Locale.ROOT).contains("unknown command")) {
 						return new KeyferryException(where + " does not allow a command keyferry needs: " + reply,
-								"keyferry needs SCAN, DUMP, PTTL and INFO on the source and RESTORE on the target",
+								"the command was disabled or renamed on the " + role
+										+ ": enable it for keyferry's user (the README's Permissions lists what each option needs)",
 								failure);
 					}
 					return new KeyferryException(where + " failed: " + reply, resume, failure);
@@ -145,6 +143,52 @@ public final class RedisFailures {
 		}
 		return new KeyferryException("lost the connection to " + where + ": " + reply,
 				"check that the server is up and reachable; " + resume, failure);
+	}
+
+	/**
+	 * The ACL user of an endpoint, as the server knows it.
+	 * @param endpoint the server
+	 * @return the user name, {@code default} when the URI names none
+	 */
+	public static String userName(Endpoint endpoint) {
+		return (endpoint.user() != null) ? endpoint.user() : "default";
+	}
+
+	/**
+	 * The ACL rule that grants commands to the endpoint's user.
+	 * @param endpoint the server
+	 * @param commands the command names, lower case
+	 * @return e.g. {@code ACL SETUSER app +dump +pexpiretime}
+	 */
+	public static String grant(Endpoint endpoint, java.util.List<String> commands) {
+		StringBuilder rule = new StringBuilder("ACL SETUSER ").append(userName(endpoint));
+		commands.forEach((command) -> rule.append(" +").append(command));
+		return rule.toString();
+	}
+
+	/**
+	 * The command a NOPERM reply denies.
+	 * @param reply the reply
+	 * @return the command as the reply names it (lower case), {@code null} when the reply
+	 * denies a key or a channel
+	 */
+	public static String deniedCommand(String reply) {
+		java.util.regex.Matcher command = java.util.regex.Pattern.compile("run the '([^']+)' command").matcher(reply);
+		return command.find() ? command.group(1) : null;
+	}
+
+	/**
+	 * What to grant for a NOPERM reply: the command it names, or access to the keys.
+	 */
+	static String permissionHint(Endpoint endpoint, String reply) {
+		String command = deniedCommand(reply);
+		if (command != null) {
+			return "grant it on the " + endpoint.role() + " " + endpoint.redacted() + ": "
+					+ grant(endpoint, java.util.List.of(command));
+		}
+		return "the user may not access every key copied: grant it the keys on the " + endpoint.role() + " "
+				+ endpoint.redacted() + " (ACL SETUSER " + userName(endpoint) + " ~PATTERN"
+				+ ("source".equals(endpoint.role()) ? ", read" : ", read and write") + ") or narrow --match";
 	}
 
 	static KeyferryException authentication(Endpoint endpoint, Throwable failure) {

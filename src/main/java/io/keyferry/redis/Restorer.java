@@ -63,7 +63,7 @@ public final class Restorer {
 	 * @param stopping whether a stop was requested (abandons retries)
 	 * @param targetHoldsValue whether the target already holds a key's source value (see
 	 * {@link ValueComparison}); consulted when a RESTORE without REPLACE meets an
-	 * existing key
+	 * existing key; it throws a {@link KeyferryException} naming the server that failed
 	 * @param refetch reads one key again from the source, for keys deferred to keep a
 	 * chunk within its byte budget
 	 */
@@ -76,6 +76,20 @@ public final class Restorer {
 		this.options = options;
 		this.stopping = stopping;
 		this.targetHoldsValue = targetHoldsValue;
+	}
+
+	/**
+	 * The commands a restorer sends for each key (besides the comparison's, see
+	 * {@link ValueComparison#targetCommands}).
+	 * @param policy what to do with existing keys
+	 * @param dryRun whether nothing is written
+	 * @return the command names, lower case as ACL rules spell them
+	 */
+	public static List<String> commands(ConflictPolicy policy, boolean dryRun) {
+		if (dryRun) {
+			return List.of((policy == ConflictPolicy.REPLACE) ? "ping" : "exists");
+		}
+		return List.of("restore");
 	}
 
 	/**
@@ -226,7 +240,7 @@ public final class Restorer {
 	private RestoreResult keyProblem(KeyDump dump, String reply) {
 		String code = RedisFailures.code(reply);
 		if ("BUSYKEY".equals(code)) {
-			if (this.targetHoldsValue.test(dump)) {
+			if (targetHolds(dump)) {
 				// written by this run: an attempt that timed out after the server applied
 				// it, or a
 				// resumed execution re-reading the page of its checkpoint
@@ -250,6 +264,25 @@ public final class Restorer {
 			return RestoreResult.skipped(dump, SkipReason.REJECTED, reply);
 		}
 		return RestoreResult.skipped(dump, SkipReason.OTHER, reply);
+	}
+
+	/**
+	 * Asks whether the target holds the key's source value, retrying transient failures
+	 * like a write (a comparison's failure is described: the cause is Redis's).
+	 */
+	private boolean targetHolds(KeyDump dump) {
+		for (int retry = 1;; retry++) {
+			try {
+				return this.targetHoldsValue.test(dump);
+			}
+			catch (KeyferryException ex) {
+				if (ex.getCause() == null || RedisFailures.classify(ex.getCause()) != RedisFailures.Kind.TRANSIENT
+						|| retry > this.options.backoff().retries()) {
+					throw ex;
+				}
+				this.options.backoff().pause(retry, this.stopping);
+			}
+		}
 	}
 
 	/**

@@ -11,7 +11,8 @@ import java.util.Map;
  * @param runId {@code run_id} from {@code INFO server}: new for every server process
  * @param version the Redis (or Valkey) version
  * @param clusterEnabled whether the server runs in cluster mode
- * @param keys the number of keys in the selected database
+ * @param keys the number of keys in the selected database ({@code INFO keyspace}: the
+ * same count as {@code DBSIZE}, without needing a permission of its own)
  */
 public record ServerInfo(String runId, String version, boolean clusterEnabled, long keys) {
 
@@ -22,6 +23,32 @@ public record ServerInfo(String runId, String version, boolean clusterEnabled, l
 	 * @return the information
 	 */
 	public static ServerInfo parse(String info, long keys) {
+		return of(fields(info), keys);
+	}
+
+	/**
+	 * Parses the text of {@code INFO server}, {@code INFO cluster} and
+	 * {@code INFO keyspace}; the key count is that of the given database ({@code 0} when
+	 * the keyspace section does not list it: it holds no keys).
+	 * @param info the INFO replies
+	 * @param database the selected database
+	 * @return the information
+	 */
+	public static ServerInfo parse(String info, int database) {
+		Map<String, String> fields = fields(info);
+		long keys = 0;
+		String keyspace = fields.get("db" + database);
+		if (keyspace != null) {
+			for (String part : keyspace.split(",")) {
+				if (part.startsWith("keys=")) {
+					keys = Long.parseLong(part.substring("keys=".length()).trim());
+				}
+			}
+		}
+		return of(fields, keys);
+	}
+
+	private static Map<String, String> fields(String info) {
 		Map<String, String> fields = new HashMap<>();
 		for (String line : info.split("\r?\n")) {
 			int colon = line.indexOf(':');
@@ -29,6 +56,10 @@ public record ServerInfo(String runId, String version, boolean clusterEnabled, l
 				fields.put(line.substring(0, colon), line.substring(colon + 1).trim());
 			}
 		}
+		return fields;
+	}
+
+	private static ServerInfo of(Map<String, String> fields, long keys) {
 		String version = fields.getOrDefault("redis_version", fields.get("valkey_version"));
 		return new ServerInfo(fields.getOrDefault("run_id", ""), version, "1".equals(fields.get("cluster_enabled")),
 				keys);

@@ -4,15 +4,20 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import io.keyferry.KeyferryException;
 import io.keyferry.redis.Backoff;
+import io.keyferry.redis.CommandProbe;
 import io.keyferry.redis.ConflictPolicy;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.RedisConnector;
 import io.keyferry.testsupport.RedisServer;
 import io.keyferry.testsupport.RedisServerExtension;
+import io.keyferry.testsupport.RedisServerOptions;
+import io.lettuce.core.AclSetuserArgs;
+import io.lettuce.core.protocol.CommandType;
 import io.keyferry.testsupport.TestData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -66,6 +71,64 @@ class PreflightIntegrationTests {
 
 		assertThatThrownBy(checks::join).isInstanceOf(KeyferryException.class)
 			.hasMessage("the source and the target are the same database");
+	}
+
+	@Test
+	void withInfoDeniedAnOlderSourceIsAskedForPttlNotPexpiretime(@RedisServerOptions(old = true) RedisServer source,
+			RedisServer target) {
+		source.sync()
+			.aclSetuser("copier",
+					AclSetuserArgs.Builder.on()
+						.addPassword("pw")
+						.allKeys()
+						.addCommand(CommandType.SCAN)
+						.addCommand(CommandType.DUMP)
+						.addCommand(CommandType.PTTL));
+		CopySettings settings = settings(source.uri("copier", "pw"), target.uri());
+
+		try (RedisConnector connector = new RedisConnector(Preflight.DEFAULT_TIMEOUT)) {
+			assertThatThrownBy(() -> Preflight.check(connector, settings)).isInstanceOf(KeyferryException.class)
+				.hasMessage("the source user copier may not run INFO, which this copy needs");
+		}
+	}
+
+	@Test
+	void aUserWhoMayNotSelectTheDatabaseIsAUsageError(RedisServer source, RedisServer target) {
+		target.sync()
+			.aclSetuser("writer",
+					AclSetuserArgs.Builder.on()
+						.addPassword("pw")
+						.allKeys()
+						.allCommands()
+						.removeCommand(CommandType.SELECT));
+		CopySettings settings = settings(source.uri(), target.uri("writer", "pw") + "/1");
+
+		try (RedisConnector connector = new RedisConnector(Preflight.DEFAULT_TIMEOUT)) {
+			assertThatThrownBy(() -> Preflight.check(connector, settings)).isInstanceOf(KeyferryException.class)
+				.hasMessage("the target user writer may not run SELECT, which this copy needs")
+				.satisfies((ex) -> {
+					assertThat(((KeyferryException) ex).isUsage()).isTrue();
+					assertThat(((KeyferryException) ex).getHint()).endsWith(": ACL SETUSER writer +select");
+				});
+		}
+	}
+
+	@Test
+	void commandsAServerDoesNotKnowAreNamedApartFromDeniedOnes() {
+		Endpoint source = Endpoint.parse("source", "redis://app@10.0.0.1:6379");
+		Endpoint target = Endpoint.parse("target", "redis://10.0.0.2:6379/1");
+
+		KeyferryException refused = Preflight.refused(source,
+				List.of(new CommandProbe.Refusal("dump", false, "NOPERM"),
+						new CommandProbe.Refusal("scan", true, "ERR unknown command")),
+				target, List.of(new CommandProbe.Refusal("restore", false, "NOPERM")));
+
+		assertThat(refused.isUsage()).isTrue();
+		assertThat(refused.getMessage()).isEqualTo("the source user app may not run DUMP, and the source does not know "
+				+ "SCAN, and the target user default may not run RESTORE, which this copy needs");
+		assertThat(refused.getHint()).isEqualTo("grant them on the source redis://app@10.0.0.1:6379/0: ACL SETUSER app "
+				+ "+dump; on the target redis://10.0.0.2:6379/1: ACL SETUSER default +restore; a command the source "
+				+ "does not know was disabled or renamed: enable it for keyferry's user");
 	}
 
 	@Test

@@ -97,7 +97,9 @@ class RestorerIntegrationTests {
 			payload[payload.length - 1] ^= 0x5a;
 			dumps.set(damaged, new KeyDump(bad, payload, dumps.get(damaged).expireAt()));
 			Restorer restorer = restorer(to, target, ConflictPolicy.SKIP, MAX_VALUE_BYTES, ONE_QUICK_RETRY,
-					new ValueComparison(source.binarySync(), target.binarySync())::targetHolds);
+					new ValueComparison(from.connection(), Endpoint.parse("source", source.uri()), to.connection(),
+							Endpoint.parse("target", target.uri()), target.version(),
+							Duration.ofSeconds(10))::targetHolds);
 
 			WireCounter.Counts before = targetWire.counts();
 			results = restorer.restore(dumps);

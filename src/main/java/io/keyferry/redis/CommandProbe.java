@@ -1,0 +1,161 @@
+package io.keyferry.redis;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import io.lettuce.core.LettuceFutures;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.output.CommandOutput;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
+
+/**
+ * Finds out, without changing anything, which commands a server refuses to run for the
+ * connected user: it runs each one, pipelined, in a form without effect.
+ * <p>
+ * Why run the commands themselves: {@code ACL DRYRUN} (Redis 7+) and
+ * {@code ACL WHOAMI}/{@code ACL GETUSER} need permissions of their own that a
+ * least-privilege user does not have, managed services often refuse {@code ACL}
+ * altogether, and reading rules would mean re-implementing Redis's ACL evaluation
+ * (categories, selectors). Running the command is the one test that holds for exactly the
+ * permissions the copy needs. Each probe reads a key that cannot exist (a random name),
+ * or is refused after the permission check and before it changes anything
+ * ({@code RESTORE} of an invalid payload). Redis checks a command's permission before its
+ * keys', so a refusal of the probe's key (the user's key patterns do not cover it) still
+ * proves the command itself is allowed. Stateless.
+ */
+public final class CommandProbe {
+
+	private static final ByteArrayCodec CODEC = ByteArrayCodec.INSTANCE;
+
+	/**
+	 * A command the server refused.
+	 *
+	 * @param command the command, lower case
+	 * @param unknown whether the server does not know the command (renamed or disabled),
+	 * rather than denying it to the user
+	 * @param reply the server's reply
+	 */
+	public record Refusal(String command, boolean unknown, String reply) {
+
+	}
+
+	private CommandProbe() {
+	}
+
+	/**
+	 * Probes the commands.
+	 * @param connection the connection, authenticated as the copy's user
+	 * @param endpoint the server (its database, and for messages)
+	 * @param commands the command names, lower case
+	 * @param timeout how long to wait for the replies
+	 * @return the refused commands, in the given order
+	 * @throws io.keyferry.KeyferryException when the server fails otherwise
+	 */
+	public static List<Refusal> refusals(StatefulRedisConnection<byte[], byte[]> connection, Endpoint endpoint,
+			List<String> commands, Duration timeout) {
+		byte[] key = ("keyferry:probe:" + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
+		List<RedisFuture<Void>> replies = new ArrayList<>(commands.size());
+		for (String command : commands) {
+			replies.add(connection.async()
+				.dispatch(CommandType.valueOf(command.toUpperCase(Locale.ROOT)), new Ignored(),
+						arguments(command, key, endpoint.database())));
+		}
+		List<Refusal> refusals = new ArrayList<>();
+		for (int i = 0; i < commands.size(); i++) {
+			try {
+				LettuceFutures.awaitOrCancel(replies.get(i), timeout.toNanos(), TimeUnit.NANOSECONDS);
+			}
+			catch (RedisCommandExecutionException ex) {
+				String reply = String.valueOf(ex.getMessage());
+				if (isCommandDenied(reply) || isUnknownCommand(reply)) {
+					refusals.add(new Refusal(commands.get(i), !isCommandDenied(reply), reply));
+				}
+				// any other error comes from running the command: it is allowed
+			}
+			catch (RuntimeException ex) {
+				throw RedisFailures.describe(endpoint.role(), endpoint, ex);
+			}
+		}
+		return refusals;
+	}
+
+	/**
+	 * Whether a reply denies the user a command (rather than a key or a channel).
+	 * @param reply the error reply
+	 * @return true for e.g. {@code NOPERM User app has no permissions to run the 'dump'
+	 * command}
+	 */
+	public static boolean isCommandDenied(String reply) {
+		// 6.2: "... to run the 'x' command or its subcommand", 7.0: "... to run the 'x'
+		// command", 7.2+: "User u has no permissions to run the 'x' command"; keys:
+		// "... to access one of the keys ..." / "No permissions to access a key"
+		return RedisFailures.code(reply).equals("NOPERM") && reply.contains("to run the");
+	}
+
+	private static boolean isUnknownCommand(String reply) {
+		return reply.toLowerCase(Locale.ROOT).contains("unknown command");
+	}
+
+	static CommandArgs<byte[], byte[]> arguments(String command, byte[] key, int database) {
+		CommandArgs<byte[], byte[]> args = new CommandArgs<>(CODEC);
+		switch (command) {
+			case "info" -> args.add("server");
+			case "scan" -> args.add(0).add("COUNT").add(1);
+			case "time", "ping" -> {
+			}
+			case "cluster" -> args.add("NODES");
+			case "select" -> args.add(database);
+			case "getrange", "lrange", "zrange" -> args.addKey(key).add(0).add(0);
+			case "sscan", "hscan" -> args.addKey(key).add(0).add("COUNT").add(1);
+			case "smismember", "sismember" -> args.addKey(key).addValue(new byte[] { 'm' });
+			case "hmget" -> args.addKey(key).addValue(new byte[] { 'f' });
+			case "xrange" -> args.addKey(key).add("-").add("+").add("COUNT").add(1);
+			// an invalid payload: refused after the permission check, nothing written
+			case "restore" -> args.addKey(key).add(0).addValue(new byte[] { 0 });
+			case "dump", "pexpiretime", "pttl", "exists", "type", "strlen", "llen", "scard", "zcard", "hlen", "xlen" ->
+				args.addKey(key);
+			default -> throw new IllegalArgumentException("no probe for command " + command);
+		}
+		return args;
+	}
+
+	/** Discards a reply: only whether it is an error matters. */
+	private static final class Ignored extends CommandOutput<byte[], byte[], Void> {
+
+		Ignored() {
+			super(CODEC, null);
+		}
+
+		@Override
+		public void set(ByteBuffer bytes) {
+		}
+
+		@Override
+		public void set(long integer) {
+		}
+
+		@Override
+		public void set(double number) {
+		}
+
+		@Override
+		public void set(boolean value) {
+		}
+
+		@Override
+		public void multi(int count) {
+		}
+
+	}
+
+}

@@ -1,0 +1,102 @@
+package io.keyferry.redis;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+
+/**
+ * The commands a copy sends to each server, for the run's options and the servers'
+ * versions: what the pre-flight probes before anything is written, and the ACL a user
+ * needs (the README's Permissions lists them). Each part comes from the class that sends
+ * the commands, so a command added there is probed too. Stateless.
+ */
+public final class RequiredCommands {
+
+	private RequiredCommands() {
+	}
+
+	/**
+	 * The commands sent to the source.
+	 * @param source the source (its database and credentials decide the connection's
+	 * commands)
+	 * @param policy {@code --on-conflict}
+	 * @param type {@code --type}, or {@code null}
+	 * @param absoluteExpiry whether the source has {@code PEXPIRETIME} (Redis 7+)
+	 * @return the command names, lower case as ACL rules spell them, without duplicates
+	 */
+	public static List<String> source(Endpoint source, ConflictPolicy policy, String type, boolean absoluteExpiry) {
+		return source(source, policy, type, absoluteExpiry, false);
+	}
+
+	/**
+	 * The commands sent to the source, which may be a Redis Cluster.
+	 * @param source the source (its database and credentials decide the connection's
+	 * commands)
+	 * @param policy {@code --on-conflict}
+	 * @param type {@code --type}, or {@code null}
+	 * @param absoluteExpiry whether the source has {@code PEXPIRETIME} (Redis 7+)
+	 * @param cluster whether the source is a Redis Cluster
+	 * @return the command names, lower case as ACL rules spell them, without duplicates
+	 */
+	public static List<String> source(Endpoint source, ConflictPolicy policy, String type, boolean absoluteExpiry,
+			boolean cluster) {
+		List<String> commands = new ArrayList<>(connection(source));
+		if (cluster) {
+			// ClusterSource: CLUSTER NODES on every master (ACL: +cluster|nodes)
+			commands.add("cluster");
+		}
+		// identity, version, cluster mode and key count (RedisConnector.info)
+		commands.add("info");
+		// KeyScanner
+		commands.add("scan");
+		commands.addAll(DumpFetcher.commands(absoluteExpiry));
+		if (absoluteExpiry) {
+			// ServerClock: PEXPIRETIME is a time in the source's clock
+			commands.add("time");
+		}
+		if (policy != ConflictPolicy.REPLACE) {
+			commands.addAll(ValueComparison.sourceCommands(type));
+		}
+		return List.copyOf(new LinkedHashSet<>(commands));
+	}
+
+	/**
+	 * The commands sent to the target.
+	 * @param target the target (its database and credentials decide the connection's
+	 * commands)
+	 * @param policy {@code --on-conflict}
+	 * @param dryRun {@code --dry-run}
+	 * @param type {@code --type}, or {@code null}
+	 * @param targetVersion the target's Redis version, {@code null} when unknown
+	 * @return the command names, lower case as ACL rules spell them, without duplicates
+	 */
+	public static List<String> target(Endpoint target, ConflictPolicy policy, boolean dryRun, String type,
+			String targetVersion) {
+		List<String> commands = new ArrayList<>(connection(target));
+		commands.add("info");
+		// ServerClock: expiries are written as absolute times in the target's clock
+		commands.add("time");
+		commands.addAll(Restorer.commands(policy, dryRun));
+		if (policy != ConflictPolicy.REPLACE) {
+			commands.addAll(ValueComparison.targetCommands(type, targetVersion));
+		}
+		return List.copyOf(new LinkedHashSet<>(commands));
+	}
+
+	/**
+	 * What Lettuce sends when it connects, besides {@code AUTH} (which every user may
+	 * run): {@code PING} when there are no credentials, {@code SELECT} for a database
+	 * other than 0.
+	 */
+	static List<String> connection(Endpoint endpoint) {
+		List<String> commands = new ArrayList<>();
+		if (endpoint.user() == null && !endpoint.hasPassword()) {
+			commands.add("ping");
+		}
+		if (endpoint.database() != 0) {
+			commands.add("select");
+		}
+		return commands;
+	}
+
+}
