@@ -11,6 +11,7 @@ import io.keyferry.testsupport.KeyspaceComparison;
 import io.keyferry.testsupport.RedisServer;
 import io.keyferry.testsupport.RedisServerExtension;
 import io.keyferry.testsupport.TestData;
+import io.lettuce.core.api.StatefulRedisConnection;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -90,14 +91,19 @@ class RestorerIntegrationTests {
 		try (RedisConnector sourceConnector = new RedisConnector(TIMEOUT);
 				RedisConnector targetConnector = targetWire.connector(TIMEOUT, timeouts);
 				RedisConnector.Connection from = sourceConnector.connect(Endpoint.parse("source", source.uri()));
-				RedisConnector.Connection to = targetConnector.connect(Endpoint.parse("target", target.uri()))) {
+				RedisConnector.Connection to = targetConnector.connect(Endpoint.parse("target", target.uri()));
+				// the comparison of a conflicting key has connections of its own: the
+				// wire
+				// counted is the RESTOREs'
+				StatefulRedisConnection<byte[], byte[]> compareFrom = source.connect();
+				StatefulRedisConnection<byte[], byte[]> compareTo = target.connect()) {
 			List<KeyDump> dumps = new ArrayList<>(fetcher(from).fetch(keys));
 			int damaged = keys.indexOf(bad);
 			byte[] payload = dumps.get(damaged).payload().clone();
 			payload[payload.length - 1] ^= 0x5a;
 			dumps.set(damaged, new KeyDump(bad, payload, dumps.get(damaged).expireAt()));
 			Restorer restorer = restorer(to, target, ConflictPolicy.SKIP, MAX_VALUE_BYTES, ONE_QUICK_RETRY,
-					new ValueComparison(from.connection(), Endpoint.parse("source", source.uri()), to.connection(),
+					new ValueComparison(compareFrom, Endpoint.parse("source", source.uri()), compareTo,
 							Endpoint.parse("target", target.uri()), target.version(),
 							Duration.ofSeconds(10))::targetHolds);
 

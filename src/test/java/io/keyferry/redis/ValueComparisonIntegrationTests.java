@@ -225,8 +225,12 @@ class ValueComparisonIntegrationTests {
 		Map<String, Long> targetCalls = calls(this.target);
 		assertThat(sourceCalls.get("sscan")).isGreaterThan(1000 / PAGE / 2);
 		assertThat(sourceCalls.get("hscan")).isGreaterThan(1000 / PAGE / 2);
-		assertThat(targetCalls.get("smismember")).isEqualTo(sourceCalls.get("sscan"));
-		assertThat(targetCalls.get("hmget")).isEqualTo(sourceCalls.get("hscan"));
+		// one lookup per page scanned; SCAN may return a page without elements, which
+		// needs none
+		assertThat(targetCalls.get("smismember")).isLessThanOrEqualTo(sourceCalls.get("sscan"))
+			.isGreaterThan(1000 / PAGE / 2);
+		assertThat(targetCalls.get("hmget")).isLessThanOrEqualTo(sourceCalls.get("hscan"))
+			.isGreaterThan(1000 / PAGE / 2);
 		assertThat(sourceCalls).doesNotContainKeys("smembers", "hgetall", "dump");
 		assertThat(targetCalls).doesNotContainKeys("smembers", "hgetall", "dump", "sscan", "hscan");
 	}
