@@ -4,6 +4,7 @@ import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalDouble;
 
 import io.keyferry.KeyferryException;
 import io.keyferry.redis.Endpoint;
@@ -333,20 +334,11 @@ public class CopyLauncher {
 	}
 
 	private String checkpoint(JobExecution execution) {
-		double scanned = 0;
-		int ranges = 0;
-		for (StepExecution step : execution.getStepExecutions()) {
-			if (step.getStepName().startsWith(JobNames.PARTITION_STEP)) {
-				var context = step.getExecutionContext();
-				scanned += context.getDouble(JobNames.FRACTION, 0.0)
-						/ Math.max(1, context.getInt(JobNames.RANGE_COUNT, 1));
-				ranges++;
-			}
-		}
-		if (ranges == 0) {
+		OptionalDouble scanned = SourceLayout.scanned(execution.getStepExecutions());
+		if (scanned.isEmpty()) {
 			return "before its first checkpoint";
 		}
-		return String.format("checkpoint at %.1f%% of the keyspace scanned", Math.min(1, scanned) * 100);
+		return String.format("checkpoint at %.1f%% of the keyspace scanned", scanned.getAsDouble() * 100);
 	}
 
 	/**

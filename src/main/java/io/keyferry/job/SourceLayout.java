@@ -2,9 +2,14 @@ package io.keyferry.job;
 
 import java.time.Duration;
 import java.util.BitSet;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.Set;
 import java.util.zip.CRC32;
 
 import io.keyferry.KeyferryException;
@@ -14,6 +19,7 @@ import io.keyferry.redis.ClusterSource;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.RedisConnector;
 import org.springframework.batch.core.partition.Partitioner;
+import org.springframework.batch.core.step.StepExecution;
 import org.springframework.batch.infrastructure.item.ExecutionContext;
 
 /**
@@ -80,6 +86,35 @@ public class SourceLayout implements Partitioner {
 			context.putInt(JobNames.RANGE_COUNT, ranges);
 			partitions.put(prefix + ".range" + range, context);
 		}
+	}
+
+	/**
+	 * How much of the source the partitions of an execution have scanned: the latest step
+	 * execution of each partition (a partition runs once per pass), its slices weighted
+	 * within its node, the nodes alike.
+	 * @param steps the step executions of a job execution
+	 * @return the fraction between 0 and 1, empty when no partition has run
+	 */
+	public static OptionalDouble scanned(Collection<StepExecution> steps) {
+		Map<String, StepExecution> latest = new HashMap<>();
+		for (StepExecution step : steps) {
+			if (step.getStepName().startsWith(JobNames.PARTITION_STEP)) {
+				latest.merge(step.getStepName(), step, (a, b) -> (a.getId() > b.getId()) ? a : b);
+			}
+		}
+		if (latest.isEmpty()) {
+			return OptionalDouble.empty();
+		}
+		double scanned = 0;
+		Set<String> nodes = new HashSet<>();
+		for (StepExecution step : latest.values()) {
+			ExecutionContext context = step.getExecutionContext();
+			scanned += context.getDouble(JobNames.FRACTION, 0.0) / Math.max(1, context.getInt(JobNames.RANGE_COUNT, 1));
+			// node0.range1, s0-5460.range0: one group of slices per source node
+			String name = step.getStepName();
+			nodes.add(name.substring(0, Math.max(0, name.lastIndexOf(".range"))));
+		}
+		return OptionalDouble.of(Math.min(1, scanned / nodes.size()));
 	}
 
 	/**

@@ -3,14 +3,15 @@ package io.keyferry.report;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalDouble;
 
 import io.keyferry.job.JobNames;
 import io.keyferry.job.KeyCounts;
+import io.keyferry.job.SourceLayout;
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.parameters.JobParameters;
@@ -48,8 +49,6 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 	public static RunSummary of(JobExecution execution) {
 		KeyCounts counts = new KeyCounts();
 		int rescans = 0;
-		// a partition runs once per pass: its latest step execution says how far it is
-		Map<String, StepExecution> latest = new HashMap<>();
 		for (StepExecution step : execution.getStepExecutions()) {
 			if (!step.getStepName().startsWith(JobNames.PARTITION_STEP)) {
 				continue;
@@ -61,27 +60,15 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 			if (context.getLong(JobNames.RESCANS_EXECUTION, -1) == step.getId()) {
 				rescans += context.getInt(JobNames.RESCANS, 0);
 			}
-			latest.merge(step.getStepName(), step, (a, b) -> (a.getId() > b.getId()) ? a : b);
 		}
-		double scanned = 0;
-		java.util.Set<String> nodes = new java.util.HashSet<>();
-		for (StepExecution step : latest.values()) {
-			var context = step.getExecutionContext();
-			scanned += context.getDouble(JobNames.FRACTION, 0.0) / Math.max(1, context.getInt(JobNames.RANGE_COUNT, 1));
-			// node0.range1, s0-5460.range0: one group of slices per source node
-			String name = step.getStepName();
-			nodes.add(name.substring(0, Math.max(0, name.lastIndexOf(".range"))));
-		}
-		scanned /= Math.max(1, nodes.size());
-		int partitions = latest.size();
+		OptionalDouble scanned = SourceLayout.scanned(execution.getStepExecutions());
 		JobParameters parameters = execution.getJobParameters();
 		return new RunSummary(execution.getId(), execution.getJobInstanceId(), parameters.getLong(JobNames.RUN, 0L),
 				execution.getStatus(), parameters.getString(JobNames.SOURCE, ""),
 				parameters.getString(JobNames.TARGET, ""), parameters.getString(JobNames.MATCH, "*"),
 				parameters.getString(JobNames.TYPE, ""), Boolean.parseBoolean(parameters.getString(JobNames.DRY_RUN)),
 				counts, execution.getStartTime(), execution.getEndTime(),
-				(execution.getStatus() == BatchStatus.COMPLETED) ? 1.0 : ((partitions > 0) ? Math.min(1, scanned) : 0),
-				rescans);
+				(execution.getStatus() == BatchStatus.COMPLETED) ? 1.0 : scanned.orElse(0), rescans);
 	}
 
 	public Duration duration() {
