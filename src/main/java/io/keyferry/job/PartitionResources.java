@@ -3,7 +3,6 @@ package io.keyferry.job;
 import java.util.BitSet;
 import java.util.OptionalInt;
 
-import io.keyferry.redis.ClusterNodes;
 import io.keyferry.redis.ClusterSource;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.RdbVersion;
@@ -58,7 +57,11 @@ public class PartitionResources implements DisposableBean {
 		this.settings = stored.withEndpoints(sourceEndpoint, targetEndpoint);
 		String slots = stepExecution.getExecutionContext().getString(JobNames.SLOTS, null);
 		this.slots = (slots != null) ? ClusterSource.parseRanges(slots) : null;
-		this.sourceNode = (this.slots != null) ? clusterNode(connector, sourceEndpoint, this.slots) : sourceEndpoint;
+		// without a single master serving them all, the seed: its identity then says the
+		// partition cannot be scanned now (see sourceIdentity)
+		this.sourceNode = (this.slots != null)
+				? ClusterSource.ownerEndpoint(connector, sourceEndpoint, this.slots).orElse(sourceEndpoint)
+				: sourceEndpoint;
 		RedisConnector.Connection sourceConnection = connector.connect(this.sourceNode);
 		RedisConnector.Connection targetConnection = null;
 		try {
@@ -83,19 +86,6 @@ public class PartitionResources implements DisposableBean {
 		}
 		this.source = sourceConnection;
 		this.target = targetConnection;
-	}
-
-	/**
-	 * The node of a cluster source that serves a partition's slots now; when no single
-	 * master serves them all, the seed itself (the partition's identity then says it
-	 * cannot be scanned, see {@link #sourceIdentity()}).
-	 */
-	private static Endpoint clusterNode(RedisConnector connector, Endpoint seed, BitSet slots) {
-		ClusterNodes topology;
-		try (RedisConnector.Connection connection = connector.connect(seed)) {
-			topology = ClusterSource.nodes(connection.connection());
-		}
-		return ClusterSource.ownerOf(topology, slots).map((node) -> ClusterSource.endpointOf(seed, node)).orElse(seed);
 	}
 
 	/**

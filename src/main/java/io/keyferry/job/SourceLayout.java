@@ -138,9 +138,7 @@ public class SourceLayout implements Partitioner {
 	 * @return the topology
 	 */
 	ClusterNodes topology() {
-		try (RedisConnector.Connection seed = this.connector.connect(this.settings.source())) {
-			return ClusterSource.nodes(seed.connection());
-		}
+		return ClusterSource.nodes(this.connector, this.settings.source());
 	}
 
 	/**
@@ -159,13 +157,13 @@ public class SourceLayout implements Partitioner {
 		}
 		else {
 			BitSet slots = ClusterSource.parseRanges(partition.getString(JobNames.SLOTS, ""));
-			Optional<ClusterNodes.Node> owner = ClusterSource.ownerOf(topology(), slots);
+			Optional<Endpoint> owner = ClusterSource.ownerEndpoint(this.connector, source, slots);
 			if (owner.isEmpty()) {
 				sourceId = () -> ClusterSource.UNSTABLE + "no single master serves slots "
 						+ ClusterSource.ranges(slots);
 			}
 			else {
-				source = ClusterSource.endpointOf(source, owner.get());
+				source = owner.get();
 				Endpoint node = source;
 				sourceId = () -> {
 					try (RedisConnector.Connection connection = this.connector.connect(node)) {

@@ -126,14 +126,4 @@ public record ClusterNodes(List<Node> nodes) {
 		return unserved;
 	}
 
-	/**
-	 * The slots some node reports as migrating or importing.
-	 * @return the moving slots
-	 */
-	public BitSet moving() {
-		BitSet moving = new BitSet(SLOTS);
-		this.nodes.forEach((n) -> moving.or(n.moving()));
-		return moving;
-	}
-
 }

@@ -35,6 +35,29 @@ public final class ClusterSource {
 	}
 
 	/**
+	 * The topology as the node an endpoint names sees it, on a connection of its own.
+	 * @param connector opens the connection
+	 * @param seed a node of the cluster
+	 * @return the topology
+	 */
+	public static ClusterNodes nodes(RedisConnector connector, Endpoint seed) {
+		try (RedisConnector.Connection connection = connector.connect(seed)) {
+			return nodes(connection.connection());
+		}
+	}
+
+	/**
+	 * The endpoint of the live master that serves every slot of a set now.
+	 * @param connector opens the connection to the seed
+	 * @param seed a node of the cluster (its credentials and TLS setting are kept)
+	 * @param slots the slots
+	 * @return the master's endpoint, or empty when no single master serves them all
+	 */
+	public static Optional<Endpoint> ownerEndpoint(RedisConnector connector, Endpoint seed, BitSet slots) {
+		return ownerOf(nodes(connector, seed), slots).map((node) -> endpointOf(seed, node));
+	}
+
+	/**
 	 * The identity of the node behind a connection as the scanner of a set of slots.
 	 * @param connection a connection to the node
 	 * @param slots the slots its scan stands for
