@@ -1,10 +1,12 @@
 package io.keyferry.job;
 
+import java.time.Duration;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.function.Supplier;
 
 import io.keyferry.KeyferryException;
 import io.keyferry.redis.Endpoint;
@@ -25,7 +27,10 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * the run's state until the execution ends, so two processes never start or run the same
  * copy: the second is refused with the holder named. An execution left running by a
  * process that is gone (the lease says so) is recovered first; one whose process is alive
- * is never touched. Not thread-safe: one launch at a time per process.
+ * is never touched. An execution that fails because the job repository's connection was
+ * lost (see {@link RepositoryOutage}) is resumed by the same command, a few times at
+ * most, once the repository answers again. Not thread-safe: one launch at a time per
+ * process.
  */
 public class CopyLauncher {
 
@@ -33,6 +38,17 @@ public class CopyLauncher {
 	 * With {@code --partitions 0}, sources with at least this many keys get 4 partitions.
 	 */
 	static final long AUTO_PARTITION_KEYS = 100_000;
+
+	/**
+	 * How many times one command resumes its run after the job repository's connection
+	 * was lost.
+	 */
+	static final int REPOSITORY_RESUMES = 3;
+
+	/**
+	 * How long to wait for the job repository to answer again after a lost connection.
+	 */
+	static final Duration REPOSITORY_PATIENCE = Duration.ofMinutes(2);
 
 	private final JobOperator jobOperator;
 
@@ -51,6 +67,9 @@ public class CopyLauncher {
 	private final RunMonitor monitor;
 
 	private final JdbcTemplate jdbc;
+
+	/** Whether the current attempt got as far as starting an execution. */
+	private boolean launched;
 
 	public CopyLauncher(JobOperator jobOperator, JobRepository jobRepository, CopyJobFactory jobFactory,
 			RunOwners owners, RunLease lease, EndpointCredentials credentials, RedisConnector connector,
@@ -94,10 +113,81 @@ public class CopyLauncher {
 		long sourceKeys = (checks != null) ? checks.join() : preflight(requested);
 		RunLease.Holder previous = acquire(requested.copyKey(), requested);
 		try {
-			return copyHolding(requested, fresh, sourceKeys, previous);
+			return throughLostConnections(requested.copyKey(),
+					() -> copyHolding(requested, fresh, sourceKeys, previous),
+					() -> copyHolding(requested, false, sourceKeys, null));
 		}
 		finally {
 			this.lease.release();
+		}
+	}
+
+	/**
+	 * Runs an attempt; when the execution it started failed because the job repository's
+	 * connection was lost, waits until the repository answers, recovers the execution if
+	 * it was left running and resumes the run (at most {@link #REPOSITORY_RESUMES}
+	 * times). A failure before an execution started, or during a stop, ends the command
+	 * as it is.
+	 * @param copyKey the copy, under whose lease this runs
+	 * @param first the first attempt
+	 * @param again an attempt to resume the run
+	 * @return the outcome of the last attempt
+	 */
+	private CopyOutcome throughLostConnections(String copyKey, Supplier<CopyOutcome> first,
+			Supplier<CopyOutcome> again) {
+		Supplier<CopyOutcome> attempt = first;
+		for (int resumes = 0;; resumes++) {
+			this.launched = false;
+			Throwable loss;
+			try {
+				CopyOutcome outcome = attempt.get();
+				loss = (outcome.status() == BatchStatus.FAILED) ? RepositoryOutage.find(outcome.failures()) : null;
+				if (loss == null || !resumable(resumes)) {
+					return outcome;
+				}
+			}
+			catch (RuntimeException ex) {
+				if (!RepositoryOutage.isConnectionLoss(ex) || !resumable(resumes)) {
+					throw ex;
+				}
+				loss = ex;
+			}
+			this.monitor.warn("the job repository's connection was lost (" + rootMessage(loss)
+					+ "): resuming the run from its last checkpoint once the repository answers");
+			RepositoryOutage.awaitAnswer(this.jdbc, REPOSITORY_PATIENCE);
+			recoverInterrupted(copyKey);
+			attempt = again;
+		}
+	}
+
+	private boolean resumable(int resumes) {
+		return this.launched && resumes < REPOSITORY_RESUMES && !this.monitor.isStopRequested();
+	}
+
+	private static String rootMessage(Throwable failure) {
+		Throwable root = failure;
+		while (root.getCause() != null && root.getCause() != root) {
+			root = root.getCause();
+		}
+		String message = (root.getMessage() != null) ? root.getMessage() : root.getClass().getSimpleName();
+		return message.lines().findFirst().orElse(message);
+	}
+
+	/**
+	 * Marks this process's execution failed when the lost connection left it running in
+	 * the repository (its end could not be recorded). It no longer runs: its launch has
+	 * returned.
+	 */
+	private void recoverInterrupted(String copyKey) {
+		JobExecution last = findLast(copyKey);
+		if (last == null) {
+			return;
+		}
+		boolean running = last.getStatus().isRunning()
+				|| last.getStepExecutions().stream().anyMatch((step) -> step.getStatus().isRunning());
+		if (running) {
+			this.monitor.info("execution " + last.getId() + " could not record its end: recovering it");
+			this.jobOperator.recover(last);
 		}
 	}
 
@@ -159,7 +249,8 @@ public class CopyLauncher {
 		CopySettings run = CopySettings.fromJobParameters(execution.getJobParameters());
 		RunLease.Holder previous = acquire(run.copyKey(), run);
 		try {
-			return resumeHolding(execution, source, target, previous);
+			return throughLostConnections(run.copyKey(), () -> resumeHolding(execution, source, target, previous),
+					() -> resumeHolding(execution, source, target, null));
 		}
 		finally {
 			this.lease.release();
@@ -296,6 +387,7 @@ public class CopyLauncher {
 			removeRunWithoutExecution(settings);
 		}
 		JobExecution execution;
+		this.launched = true;
 		try {
 			execution = this.jobOperator.start(this.jobFactory.create(settings), settings.toJobParameters());
 		}

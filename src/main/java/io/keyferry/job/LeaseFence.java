@@ -26,6 +26,7 @@ class LeaseFence implements ItemStream {
 					"this process no longer holds the run: another process took it over after its heartbeat was missing",
 					"nothing more was committed by this process; see keyferry history");
 		}
+		TestHalt.at("chunk-commit");
 	}
 
 }

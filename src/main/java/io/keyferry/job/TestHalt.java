@@ -1,5 +1,7 @@
 package io.keyferry.job;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -9,14 +11,20 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * test can kill (or signal) the packaged jar at a chosen instant. Points:
  * {@code before-execution} (the run's job instance exists, its execution does not yet),
  * {@code before-owner} (the execution exists, its owner is not recorded yet),
- * {@code stopping} (a stop was requested and a partition is about to end). Does nothing
- * when the variable is unset. Thread-safe.
+ * {@code stopping} (a stop was requested and a partition is about to end),
+ * {@code chunk-commit} (a chunk's transaction has written to the job repository and is
+ * about to commit). When {@value #UNTIL_VARIABLE} names a file, the halt ends once that
+ * file exists instead. Does nothing when the variable is unset. Thread-safe.
  */
 public final class TestHalt {
 
 	static final String VARIABLE = "KEYFERRY_TEST_HALT_AT";
 
+	static final String UNTIL_VARIABLE = "KEYFERRY_TEST_HALT_UNTIL";
+
 	private static final String POINT = System.getenv(VARIABLE);
+
+	private static final String UNTIL = System.getenv(UNTIL_VARIABLE);
 
 	private static final AtomicBoolean REPORTED = new AtomicBoolean();
 
@@ -24,7 +32,8 @@ public final class TestHalt {
 	}
 
 	/**
-	 * Blocks forever when the test hook names this point.
+	 * Blocks when the test hook names this point: until the process ends, or until the
+	 * file named by {@value #UNTIL_VARIABLE} exists.
 	 * @param point the point's name
 	 */
 	public static void at(String point) {
@@ -35,9 +44,9 @@ public final class TestHalt {
 			System.err.println("keyferry: halted at " + point);
 			System.err.flush();
 		}
-		while (true) {
+		while (UNTIL == null || !Files.exists(Path.of(UNTIL))) {
 			try {
-				Thread.sleep(Long.MAX_VALUE);
+				Thread.sleep((UNTIL != null) ? 20 : Long.MAX_VALUE);
 			}
 			catch (InterruptedException ex) {
 				// only the end of the process ends the halt

@@ -117,6 +117,16 @@ public final class RepositoryProbe {
 	}
 
 	/**
+	 * The number of job executions whose recorded owner is not the given process.
+	 * @param pid the process
+	 * @return how many there are
+	 */
+	public long executionsNotOwnedBy(long pid) {
+		return queryLong("SELECT COUNT(*) FROM BATCH_JOB_EXECUTION E WHERE NOT EXISTS (SELECT 1 FROM "
+				+ JobNames.OWNER_TABLE + " O WHERE O.JOB_EXECUTION_ID = E.JOB_EXECUTION_ID AND O.PID = ?)", pid);
+	}
+
+	/**
 	 * The run (job instance) of a job execution.
 	 * @param executionId the execution
 	 * @return the run id
