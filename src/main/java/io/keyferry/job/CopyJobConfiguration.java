@@ -1,6 +1,8 @@
 package io.keyferry.job;
 
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 
 import javax.sql.DataSource;
 
@@ -15,7 +17,9 @@ import io.keyferry.redis.KeyScanner;
 import io.keyferry.redis.RedisConnector;
 import io.keyferry.redis.RedisFailures;
 import io.keyferry.redis.Restorer;
+import io.keyferry.redis.TargetRoute;
 import io.keyferry.redis.ValueComparison;
+import io.lettuce.core.api.StatefulRedisConnection;
 import org.springframework.batch.core.configuration.annotation.StepScope;
 import org.springframework.batch.core.launch.JobOperator;
 import org.springframework.batch.core.repository.JobRepository;
@@ -111,8 +115,7 @@ class CopyJobConfiguration {
 				settings.scanCount());
 		long rate = (settings.rateLimit() > 0) ? Math.max(1, settings.rateLimit() / settings.partitions()) : 0;
 		ServerIdentities identities = new ServerIdentities(resources.sourceNode(), settings.target(),
-				resources::sourceIdentity, () -> RedisConnector.runId(resources.target().connection()),
-				!settings.dryRun());
+				resources::sourceIdentity, resources::targetIdentity, !settings.dryRun());
 		return new ScanKeyReader(scanner, settings.source(), identities, resources.stepExecution().getId(),
 				settings.batchSize(), settings.backoff(), monitor, resources.partitionName(), new Throttle(rate));
 	}
@@ -134,14 +137,19 @@ class CopyJobConfiguration {
 	@StepScope
 	RestoreWriter restoreWriter(PartitionResources resources, SkippedKeys skippedKeys, RunMonitor monitor) {
 		CopySettings settings = resources.settings();
-		Restorer restorer = new Restorer(resources.target().connection(), settings.target(),
+		TargetRoute route = resources.targetRoute();
+		Map<StatefulRedisConnection<byte[], byte[]>, ValueComparison> comparisons = new IdentityHashMap<>();
+		Restorer restorer = new Restorer(route, settings.target(),
 				new Restorer.Options(settings.onConflict(), settings.dryRun(), settings.maxValueBytes(),
-						resources
-							.targetRdbVersion(),
-						settings.backoff(), settings.timeout(), resources.targetClockOffset()),
+						resources.targetRdbVersion(), settings.backoff(), settings.timeout(),
+						resources.targetClockOffset()),
 				monitor::isStopRequested,
-				new ValueComparison(resources.source().connection(), settings.source(), resources.target().connection(),
-						settings.target(), resources.targetVersion(), settings.timeout())::targetHolds,
+				// compared on the node that holds the key (each node's comparison kept)
+				(dump) -> comparisons
+					.computeIfAbsent(route.connectionFor(dump.key()),
+							(node) -> new ValueComparison(resources.source().connection(), settings.source(), node,
+									settings.target(), resources.targetVersion(), settings.timeout()))
+					.targetHolds(dump),
 				(key) -> settings.backoff()
 					.call(() -> fetcher(resources).fetch(List.of(key)).get(0), monitor::isStopRequested,
 							(failure) -> RedisFailures.describe("source", settings.source(), failure)));

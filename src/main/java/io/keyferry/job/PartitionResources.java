@@ -4,19 +4,22 @@ import java.util.BitSet;
 import java.util.OptionalInt;
 
 import io.keyferry.redis.ClusterSource;
+import io.keyferry.redis.ClusterTarget;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.RdbVersion;
 import io.keyferry.redis.RedisConnector;
 import io.keyferry.redis.RedisFailures;
 import io.keyferry.redis.ServerClock;
 import io.keyferry.redis.ServerInfo;
+import io.keyferry.redis.TargetRoute;
 import org.springframework.batch.core.step.StepExecution;
 import org.springframework.beans.factory.DisposableBean;
 
 /**
  * The connections of one partition: a source connection shared by the reader and the
- * processor's threads, and a target connection used by the writer. Step-scoped: opened
- * when the partition starts, closed when it ends.
+ * processor's threads, and a target connection used by the writer (for a cluster target,
+ * a connection per master, see {@link ClusterTarget}). Step-scoped: opened when the
+ * partition starts, closed when it ends.
  */
 public class PartitionResources implements DisposableBean {
 
@@ -25,6 +28,9 @@ public class PartitionResources implements DisposableBean {
 	private final RedisConnector.Connection source;
 
 	private final RedisConnector.Connection target;
+
+	/** The target's masters, {@code null} for a standalone target. */
+	private final ClusterTarget clusterTarget;
 
 	private final ServerInfo sourceInfo;
 
@@ -64,10 +70,14 @@ public class PartitionResources implements DisposableBean {
 				: sourceEndpoint;
 		RedisConnector.Connection sourceConnection = connector.connect(this.sourceNode);
 		RedisConnector.Connection targetConnection = null;
+		ClusterTarget targetNodes = null;
 		try {
 			targetConnection = connector.connect(targetEndpoint);
 			this.sourceInfo = RedisConnector.info(sourceConnection.connection(), this.sourceNode);
 			ServerInfo targetInfo = RedisConnector.info(targetConnection.connection(), targetEndpoint);
+			if (targetInfo.clusterEnabled()) {
+				targetNodes = new ClusterTarget(connector, targetEndpoint);
+			}
 			OptionalInt rdb = RdbVersion.ofRedisVersion(targetInfo.version());
 			this.targetRdbVersion = rdb.orElse(-1);
 			this.targetVersion = targetInfo.version();
@@ -82,10 +92,14 @@ public class PartitionResources implements DisposableBean {
 			if (targetConnection != null) {
 				targetConnection.close();
 			}
+			if (targetNodes != null) {
+				targetNodes.close();
+			}
 			throw ex;
 		}
 		this.source = sourceConnection;
 		this.target = targetConnection;
+		this.clusterTarget = targetNodes;
 	}
 
 	/**
@@ -106,6 +120,25 @@ public class PartitionResources implements DisposableBean {
 		return (this.slots != null) ? ClusterSource.identity(this.source.connection(), this.slots)
 				: RedisConnector.runId(this.source.connection());
 
+	}
+
+	/**
+	 * Where the writer sends each key.
+	 * @return the target connection, or the master serving each key's slot
+	 */
+	public TargetRoute targetRoute() {
+		return (this.clusterTarget != null) ? this.clusterTarget : TargetRoute.single(this.target.connection());
+	}
+
+	/**
+	 * The identity of the target processes that hold what this partition wrote, read now:
+	 * the target's {@code run_id}, or every master's {@code nodeId@runId} of a cluster
+	 * target.
+	 * @return the identity
+	 */
+	public String targetIdentity() {
+		return (this.clusterTarget != null) ? this.clusterTarget.identity()
+				: RedisConnector.runId(this.target.connection());
 	}
 
 	private static long clockOffset(RedisConnector.Connection connection, Endpoint endpoint) {
@@ -185,6 +218,17 @@ public class PartitionResources implements DisposableBean {
 
 	@Override
 	public void destroy() {
+		try {
+			if (this.clusterTarget != null) {
+				this.clusterTarget.close();
+			}
+		}
+		finally {
+			destroyConnections();
+		}
+	}
+
+	private void destroyConnections() {
 		try {
 			this.target.close();
 		}

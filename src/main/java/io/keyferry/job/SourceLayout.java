@@ -16,6 +16,7 @@ import io.keyferry.KeyferryException;
 import io.keyferry.job.item.ServerIdentities;
 import io.keyferry.redis.ClusterNodes;
 import io.keyferry.redis.ClusterSource;
+import io.keyferry.redis.ClusterTarget;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.RedisConnector;
 import org.springframework.batch.core.partition.Partitioner;
@@ -172,7 +173,7 @@ public class SourceLayout implements Partitioner {
 				};
 			}
 		}
-		return new ServerIdentities(source, target, sourceId, () -> this.connector.runId(target),
+		return new ServerIdentities(source, target, sourceId, () -> ClusterTarget.identityOf(this.connector, target),
 				!this.settings.dryRun());
 	}
 

@@ -111,7 +111,7 @@ public final class CommandProbe {
 		switch (command) {
 			case "info" -> args.add("server");
 			case "scan" -> args.add(0).add("COUNT").add(1);
-			case "time", "ping" -> {
+			case "time", "ping", "asking" -> {
 			}
 			case "cluster" -> args.add("NODES");
 			case "select" -> args.add(database);

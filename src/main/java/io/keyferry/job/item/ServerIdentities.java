@@ -124,6 +124,12 @@ public final class ServerIdentities {
 			return "source " + this.source.redacted() + " is a new server process since the checkpoint (run_id "
 					+ "changed: restarted or failed over); its SCAN cursors are not valid in the new process";
 		}
+		if (targetChanged && now.target().contains("@")) {
+			// a cluster: every master's nodeId@runId
+			return "target cluster " + this.target.redacted() + " has other master processes since the checkpoint "
+					+ "(a master failed over, restarted, joined or left: masters were " + saved.target() + ", now "
+					+ now.target() + "); keys written to a master that is gone may be lost, so they are copied again";
+		}
 		if (targetChanged) {
 			return "target " + this.target.redacted() + " is a new server process since the checkpoint (run_id "
 					+ "changed: restarted or failed over); keys written to the old process may be lost, so they are "
