@@ -19,6 +19,7 @@ import io.keyferry.redis.RedisFailures;
 import io.keyferry.redis.Restorer;
 import io.keyferry.redis.TargetRoute;
 import io.keyferry.redis.ValueComparison;
+import io.keyferry.job.item.SkipLog;
 import io.lettuce.core.api.StatefulRedisConnection;
 import org.springframework.batch.core.configuration.annotation.StepScope;
 import org.springframework.batch.core.launch.JobOperator;
@@ -52,52 +53,6 @@ class CopyJobConfiguration {
 	@Bean
 	EndpointCredentials endpointCredentials() {
 		return new EndpointCredentials(System::getenv);
-	}
-
-	@Bean
-	RepositorySchema repositorySchema(DataSource dataSource) {
-		return new RepositorySchema(dataSource);
-	}
-
-	@Bean
-	SkippedKeys skippedKeys(DataSource dataSource, RepositorySchema schema) {
-		return new SkippedKeys(new JdbcTemplate(dataSource));
-	}
-
-	@Bean(destroyMethod = "close")
-	RunLease runLease(DataSource dataSource, RepositorySchema schema) {
-		return new RunLease(new JdbcTemplate(dataSource));
-	}
-
-	@Bean
-	RunOwners runOwners(DataSource dataSource, RunLease runLease) {
-		return new RunOwners(new JdbcTemplate(dataSource), runLease);
-	}
-
-	@Bean
-	CopyJobFactory copyJobFactory(JobRepository jobRepository, PlatformTransactionManager transactionManager,
-			ScanKeyReader scanKeyReader, DumpProcessor dumpProcessor, RestoreWriter restoreWriter, RunOwners runOwners,
-			RunLease runLease, RunMonitor runMonitor, RedisConnector connector, EndpointCredentials credentials) {
-		return new CopyJobFactory(jobRepository, transactionManager, scanKeyReader, dumpProcessor, restoreWriter,
-				runOwners, new LeaseFence(runLease), runMonitor, (settings) -> {
-					CopySettings resolved = settings.withEndpoints(credentials.resolve(settings.source()),
-							credentials.resolve(settings.target()));
-					return new SourceLayout(resolved, connector, isCluster(connector, resolved.source()));
-				});
-	}
-
-	private static boolean isCluster(RedisConnector connector, Endpoint source) {
-		try (RedisConnector.Connection connection = connector.connect(source)) {
-			return RedisConnector.info(connection.connection(), source).clusterEnabled();
-		}
-	}
-
-	@Bean
-	CopyLauncher copyLauncher(JobOperator jobOperator, JobRepository jobRepository, CopyJobFactory copyJobFactory,
-			RunOwners runOwners, RunLease runLease, EndpointCredentials credentials, RedisConnector connector,
-			RunMonitor monitor, DataSource dataSource, RepositorySchema schema) {
-		return new CopyLauncher(jobOperator, jobRepository, copyJobFactory, runOwners, runLease, credentials, connector,
-				monitor, new JdbcTemplate(dataSource));
 	}
 
 	@Bean
@@ -135,7 +90,7 @@ class CopyJobConfiguration {
 
 	@Bean
 	@StepScope
-	RestoreWriter restoreWriter(PartitionResources resources, SkippedKeys skippedKeys, RunMonitor monitor) {
+	RestoreWriter restoreWriter(PartitionResources resources, SkipLog skippedKeys, RunMonitor monitor) {
 		CopySettings settings = resources.settings();
 		TargetRoute route = resources.targetRoute();
 		Map<StatefulRedisConnection<byte[], byte[]>, ValueComparison> comparisons = new IdentityHashMap<>();

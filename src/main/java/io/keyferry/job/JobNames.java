@@ -1,5 +1,7 @@
 package io.keyferry.job;
 
+import io.keyferry.job.item.Checkpoint;
+
 /**
  * The fixed names of keyferry's job repository entries: job and step names, job
  * parameters, execution-context keys and keyferry's own tables.
@@ -55,70 +57,41 @@ public final class JobNames {
 
 	public static final String RETRY_BACKOFF_MS = "retry-backoff-ms";
 
-	// partition step execution context
+	// partition step execution context (see Checkpoint)
 
-	/** The source node this partition scans (host:port). */
-	public static final String NODE = "scan.node";
+	public static final String NODE = Checkpoint.NODE;
 
-	/**
-	 * The slots of a cluster source this partition stands for (e.g. {@code 0-5460});
-	 * absent for a standalone source.
-	 */
-	public static final String SLOTS = "scan.slots";
+	public static final String SLOTS = Checkpoint.SLOTS;
 
-	public static final String RANGE_INDEX = "scan.range.index";
+	public static final String RANGE_INDEX = Checkpoint.RANGE_INDEX;
 
-	public static final String RANGE_COUNT = "scan.range.count";
+	public static final String RANGE_COUNT = Checkpoint.RANGE_COUNT;
 
-	/** The cursor of the SCAN page in progress (unsigned decimal). */
-	public static final String CURSOR = "scan.cursor";
+	public static final String CURSOR = Checkpoint.CURSOR;
 
-	/** Whether every page of this partition has been written. */
-	public static final String DONE = "scan.done";
+	public static final String DONE = Checkpoint.DONE;
 
-	/** The source process the cursor belongs to ({@code run_id}). */
-	public static final String RUN_ID = "scan.run-id";
+	public static final String RUN_ID = Checkpoint.RUN_ID;
 
-	/**
-	 * The target process that holds the keys this partition wrote since it last started
-	 * from its first page ({@code run_id}).
-	 */
-	public static final String TARGET_RUN_ID = "scan.target-run-id";
+	public static final String TARGET_RUN_ID = Checkpoint.TARGET_RUN_ID;
 
-	/** How far the scan is, 0 to 1. */
-	public static final String FRACTION = "scan.fraction";
+	public static final String FRACTION = Checkpoint.FRACTION;
 
-	/**
-	 * Times this partition was scanned again from its start, in the step execution named
-	 * by {@link #RESCANS_EXECUTION}, because the source or target process changed.
-	 */
-	public static final String RESCANS = "scan.rescans";
+	public static final String RESCANS = Checkpoint.RESCANS;
 
-	/** The step execution the count {@link #RESCANS} belongs to. */
-	public static final String RESCANS_EXECUTION = "scan.rescans.execution";
+	public static final String RESCANS_EXECUTION = Checkpoint.RESCANS_EXECUTION;
 
-	/** The step execution the counts below belong to. */
-	public static final String COUNT_EXECUTION = "count.execution";
+	public static final String COUNT_EXECUTION = Checkpoint.COUNT_EXECUTION;
 
-	public static final String COUNT_READ = "count.read";
+	public static final String COUNT_READ = Checkpoint.COUNT_READ;
 
-	public static final String COUNT_WRITTEN = "count.written";
+	public static final String COUNT_WRITTEN = Checkpoint.COUNT_WRITTEN;
 
-	public static final String COUNT_FILTERED = "count.filtered";
+	public static final String COUNT_FILTERED = Checkpoint.COUNT_FILTERED;
 
-	public static final String COUNT_BYTES = "count.bytes";
+	public static final String COUNT_BYTES = Checkpoint.COUNT_BYTES;
 
-	/** Prefix of the per-reason skip counts, e.g. {@code count.skipped.exists}. */
-	public static final String COUNT_SKIPPED = "count.skipped.";
-
-	// keyferry's tables
-
-	public static final String SKIPPED_KEY_TABLE = "KEYFERRY_SKIPPED_KEY";
-
-	public static final String OWNER_TABLE = "KEYFERRY_RUN_OWNER";
-
-	/** The lease of each copy (copy key) that a process is starting or running. */
-	public static final String LEASE_TABLE = "KEYFERRY_RUN_LEASE";
+	public static final String COUNT_SKIPPED = Checkpoint.COUNT_SKIPPED;
 
 	private JobNames() {
 	}

@@ -11,9 +11,10 @@ import java.util.Optional;
 
 import io.keyferry.KeyferryException;
 import io.keyferry.job.JobNames;
-import io.keyferry.job.KeyCounts;
-import io.keyferry.job.RunOwners;
-import io.keyferry.job.SkippedKeys;
+import io.keyferry.job.item.KeyCounts;
+import io.keyferry.run.RunOwners;
+import io.keyferry.repository.SkippedKeys;
+import io.keyferry.repository.RepositorySchema;
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.JobInstance;
@@ -286,9 +287,10 @@ public class RunHistory {
 			}
 			if (!dryRun) {
 				for (JobExecution execution : all) {
-					this.jdbc.update("DELETE FROM " + JobNames.SKIPPED_KEY_TABLE + " WHERE JOB_EXECUTION_ID = ?",
+					this.jdbc.update(
+							"DELETE FROM " + RepositorySchema.SKIPPED_KEY_TABLE + " WHERE JOB_EXECUTION_ID = ?",
 							execution.getId());
-					this.jdbc.update("DELETE FROM " + JobNames.OWNER_TABLE + " WHERE JOB_EXECUTION_ID = ?",
+					this.jdbc.update("DELETE FROM " + RepositorySchema.OWNER_TABLE + " WHERE JOB_EXECUTION_ID = ?",
 							execution.getId());
 				}
 				this.jobRepository.deleteJobInstance(instance);

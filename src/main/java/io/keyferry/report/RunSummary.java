@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.OptionalDouble;
 
 import io.keyferry.job.JobNames;
-import io.keyferry.job.KeyCounts;
+import io.keyferry.job.item.KeyCounts;
 import io.keyferry.job.SourceLayout;
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;

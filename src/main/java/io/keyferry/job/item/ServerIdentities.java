@@ -3,7 +3,6 @@ package io.keyferry.job.item;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
-import io.keyferry.job.JobNames;
 import io.keyferry.redis.Backoff;
 import io.keyferry.redis.ClusterSource;
 import io.keyferry.redis.Endpoint;
@@ -65,7 +64,8 @@ public final class ServerIdentities {
 		 * @return the ids, {@code null} where the checkpoint has none
 		 */
 		public static Ids savedIn(ExecutionContext context) {
-			return new Ids(context.getString(JobNames.RUN_ID, null), context.getString(JobNames.TARGET_RUN_ID, null));
+			return new Ids(context.getString(Checkpoint.RUN_ID, null),
+					context.getString(Checkpoint.TARGET_RUN_ID, null));
 		}
 
 		/**
@@ -73,8 +73,8 @@ public final class ServerIdentities {
 		 * @param context the execution context
 		 */
 		public void saveIn(ExecutionContext context) {
-			context.putString(JobNames.RUN_ID, this.source);
-			context.putString(JobNames.TARGET_RUN_ID, this.target);
+			context.putString(Checkpoint.RUN_ID, this.source);
+			context.putString(Checkpoint.TARGET_RUN_ID, this.target);
 		}
 
 	}
@@ -150,7 +150,7 @@ public final class ServerIdentities {
 		if (changed != null) {
 			return changed;
 		}
-		if (!Boolean.parseBoolean(context.getString(JobNames.DONE, "false"))) {
+		if (!Boolean.parseBoolean(context.getString(Checkpoint.DONE, "false"))) {
 			return "its slice was not scanned to the end";
 		}
 		return null;

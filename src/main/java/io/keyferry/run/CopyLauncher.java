@@ -1,4 +1,4 @@
-package io.keyferry.job;
+package io.keyferry.run;
 
 import java.time.Duration;
 import java.time.LocalDateTime;
@@ -11,6 +11,12 @@ import java.util.function.Supplier;
 import io.keyferry.KeyferryException;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.RedisConnector;
+import io.keyferry.job.CopySettings;
+import io.keyferry.job.SourceLayout;
+import io.keyferry.job.RunMonitor;
+import io.keyferry.job.JobNames;
+import io.keyferry.job.CopyJobFactory;
+import io.keyferry.job.EndpointCredentials;
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.JobInstance;

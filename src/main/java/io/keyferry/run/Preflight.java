@@ -1,4 +1,4 @@
-package io.keyferry.job;
+package io.keyferry.run;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,6 +20,8 @@ import io.keyferry.redis.RedisFailures;
 import io.keyferry.redis.RequiredCommands;
 import io.keyferry.redis.Restorer;
 import io.keyferry.redis.ServerInfo;
+import io.keyferry.job.CopySettings;
+import io.keyferry.job.KeyferryProperties;
 import io.lettuce.core.KeyScanArgs;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisCommandTimeoutException;
