@@ -12,7 +12,6 @@ import io.keyferry.job.item.ScanKeyReader;
 import io.keyferry.job.item.ServerIdentities;
 import io.keyferry.job.item.Throttle;
 import io.keyferry.redis.DumpFetcher;
-import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.KeyScanner;
 import io.keyferry.redis.RedisConnector;
 import io.keyferry.redis.RedisFailures;

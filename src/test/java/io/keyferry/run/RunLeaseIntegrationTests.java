@@ -16,7 +16,6 @@ import javax.sql.DataSource;
 
 import io.keyferry.testsupport.PostgresDatabase;
 import io.keyferry.repository.RepositorySchema;
-import io.keyferry.job.JobNames;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
