@@ -226,7 +226,7 @@ target_pid=$started_pid
 
 # --- redis clusters (--cluster N) -----------------------------------------------------------------
 
-# Starts $cluster masters named $1-1 .. $1-N, creates a cluster of them without replicas, waits
+# Starts $cluster masters in $work/$1/node-1 .. node-N, creates a cluster of them without replicas, waits
 # until every node knows every other and all 16384 slots, and sets cluster_ports / cluster_pids.
 start_cluster() {
 	local name="$1" i port nodes=() ready
