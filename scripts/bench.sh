@@ -226,8 +226,9 @@ target_pid=$started_pid
 
 # --- redis clusters (--cluster N) -----------------------------------------------------------------
 
-# Starts $cluster masters in $work/$1/node-1 .. node-N, creates a cluster of them without replicas, waits
-# until every node knows every other and all 16384 slots, and sets cluster_ports / cluster_pids.
+# Starts $cluster masters in $work/$1/node-1 .. node-N, creates a cluster of them without
+# replicas, waits until every node knows every other and all 16384 slots, and sets
+# cluster_ports / cluster_pids.
 start_cluster() {
 	local name="$1" i port nodes=() ready
 	cluster_ports=()
