@@ -1,10 +1,9 @@
 package io.keyferry.job;
 
-import io.keyferry.job.item.Checkpoint;
-
 /**
- * The fixed names of keyferry's job repository entries: job and step names, job
- * parameters, execution-context keys and keyferry's own tables.
+ * The fixed names of keyferry's job repository entries: job and step names and job
+ * parameters (a partition's checkpoint keys are in {@code job.item.Checkpoint},
+ * keyferry's tables in {@code repository.RepositorySchema}).
  */
 public final class JobNames {
 
@@ -56,42 +55,6 @@ public final class JobNames {
 	public static final String RETRIES = "retries";
 
 	public static final String RETRY_BACKOFF_MS = "retry-backoff-ms";
-
-	// partition step execution context (see Checkpoint)
-
-	public static final String NODE = Checkpoint.NODE;
-
-	public static final String SLOTS = Checkpoint.SLOTS;
-
-	public static final String RANGE_INDEX = Checkpoint.RANGE_INDEX;
-
-	public static final String RANGE_COUNT = Checkpoint.RANGE_COUNT;
-
-	public static final String CURSOR = Checkpoint.CURSOR;
-
-	public static final String DONE = Checkpoint.DONE;
-
-	public static final String RUN_ID = Checkpoint.RUN_ID;
-
-	public static final String TARGET_RUN_ID = Checkpoint.TARGET_RUN_ID;
-
-	public static final String FRACTION = Checkpoint.FRACTION;
-
-	public static final String RESCANS = Checkpoint.RESCANS;
-
-	public static final String RESCANS_EXECUTION = Checkpoint.RESCANS_EXECUTION;
-
-	public static final String COUNT_EXECUTION = Checkpoint.COUNT_EXECUTION;
-
-	public static final String COUNT_READ = Checkpoint.COUNT_READ;
-
-	public static final String COUNT_WRITTEN = Checkpoint.COUNT_WRITTEN;
-
-	public static final String COUNT_FILTERED = Checkpoint.COUNT_FILTERED;
-
-	public static final String COUNT_BYTES = Checkpoint.COUNT_BYTES;
-
-	public static final String COUNT_SKIPPED = Checkpoint.COUNT_SKIPPED;
 
 	private JobNames() {
 	}

@@ -12,6 +12,7 @@ import io.keyferry.redis.RedisFailures;
 import io.keyferry.redis.ServerClock;
 import io.keyferry.redis.ServerInfo;
 import io.keyferry.redis.TargetRoute;
+import io.keyferry.job.item.Checkpoint;
 import org.springframework.batch.core.step.StepExecution;
 import org.springframework.beans.factory.DisposableBean;
 
@@ -61,7 +62,7 @@ public class PartitionResources implements DisposableBean {
 		Endpoint sourceEndpoint = credentials.resolve(stored.source());
 		Endpoint targetEndpoint = credentials.resolve(stored.target());
 		this.settings = stored.withEndpoints(sourceEndpoint, targetEndpoint);
-		String slots = stepExecution.getExecutionContext().getString(JobNames.SLOTS, null);
+		String slots = stepExecution.getExecutionContext().getString(Checkpoint.SLOTS, null);
 		this.slots = (slots != null) ? ClusterSource.parseRanges(slots) : null;
 		// without a single master serving them all, the seed: its identity then says the
 		// partition cannot be scanned now (see sourceIdentity)
