@@ -160,6 +160,36 @@ class ClusterTargetJarTests {
 				KeyspaceComparison.LOOSE_TTL_TOLERANCE);
 	}
 
+	/**
+	 * {@code --on-conflict skip} compares an existing key with the source's value on the
+	 * master that holds it: a key that already holds the same value counts as written, a
+	 * different one is skipped.
+	 */
+	@Test
+	void conflictsAreComparedOnTheMasterThatHoldsTheKey(RedisServer source,
+			@RedisClusterOptions(replicas = 0) RedisCluster target) {
+		List<byte[]> keys = TestData.keys(3000).loadInto(source);
+		KeyferryProcess first = start(copy(source.uri(), target.seedUri(), 0));
+		assertThat(first.waitFor(RUN_TIMEOUT)).as(first::describe).isEqualTo(0);
+		byte[] changed = keys.stream()
+			.filter((key) -> new String(key, java.nio.charset.StandardCharsets.ISO_8859_1).contains(":string:"))
+			.filter((key) -> source.binarySync().pttl(key) == -1)
+			.findFirst()
+			.orElseThrow();
+		target.binarySync().set(changed, "changed on the target".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+
+		KeyferryProcess skip = start(with(copy(source.uri(), target.seedUri(), 0), "--on-conflict", "skip", "--fresh"));
+		assertThat(skip.waitFor(RUN_TIMEOUT)).as(skip::describe).isEqualTo(0);
+		CopySummary summary = skip.summary().assertCountsAddUp();
+		assertThat(summary.skipped()).as(skip::describe).containsEntry("exists", 1L);
+		assertThat(summary.written()).as("keys already holding the source's value").isEqualTo(keys.size() - 1);
+		assertThat(target.binarySync().get(changed)).asString().isEqualTo("changed on the target");
+		target.binarySync()
+			.restore(changed, source.binarySync().dump(changed), new io.lettuce.core.RestoreArgs().replace());
+		KeyspaceComparison.assertSameContent(Keyspace.of(source), Keyspace.of(target),
+				KeyspaceComparison.LOOSE_TTL_TOLERANCE);
+	}
+
 	@Test
 	void aClusterTargetWithADatabaseIsAUsageError(RedisServer source,
 			@RedisClusterOptions(replicas = 0) RedisCluster target) {
@@ -180,6 +210,12 @@ class ClusterTargetJarTests {
 		return new String[] { "copy", "--source", source, "--target", target, "--json", "--partitions", "1",
 				"--chunk-size", "100", "--scan-count", "100", "--rate-limit", Integer.toString(rateLimit), "--progress",
 				"plain", "--progress-interval", "1s" };
+	}
+
+	private static String[] with(String[] args, String... more) {
+		String[] all = java.util.Arrays.copyOf(args, args.length + more.length);
+		System.arraycopy(more, 0, all, args.length, more.length);
+		return all;
 	}
 
 	private KeyferryProcess start(String... args) {
