@@ -135,9 +135,10 @@ public final class Pipeline {
 	}
 
 	/**
-	 * Sends the commands in order with one {@code dispatch}, which flushes once. Commands
-	 * that cannot be written are failed (see {@link Reply#get()}), for instance while the
-	 * connection is disconnected and rejects commands.
+	 * Sends the commands in order with one {@code dispatch}, which flushes once, run on
+	 * the connection's event loop (see {@link EventLoops}). Commands that cannot be
+	 * written are failed (see {@link Reply#get()}), for instance while the connection is
+	 * disconnected and rejects commands.
 	 * @param connection the connection
 	 */
 	public void send(StatefulRedisConnection<byte[], byte[]> connection) {
@@ -150,7 +151,17 @@ public final class Pipeline {
 			this.ended.countDown();
 			return;
 		}
-		connection.dispatch(this.replies);
+		// from the channel's event loop: no write task per command (see EventLoops)
+		EventLoops.run(connection, () -> {
+			try {
+				connection.dispatch(this.replies);
+			}
+			catch (RuntimeException ex) {
+				for (Reply<?> reply : this.replies) {
+					reply.completeExceptionally(ex);
+				}
+			}
+		});
 	}
 
 	/**

@@ -40,6 +40,8 @@ public final class RedisConnector implements AutoCloseable {
 
 	private final TimeoutOptions timeoutOptions;
 
+	private final EventLoops eventLoops;
+
 	public RedisConnector(Duration timeout) {
 		this(timeout, NO_COMMAND_TIMEOUTS, DefaultClientResources.DEFAULT_NETTY_CUSTOMIZER);
 	}
@@ -54,12 +56,13 @@ public final class RedisConnector implements AutoCloseable {
 	RedisConnector(Duration timeout, TimeoutOptions timeoutOptions, NettyCustomizer nettyCustomizer) {
 		this.timeout = timeout;
 		this.timeoutOptions = timeoutOptions;
+		this.eventLoops = new EventLoops(nettyCustomizer);
 		// no per-command latency histograms: keyferry measures batches itself
 		this.resources = DefaultClientResources.builder()
 			.ioThreadPoolSize(2)
 			.computationThreadPoolSize(2)
 			.commandLatencyRecorder(CommandLatencyRecorder.disabled())
-			.nettyCustomizer(nettyCustomizer)
+			.nettyCustomizer(this.eventLoops)
 			.build();
 	}
 
@@ -127,7 +130,14 @@ public final class RedisConnector implements AutoCloseable {
 			.useHashIndexQueue(false)
 			.build());
 		try {
-			return new Connection(client, client.connect(ByteArrayCodec.INSTANCE));
+			// one connect at a time: the channel initialised meanwhile is this one's
+			synchronized (this.eventLoops) {
+				java.util.concurrent.atomic.AtomicReference<io.netty.channel.Channel> channel = this.eventLoops
+					.connecting();
+				StatefulRedisConnection<byte[], byte[]> connection = client.connect(ByteArrayCodec.INSTANCE);
+				this.eventLoops.register(connection, channel);
+				return new Connection(client, connection);
+			}
 		}
 		catch (RuntimeException ex) {
 			client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
