@@ -2,6 +2,7 @@ package io.keyferry.job;
 
 import java.io.PrintStream;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
@@ -25,6 +26,8 @@ public final class RunMonitor {
 
 	private final AtomicBoolean stopRequested = new AtomicBoolean();
 
+	private final Set<String> warned = ConcurrentHashMap.newKeySet();
+
 	private volatile PrintStream warnings = System.err;
 
 	private volatile long sourceKeys;
@@ -39,6 +42,7 @@ public final class RunMonitor {
 		this.skipped.reset();
 		this.fractions.clear();
 		this.stopRequested.set(false);
+		this.warned.clear();
 	}
 
 	public void setWarnings(PrintStream warnings) {
@@ -48,6 +52,16 @@ public final class RunMonitor {
 	public void warn(String message) {
 		this.warnings.println("warning: " + message);
 		this.warnings.flush();
+	}
+
+	/**
+	 * Warns, unless the same warning was given in this run already.
+	 * @param message the warning
+	 */
+	public void warnOnce(String message) {
+		if (this.warned.add(message)) {
+			warn(message);
+		}
 	}
 
 	public void info(String message) {

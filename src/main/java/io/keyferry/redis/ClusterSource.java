@@ -13,7 +13,9 @@ import io.lettuce.core.api.StatefulRedisConnection;
  * set of slots only while the node serves all of them and none is being migrated. The
  * identity string says both: {@code nodeId@runId} when the node is a master serving every
  * slot of the set with none moving, otherwise a string starting with {@link #UNSTABLE}.
- * Stateless; thread-safe.
+ * With {@link ReadFrom#REPLICA} a set of slots is scanned on a replica of its master: the
+ * identity is then the replica's own {@code nodeId@runId}, while its master (as the
+ * replica sees it) serves every slot of the set. Stateless; thread-safe.
  */
 public final class ClusterSource {
 
@@ -54,33 +56,115 @@ public final class ClusterSource {
 	 * @return the master's endpoint, or empty when no single master serves them all
 	 */
 	public static Optional<Endpoint> ownerEndpoint(RedisConnector connector, Endpoint seed, BitSet slots) {
-		return ownerOf(nodes(connector, seed), slots).map((node) -> endpointOf(seed, node));
+		return scanNode(connector, seed, slots, ReadFrom.MASTER).map(ScanNode::endpoint);
 	}
 
 	/**
-	 * The identity of the node behind a connection as the scanner of a set of slots.
+	 * The node a partition standing for a set of slots scans.
+	 *
+	 * @param endpoint the node's endpoint
+	 * @param replica whether it is a replica of the master serving the slots (its
+	 * connection must send {@code READONLY} before reading keys)
+	 */
+	public record ScanNode(Endpoint endpoint, boolean replica) {
+
+	}
+
+	/**
+	 * The node to scan for a set of slots now: the live master that serves them all, or
+	 * with {@link ReadFrom#REPLICA} the first of its replicas (by node id) that answers
+	 * and whose link to the master is up ({@code master_link_status:up}), else the
+	 * master.
+	 * @param connector opens the connections
+	 * @param seed the cluster's seed(s) (their credentials and TLS setting are kept)
+	 * @param slots the slots
+	 * @param readFrom master or replica
+	 * @return the node, or empty when no single master serves them all
+	 */
+	public static Optional<ScanNode> scanNode(RedisConnector connector, Endpoint seed, BitSet slots,
+			ReadFrom readFrom) {
+		ClusterNodes topology = nodes(connector, seed);
+		Optional<ClusterNodes.Node> owner = ownerOf(topology, slots);
+		if (owner.isEmpty()) {
+			return Optional.empty();
+		}
+		if (readFrom == ReadFrom.REPLICA) {
+			for (ClusterNodes.Node replica : topology.replicasOf(owner.get())) {
+				Endpoint endpoint = endpointOf(seed, replica);
+				if (linkUp(connector, endpoint)) {
+					return Optional.of(new ScanNode(endpoint, true));
+				}
+			}
+		}
+		return Optional.of(new ScanNode(endpointOf(seed, owner.get()), false));
+	}
+
+	/**
+	 * Whether a replica answers and its link to its master is up.
+	 */
+	private static boolean linkUp(RedisConnector connector, Endpoint replica) {
+		try (RedisConnector.Connection connection = connector.connect(replica)) {
+			return connection.connection().sync().info("replication").lines().anyMatch("master_link_status:up"::equals);
+		}
+		catch (RuntimeException ex) {
+			// gone or refusing: another replica, or the master, is scanned
+			return false;
+		}
+	}
+
+	/**
+	 * The identity of the master behind a connection as the scanner of a set of slots.
 	 * @param connection a connection to the node
 	 * @param slots the slots its scan stands for
 	 * @return {@code nodeId@runId}, or a reason starting with {@link #UNSTABLE}
 	 */
 	public static String identity(StatefulRedisConnection<byte[], byte[]> connection, BitSet slots) {
+		return identity(connection, slots, false);
+	}
+
+	/**
+	 * The identity of the node behind a connection as the scanner of a set of slots: a
+	 * master serving them all with none being migrated, or with {@code replica} a replica
+	 * whose master (in the replica's view) serves them all. (A node reports migrations
+	 * only about itself, so a replica's view shows none of its master's: the pass checks
+	 * every master's own view before it completes, see the layout's wait for stable
+	 * slots.)
+	 * @param connection a connection to the node
+	 * @param slots the slots its scan stands for
+	 * @param replica whether the node is scanned as a replica
+	 * @return {@code nodeId@runId}, or a reason starting with {@link #UNSTABLE}
+	 */
+	public static String identity(StatefulRedisConnection<byte[], byte[]> connection, BitSet slots, boolean replica) {
 		ClusterNodes view = nodes(connection);
 		String runId = RedisConnector.runId(connection);
 		ClusterNodes.Node me = view.myself()
 			.orElseThrow(() -> new IllegalStateException("CLUSTER NODES does not mark the node that answered"));
 		String id = me.id() + "@" + runId;
-		if (!me.master()) {
+		ClusterNodes.Node owner = me;
+		if (replica) {
+			if (me.master()) {
+				return UNSTABLE + "node " + me.address() + " (" + id + ") is no longer a replica";
+			}
+			Optional<ClusterNodes.Node> master = Optional.ofNullable(me.masterId()).flatMap(view::node);
+			if (master.isEmpty() || !master.get().master() || master.get().failed()) {
+				return UNSTABLE + "replica " + me.address() + " (" + id + ") has no live master";
+			}
+			owner = master.get();
+		}
+		else if (!me.master()) {
 			return UNSTABLE + "node " + me.address() + " (" + id + ") is no longer a master";
 		}
+		String who = replica ? "the master " + owner.address() + " of replica " + me.address() + " (" + id + ")"
+				: "node " + me.address() + " (" + id + ")";
 		BitSet lost = (BitSet) slots.clone();
-		lost.andNot(me.slots());
+		lost.andNot(owner.slots());
 		if (!lost.isEmpty()) {
-			return UNSTABLE + "node " + me.address() + " (" + id + ") no longer serves slots " + ranges(lost);
+			return UNSTABLE + who + " no longer serves slots " + ranges(lost);
 		}
 		BitSet moving = (BitSet) slots.clone();
-		moving.and(me.moving());
+		moving.and(owner.moving());
 		if (!moving.isEmpty()) {
-			return UNSTABLE + "slots " + ranges(moving) + " of node " + me.address() + " are being migrated";
+			return UNSTABLE + "slots " + ranges(moving) + " of node " + owner.address() + " are being migrated";
 		}
 		return id;
 	}
