@@ -1,10 +1,13 @@
 package io.keyferry.redis;
 
+import java.nio.charset.StandardCharsets;
 import java.util.BitSet;
 import java.util.Optional;
 
 import io.keyferry.KeyferryException;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.SlotHash;
 
 /**
  * Reading a Redis Cluster source node by node: its topology, the node that serves a set
@@ -154,6 +157,12 @@ public final class ClusterSource {
 		else if (!me.master()) {
 			return UNSTABLE + "node " + me.address() + " (" + id + ") is no longer a master";
 		}
+		if (replica && redirectsReads(connection, slots)) {
+			// keys DUMPed on it were taken for migrated ones: its partition is scanned
+			// again
+			return UNSTABLE + "replica " + me.address() + " (" + id
+					+ ") redirects reads of its slots to its master (READONLY is not in effect on the connection)";
+		}
 		String who = replica ? "the master " + owner.address() + " of replica " + me.address() + " (" + id + ")"
 				: "node " + me.address() + " (" + id + ")";
 		BitSet lost = (BitSet) slots.clone();
@@ -167,6 +176,45 @@ public final class ClusterSource {
 			return UNSTABLE + "slots " + ranges(moving) + " of node " + owner.address() + " are being migrated";
 		}
 		return id;
+	}
+
+	/**
+	 * Whether a replica's connection answers a read of a key in the slots with a redirect
+	 * to its master, as it does without {@code READONLY}: the copy would take every key
+	 * for one migrated since SCAN. Reads a key that cannot exist with {@code DUMP} (a
+	 * command the copy needs anyway); a refusal of the key by the user's key patterns
+	 * tells nothing, and is taken as no redirect.
+	 */
+	private static boolean redirectsReads(StatefulRedisConnection<byte[], byte[]> connection, BitSet slots) {
+		byte[] key = keyIn(slots);
+		if (key == null) {
+			return false;
+		}
+		try {
+			connection.sync().dump(key);
+			return false;
+		}
+		catch (RedisCommandExecutionException ex) {
+			String message = String.valueOf(ex.getMessage());
+			return message.startsWith("MOVED ") || message.startsWith("ASK ");
+		}
+	}
+
+	/**
+	 * A key name in one of the slots, {@code keyferry:readonly-probe:{N}}, or
+	 * {@code null} for no slot.
+	 */
+	static byte[] keyIn(BitSet slots) {
+		if (slots.isEmpty()) {
+			return null;
+		}
+		// every slot has such a key with n below 109,758 (checked for all 16384)
+		for (int n = 0;; n++) {
+			byte[] key = ("keyferry:readonly-probe:{" + n + "}").getBytes(StandardCharsets.US_ASCII);
+			if (slots.get(SlotHash.getSlot(key))) {
+				return key;
+			}
+		}
 	}
 
 	/**
