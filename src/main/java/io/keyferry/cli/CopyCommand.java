@@ -54,7 +54,7 @@ public class CopyCommand implements Callable<Integer> {
 	Path config;
 
 	@Option(names = "--source", paramLabel = "URI",
-			description = "Source: redis://[user[:password]@]host:port[/db] or rediss:// for TLS.")
+			description = "Source: redis://[user[:password]@]host:port[/db] or rediss:// for TLS; a Redis Cluster may list several seeds: redis://host1:port1,host2:port2.")
 	String source;
 
 	@Option(names = "--target", paramLabel = "URI", description = "Target, same form as --source.")

@@ -132,7 +132,7 @@ public class PartitionResources implements DisposableBean {
 	 * @return the identity
 	 */
 	public String sourceIdentity() {
-		return (this.slots != null) ? ClusterSource.identity(this.source.connection(), this.slots, this.replica)
+		return (this.slots != null) ? ClusterSource.readerIdentity(this.source.connection(), this.slots, this.replica)
 				: RedisConnector.runId(this.source.connection());
 
 	}

@@ -157,12 +157,6 @@ public final class ClusterSource {
 		else if (!me.master()) {
 			return UNSTABLE + "node " + me.address() + " (" + id + ") is no longer a master";
 		}
-		if (replica && redirectsReads(connection, slots)) {
-			// keys DUMPed on it were taken for migrated ones: its partition is scanned
-			// again
-			return UNSTABLE + "replica " + me.address() + " (" + id
-					+ ") redirects reads of its slots to its master (READONLY is not in effect on the connection)";
-		}
 		String who = replica ? "the master " + owner.address() + " of replica " + me.address() + " (" + id + ")"
 				: "node " + me.address() + " (" + id + ")";
 		BitSet lost = (BitSet) slots.clone();
@@ -174,6 +168,27 @@ public final class ClusterSource {
 		moving.and(owner.moving());
 		if (!moving.isEmpty()) {
 			return UNSTABLE + "slots " + ranges(moving) + " of node " + owner.address() + " are being migrated";
+		}
+		return id;
+	}
+
+	/**
+	 * The identity of the node a partition reads keys from, on the very connection it
+	 * reads them with: {@link #identity(StatefulRedisConnection, BitSet, boolean)}, and
+	 * for a replica also whether the connection reads its slots' keys rather than
+	 * redirecting to the master, as without {@code READONLY} (the copy would then take
+	 * every key for one migrated since SCAN; the partition is scanned again instead).
+	 * @param connection the partition's connection to the node
+	 * @param slots the slots its scan stands for
+	 * @param replica whether the node is scanned as a replica
+	 * @return {@code nodeId@runId}, or a reason starting with {@link #UNSTABLE}
+	 */
+	public static String readerIdentity(StatefulRedisConnection<byte[], byte[]> connection, BitSet slots,
+			boolean replica) {
+		String id = identity(connection, slots, replica);
+		if (replica && !id.startsWith(UNSTABLE) && redirectsReads(connection, slots)) {
+			return UNSTABLE + "replica (" + id
+					+ ") redirects reads of its slots to its master (READONLY is not in effect on the connection)";
 		}
 		return id;
 	}
