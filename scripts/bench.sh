@@ -9,12 +9,19 @@
 # payloads, PEXPIRETIME within 1 s); MIGRATE's copy in round 1, as a control of the checker. Prints a table of medians; exits 1 when
 # a keyferry run or a verification failed.
 #
+# With --cluster N, the same run also starts an N-master source cluster and an N-master target
+# cluster (no replicas), loads the same dataset into the source cluster (each key to the master
+# serving its slot) and, in every round, copies cluster to cluster with `keyferry copy` too,
+# verified the same way over every master; the table gets keyferry's cluster rows and their ratio
+# to the standalone copy. MIGRATE has no cluster row: between two clusters it would need per-slot
+# routing, which is not a baseline.
+#
 # Helpers (Python 3 standard library only) live in scripts/bench/.
 set -euo pipefail
 
 usage() {
 	cat <<'EOF'
-Usage: scripts/bench.sh [--keys N] [--rounds R] [options]
+Usage: scripts/bench.sh [--keys N] [--rounds R] [--cluster N] [options]
 
 Benchmarks `keyferry copy` against Redis MIGRATE on two local redis-server processes.
 
@@ -29,6 +36,11 @@ Options:
   --java-jar            run `java -jar` with the JVM's own defaults instead of the launcher
   --jar PATH            the keyferry jar (default target/keyferry.jar, built when missing);
                         a copy of it is used, so rebuilding during the run is harmless
+  --cluster N           also copy between two local Redis Clusters of N masters each (N >= 3,
+                        no replicas), in the same rounds: the table adds keyferry's cluster
+                        keys/s, CPU and peak RSS and their ratio to the standalone copy
+                        (MIGRATE: n/a). Needs 2 x N more redis-servers and memory for two more
+                        copies of the dataset.
   --keep                keep the work directory (logs, keyferry homes) after a successful run
   -h, --help            show this message
 
@@ -59,6 +71,7 @@ java_opts=""
 jar="$repo/target/keyferry.jar"
 keep=0
 plain_jar=0
+cluster=0
 redis_server="${REDIS_SERVER:-redis-server}"
 redis_cli="${REDIS_CLI:-redis-cli}"
 
@@ -71,6 +84,7 @@ while [ $# -gt 0 ]; do
 	--java-opts) java_opts="${2?--java-opts needs a value}"; shift 2 ;;
 	--jar) jar="${2:?--jar needs a value}"; shift 2 ;;
 	--java-jar) plain_jar=1; shift ;;
+	--cluster) cluster="${2:?--cluster needs a value}"; shift 2 ;;
 	--keep) keep=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; fail "unknown argument '$1'" ;;
@@ -80,8 +94,10 @@ done
 case "$keys" in '' | *[!0-9]*) fail "--keys must be a number, got '$keys'" ;; esac
 case "$rounds" in '' | *[!0-9]*) fail "--rounds must be a number, got '$rounds'" ;; esac
 case "$seed" in '' | *[!0-9]*) fail "--seed must be a number, got '$seed'" ;; esac
+case "$cluster" in '' | *[!0-9]*) fail "--cluster must be a number of masters, got '$cluster'" ;; esac
 [ "$keys" -ge 100 ] || fail "--keys must be at least 100"
 [ "$rounds" -ge 3 ] || fail "--rounds must be at least 3 (the table shows medians)"
+[ "$cluster" -eq 0 ] || [ "$cluster" -ge 3 ] || fail "--cluster must be at least 3 (a Redis Cluster needs 3 masters)"
 read -r -a keyferry_extra <<<"$keyferry_args"
 read -r -a java_extra <<<"$java_opts"
 
@@ -132,15 +148,37 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# Starts a redis-server in $work/$1 and sets started_port / started_pid.
+# A free port whose cluster bus port (port + 10000) is free too.
+free_cluster_port() {
+	python3 -c '
+import socket
+while True:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    if port + 10000 > 65535:
+        continue
+    bus = socket.socket()
+    try:
+        bus.bind(("127.0.0.1", port + 10000))
+    except OSError:
+        continue
+    print(port)
+    break'
+}
+
+# Starts a redis-server in $work/$1 and sets started_port / started_pid; more arguments go to
+# redis-server (with --cluster-enabled, its port is chosen with a free bus port).
 start_redis() {
-	local name="$1" dir="$work/$1" port pid attempt
+	local name="$1" dir="$work/$1" port pid attempt picker=free_port
+	shift
+	case " $* " in *" --cluster-enabled "*) picker=free_cluster_port ;; esac
 	mkdir -p "$dir"
 	for attempt in 1 2 3 4 5; do
-		port="$(free_port)"
+		port="$($picker)"
 		[ "$port" != 6379 ] || continue
 		"$redis_server" --bind 127.0.0.1 --port "$port" --dir "$dir" --save "" --appendonly no \
-			--daemonize no --logfile "$dir/redis.log" &
+			--daemonize no --logfile "$dir/redis.log" "$@" &
 		pid=$!
 		redis_pids+=("$pid")
 		for _ in $(seq 1 100); do
@@ -161,17 +199,23 @@ start_redis() {
 
 rcli() { "$redis_cli" -h 127.0.0.1 -p "$@"; }
 
-# CPU seconds (user + system) used so far by both redis-servers, from /proc/PID/stat.
+# CPU ticks (user + system) used so far by the redis-servers with the given PIDs (default: the
+# standalone source and target), from /proc/PID/stat; cpu_since TICKS [PID...] in seconds.
 ticks="$(getconf CLK_TCK)"
 redis_cpu() {
 	local total=0 pid f
-	for pid in "$source_pid" "$target_pid"; do
+	[ $# -gt 0 ] || set -- "$source_pid" "$target_pid"
+	for pid in "$@"; do
 		read -r -a f <"/proc/$pid/stat"
 		total=$((total + f[13] + f[14]))
 	done
 	echo "$total"
 }
-cpu_since() { awk -v a="$1" -v b="$(redis_cpu)" -v t="$ticks" 'BEGIN { printf "%.2f\n", (b - a) / t }'; }
+cpu_since() {
+	local since="$1"
+	shift
+	awk -v a="$since" -v b="$(redis_cpu "$@")" -v t="$ticks" 'BEGIN { printf "%.2f\n", (b - a) / t }'
+}
 
 start_redis source
 source_port=$started_port
@@ -179,6 +223,48 @@ source_pid=$started_pid
 start_redis target
 target_port=$started_port
 target_pid=$started_pid
+
+# --- redis clusters (--cluster N) -----------------------------------------------------------------
+
+# Starts $cluster masters in $work/$1/node-1 .. node-N, creates a cluster of them without
+# replicas, waits until every node knows every other and all 16384 slots, and sets
+# cluster_ports / cluster_pids.
+start_cluster() {
+	local name="$1" i port nodes=() ready
+	cluster_ports=()
+	cluster_pids=()
+	for i in $(seq 1 "$cluster"); do
+		start_redis "$name/node-$i" --cluster-enabled yes --cluster-config-file nodes.conf
+		cluster_ports+=("$started_port")
+		cluster_pids+=("$started_pid")
+		nodes+=("127.0.0.1:$started_port")
+	done
+	"$redis_cli" --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >"$work/$name/create.log" 2>&1 ||
+		fail "redis-cli --cluster create ($name) failed: $(tail -n 5 "$work/$name/create.log")"
+	for _ in $(seq 1 300); do
+		ready=1
+		for port in "${cluster_ports[@]}"; do
+			rcli "$port" CLUSTER INFO 2>/dev/null | tr -d '\r' | awk -v n="$cluster" '
+				/^cluster_state:/ { ok += ($0 == "cluster_state:ok") }
+				/^cluster_slots_assigned:/ { ok += ($0 == "cluster_slots_assigned:16384") }
+				/^cluster_known_nodes:/ { ok += ($0 == "cluster_known_nodes:" n) }
+				END { exit ok == 3 ? 0 : 1 }' || { ready=0; break; }
+		done
+		[ "$ready" -eq 0 ] || return 0
+		sleep 0.1
+	done
+	fail "the $name cluster did not settle in 30 s: $(rcli "${cluster_ports[0]}" CLUSTER NODES 2>&1 | head -n "$cluster")"
+}
+
+if [ "$cluster" -gt 0 ]; then
+	start_cluster source-cluster
+	csource_ports=("${cluster_ports[@]}")
+	csource_pids=("${cluster_pids[@]}")
+	start_cluster target-cluster
+	ctarget_ports=("${cluster_ports[@]}")
+	ctarget_pids=("${cluster_pids[@]}")
+	cluster_all_pids=("${csource_pids[@]}" "${ctarget_pids[@]}")
+fi
 
 # --- the jar --------------------------------------------------------------------------------------
 
@@ -199,17 +285,22 @@ cp "$jar_source" "$jar"
 
 git_rev="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [ -n "$(git -C "$repo" status --porcelain -- src pom.xml 2>/dev/null)" ]; then git_rev="$git_rev (src or pom.xml modified)"; fi
-# Sets kf_cmd to the keyferry command line with the given --home: the launcher (scripts/keyferry,
-# keyferry's JVM settings) unless --java-jar asks for plain `java -jar` (the JVM's own defaults).
+# Sets kf_cmd to the keyferry command line with the given --home (and source and target ports,
+# by default the standalone servers'): the launcher (scripts/keyferry, keyferry's JVM settings)
+# unless --java-jar asks for plain `java -jar` (the JVM's own defaults).
 keyferry_command() {
 	if [ "$plain_jar" -eq 1 ]; then
 		kf_cmd=(java "${java_extra[@]}" -jar "$jar")
 	else
 		kf_cmd=(env KEYFERRY_JAR="$jar" KEYFERRY_JAVA_OPTS="$java_opts" "$repo/scripts/keyferry")
 	fi
-	kf_cmd+=(copy --source "redis://127.0.0.1:$source_port" --target "redis://127.0.0.1:$target_port"
+	kf_cmd+=(copy --source "redis://127.0.0.1:${2:-$source_port}" --target "redis://127.0.0.1:${3:-$target_port}"
 		--home "$1" --json --progress off "${keyferry_extra[@]}")
 }
+if [ "$cluster" -gt 0 ]; then
+	keyferry_command "$work/round-N/cluster-home" "${csource_ports[0]}" "${ctarget_ports[0]}"
+	kf_cluster_line="$(printf '%q ' "${kf_cmd[@]}")(run in round-N/)"
+fi
 keyferry_command "$work/round-N/home"
 
 echo "== keyferry benchmark"
@@ -224,11 +315,23 @@ echo "java:      $(java -version 2>&1 | head -n 1)"
 echo "jar:       $jar_source ($jar_built, git $git_rev, sha256 $(sha256sum "$jar" | cut -c1-12)), copied to the work dir"
 echo "keyferry:  $(printf '%q ' "${kf_cmd[@]}")(run in round-N/)"
 echo "MIGRATE:   MIGRATE 127.0.0.1 $target_port \"\" 0 60000 COPY REPLACE KEYS <each SCAN COUNT 1000 page>"
+if [ "$cluster" -gt 0 ]; then
+	echo "clusters:  $cluster masters each, no replicas: source :${csource_ports[*]} (pids ${csource_pids[*]})," \
+		"target :${ctarget_ports[*]} (pids ${ctarget_pids[*]})"
+	echo "cluster:   $kf_cluster_line"
+	echo "           MIGRATE: n/a (between two clusters it would need per-slot routing, which is not a baseline)"
+fi
 echo "measured:  ${gnu_time:-rusage via scripts/bench/measure.py (no GNU time)}"
 echo "work dir:  $work"
 echo
 
 # --- dataset --------------------------------------------------------------------------------------
+
+cluster_dbsize() {
+	local total=0 port
+	for port in "$@"; do total=$((total + $(rcli "$port" DBSIZE))); done
+	echo "$total"
+}
 
 echo "loading $keys keys into the source ..."
 load_started=$(date +%s.%N)
@@ -241,6 +344,18 @@ echo "$loaded" >"$work/keys"
 echo "loaded $loaded keys in $(awk -v s="$load_started" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }') s;" \
 	"source used_memory $(rcli "$source_port" INFO memory | tr -d '\r' | sed -n 's/^used_memory_human://p')," \
 	"$(rcli "$source_port" INFO keyspace | tr -d '\r' | sed -n 's/^db0://p')"
+if [ "$cluster" -gt 0 ]; then
+	load_started=$(date +%s.%N)
+	python3 "$helpers/load_cluster.py" --port "${csource_ports[0]}" --keys "$keys" --seed "$seed" \
+		--redis-cli "$redis_cli" >"$work/cluster-load.json" 2>"$work/cluster-load.err" ||
+		fail "loading the source cluster failed: $(tail -n 5 "$work/cluster-load.err")"
+	loaded="$(cluster_dbsize "${csource_ports[@]}")"
+	[ "$loaded" = "$keys" ] || fail "the source cluster holds $loaded keys after loading, expected $keys"
+	echo "$cluster" >"$work/cluster"
+	echo "loaded $loaded keys into the source cluster in" \
+		"$(awk -v s="$load_started" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }') s; per master:" \
+		"$(for port in "${csource_ports[@]}"; do printf ':%s %s keys, ' "$port" "$(rcli "$port" DBSIZE)"; done | sed 's/, $//')"
+fi
 echo
 
 # --- the two tools --------------------------------------------------------------------------------
@@ -265,32 +380,51 @@ run_migrate() {
 	fi
 }
 
+flush_cluster_target() {
+	local port
+	for port in "${ctarget_ports[@]}"; do rcli "$port" FLUSHALL >/dev/null; done
+	[ "$(cluster_dbsize "${ctarget_ports[@]}")" = 0 ] || fail "the target cluster is not empty after FLUSHALL"
+}
+
+# run_keyferry DIR ROUND [cluster]: one measured `keyferry copy`, standalone to standalone, or
+# with "cluster" between the two clusters (files cluster-keyferry*), then its verification.
 run_keyferry() {
-	local dir="$1" round="$2" status=0 cpu0
-	flush_target
-	keyferry_command "$dir/home" # a fresh home: a new H2 job repository each round
-	cpu0="$(redis_cpu)"
-	if [ -n "$gnu_time" ]; then
-		(cd "$dir" && exec "$gnu_time" -o "$dir/keyferry-time.json" \
-			-f '{"wallSeconds": %e, "rssKb": %M, "userSeconds": %U, "sysSeconds": %S, "exitCode": %x}' \
-			"${kf_cmd[@]}" >"$dir/keyferry.json" 2>"$dir/keyferry.err") &
+	local dir="$1" round="$2" mode="${3:-standalone}" status=0 cpu0 name=keyferry label="  keyferry: "
+	local pids=("$source_pid" "$target_pid") verify=(--source-port "$source_port" --target-port "$target_port")
+	if [ "$mode" = cluster ]; then
+		name=cluster-keyferry
+		label="  cluster:  keyferry "
+		pids=("${cluster_all_pids[@]}")
+		verify=(--source-port "${csource_ports[0]}" --source-cluster --target-port "${ctarget_ports[0]}" --target-cluster)
+		flush_cluster_target
+		# a fresh home: a new H2 job repository each round
+		keyferry_command "$dir/cluster-home" "${csource_ports[0]}" "${ctarget_ports[0]}"
 	else
-		(cd "$dir" && exec python3 "$helpers/measure.py" "$dir/keyferry-time.json" \
-			"${kf_cmd[@]}" >"$dir/keyferry.json" 2>"$dir/keyferry.err") &
+		flush_target
+		keyferry_command "$dir/home" # a fresh home: a new H2 job repository each round
+	fi
+	cpu0="$(redis_cpu "${pids[@]}")"
+	if [ -n "$gnu_time" ]; then
+		(cd "$dir" && exec "$gnu_time" -o "$dir/$name-time.json" \
+			-f '{"wallSeconds": %e, "rssKb": %M, "userSeconds": %U, "sysSeconds": %S, "exitCode": %x}' \
+			"${kf_cmd[@]}" >"$dir/$name.json" 2>"$dir/$name.err") &
+	else
+		(cd "$dir" && exec python3 "$helpers/measure.py" "$dir/$name-time.json" \
+			"${kf_cmd[@]}" >"$dir/$name.json" 2>"$dir/$name.err") &
 	fi
 	runner_pid=$!
 	wait "$runner_pid" || status=$?
 	runner_pid=""
-	cpu_since "$cpu0" >"$dir/keyferry-redis-cpu"
-	echo "  keyferry: exit $status, $(tail -n 1 "$dir/keyferry-time.json" 2>/dev/null), redis CPU $(cat "$dir/keyferry-redis-cpu") s"
-	echo "            $(cat "$dir/keyferry.json")"
+	cpu_since "$cpu0" "${pids[@]}" >"$dir/$name-redis-cpu"
+	echo "${label}exit $status, $(tail -n 1 "$dir/$name-time.json" 2>/dev/null), redis CPU $(cat "$dir/$name-redis-cpu") s"
+	echo "            $(cat "$dir/$name.json")"
 	if [ "$status" -ne 0 ]; then
-		echo "            stderr: $(tail -n 5 "$dir/keyferry.err")"
+		echo "            stderr: $(tail -n 5 "$dir/$name.err")"
 	fi
-	python3 "$helpers/verify.py" --source-port "$source_port" --target-port "$target_port" \
-		--label "keyferry round $round" >"$dir/keyferry-verify.json" 2>"$dir/keyferry-verify.err" || true
-	echo "            verify: $(cat "$dir/keyferry-verify.json")"
-	if [ -s "$dir/keyferry-verify.err" ]; then sed 's/^/            /' "$dir/keyferry-verify.err"; fi
+	python3 "$helpers/verify.py" "${verify[@]}" \
+		--label "$name round $round" >"$dir/$name-verify.json" 2>"$dir/$name-verify.err" || true
+	echo "            verify: $(cat "$dir/$name-verify.json")"
+	if [ -s "$dir/$name-verify.err" ]; then sed 's/^/            /' "$dir/$name-verify.err"; fi
 }
 
 # The launcher's first copy extracts the jar and records its class-data archive (see
@@ -317,10 +451,13 @@ for round in $(seq 1 "$rounds"); do
 	dir="$work/round-$round"
 	mkdir -p "$dir"
 	echo "round $round/$rounds"
+	# Alternating which goes first; the cluster copy runs last in odd rounds and first in even ones.
 	if [ $((round % 2)) -eq 1 ]; then
 		run_migrate "$dir" "$round"
 		run_keyferry "$dir" "$round"
+		[ "$cluster" -eq 0 ] || run_keyferry "$dir" "$round" cluster
 	else
+		[ "$cluster" -eq 0 ] || run_keyferry "$dir" "$round" cluster
 		run_keyferry "$dir" "$round"
 		run_migrate "$dir" "$round"
 	fi

@@ -105,33 +105,52 @@ class Generator:
         return None
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def keyed_commands(keys, seed=20240601, ttl_share=0.3):
+    """Yields (key, [encoded commands]) for each of the dataset's `keys` keys, in order; the
+    commands create the key (and set its TTL). Used by main() and by load_cluster.py, which
+    routes each key to the master serving its slot: both send the same commands."""
+    gen = Generator(seed)
+
+    def one(key, kind):
+        cmds = gen.commands(key, kind)
+        ms = gen.ttl(ttl_share)
+        if ms is not None:
+            cmds.append(encode(b"PEXPIRE", key, ms))
+        return cmds
+
+    for key, kind in BINARY_KEYS:
+        yield key, one(key, kind)
+    # Drawn after the binary keys' values: the order of the random draws is the dataset.
+    kinds = gen.rng.choices(TYPES, WEIGHTS, k=keys - len(BINARY_KEYS))
+    for i, kind in enumerate(kinds):
+        key = b"k:%s:%d" % (kind.encode(), i)
+        yield key, one(key, kind)
+
+
+def add_arguments(p):
     p.add_argument("--keys", type=int, required=True)
     p.add_argument("--seed", type=int, default=20240601)
     p.add_argument("--ttl-share", type=float, default=0.3)
-    a = p.parse_args()
+
+
+def check_arguments(p, a):
     if a.keys < len(BINARY_KEYS) + 1:
         p.error("--keys must be at least %d" % (len(BINARY_KEYS) + 1))
 
-    gen = Generator(a.seed)
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(p)
+    a = p.parse_args()
+    check_arguments(p, a)
+
     out = sys.stdout.buffer
     batch = []
-
-    def emit(key, kind):
-        batch.extend(gen.commands(key, kind))
-        ms = gen.ttl(a.ttl_share)
-        if ms is not None:
-            batch.append(encode(b"PEXPIRE", key, ms))
+    for _, cmds in keyed_commands(a.keys, a.seed, a.ttl_share):
+        batch.extend(cmds)
         if len(batch) >= 10000:
             out.write(b"".join(batch))
             batch.clear()
-
-    for key, kind in BINARY_KEYS:
-        emit(key, kind)
-    kinds = gen.rng.choices(TYPES, WEIGHTS, k=a.keys - len(BINARY_KEYS))
-    for i, kind in enumerate(kinds):
-        emit(b"k:%s:%d" % (kind.encode(), i), kind)
     out.write(b"".join(batch))
     out.flush()
 

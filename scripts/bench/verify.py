@@ -9,7 +9,11 @@ compared by content (type, encoding, members, fields, scores, stream entries and
 only a content difference fails. The count of such order-only differences is reported as
 "payloadOrderOnly".
 
-    python3 verify.py --source-port P1 --target-port P2 [--ttl-tolerance-ms 1000] [--label L]
+    python3 verify.py --source-port P1 --target-port P2 [--source-cluster] [--target-cluster]
+                      [--ttl-tolerance-ms 1000] [--label L]
+
+With --source-cluster (--target-cluster) the port is a seed node of a Redis Cluster: every master
+of it is scanned and counted, and each key is read from the master serving its slot.
 
 Prints one JSON object with "ok" and the counts of each kind of difference, and on stderr up to
 --examples examples of each kind. Exits 0 when the target matches, 1 when it does not.
@@ -19,18 +23,65 @@ import argparse
 import json
 import sys
 
+from cluster import Masters
 from resp import Connection, RespError, encode, scan_pages
+
+
+class Keyspace:
+    """One side of the comparison: a standalone server, or every master of a cluster. Each node has
+    a connection for SCAN and one for the pipelined reads."""
+
+    def __init__(self, host, port, cluster):
+        if cluster:
+            self.masters = Masters(host, port)
+            self.nodes = self.masters.nodes
+        else:
+            self.masters = None
+            self.nodes = [(host, port)]
+        self.conns = [Connection(h, p) for h, p in self.nodes]
+
+    def count(self):
+        return sum(c.call("DBSIZE") for c in self.conns)
+
+    def pages(self, count):
+        """Yields the SCAN pages of every node, node after node."""
+        for host, port in self.nodes:
+            scan = Connection(host, port)
+            yield from scan_pages(scan, count)
+            scan.close()
+
+    def send(self, keys, build):
+        """Sends build(key)'s encoded commands of every key to the node serving the key, to all
+        nodes at once; receive() reads the replies."""
+        groups = {}
+        for i, k in enumerate(keys):
+            node = self.masters.index_of(k) if self.masters else 0
+            groups.setdefault(node, []).append((i, build(k)))
+        for node, items in groups.items():
+            self.conns[node].send(*[c for _, cs in items for c in cs])
+        return len(keys), groups
+
+    def receive(self, sent):
+        """Returns each key's list of replies to what send() sent, in the order of its keys."""
+        n, groups = sent
+        out = [None] * n
+        for node, items in groups.items():
+            for i, cs in items:
+                out[i] = self.conns[node].read_replies(len(cs))
+        return out
+
+    def pipeline(self, keys, build):
+        return self.receive(self.send(keys, build))
 
 
 def show(key):
     return repr(key)[2:-1] if isinstance(key, bytes) else str(key)
 
 
-def contents(conn, keys):
+def contents(side, keys):
     """Returns a canonical, comparable description of each key's value, read with pipelines."""
-    conn.send(*[encode(b"TYPE", k) for k in keys] + [encode(b"OBJECT", b"ENCODING", k) for k in keys])
-    replies = conn.read_replies(2 * len(keys))
-    types, encodings = replies[:len(keys)], replies[len(keys):]
+    meta = side.pipeline(keys, lambda k: [encode(b"TYPE", k), encode(b"OBJECT", b"ENCODING", k)])
+    types = {k: m[0] for k, m in zip(keys, meta)}
     reads = {
         b"string": lambda k: [encode(b"GET", k)],
         b"list": lambda k: [encode(b"LRANGE", k, 0, -1)],
@@ -40,11 +91,9 @@ def contents(conn, keys):
         b"stream": lambda k: [encode(b"XRANGE", k, b"-", b"+"), encode(b"XINFO", b"STREAM", k),
                               encode(b"XINFO", b"GROUPS", k)],
     }
-    cmds = [reads.get(t, lambda k: [])(k) for k, t in zip(keys, types)]
-    conn.send(*[c for cs in cmds for c in cs])
+    values_of = side.pipeline(keys, lambda k: reads.get(types[k], lambda _: [])(k))
     out = []
-    for t, e, cs in zip(types, encodings, cmds):
-        values = conn.read_replies(len(cs))
+    for (t, e), values in zip(meta, values_of):
         if t in (b"set",):
             values = [sorted(values[0])]
         elif t == b"hash":
@@ -64,16 +113,17 @@ def main():
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--source-port", type=int, required=True)
     p.add_argument("--target-port", type=int, required=True)
+    p.add_argument("--source-cluster", action="store_true", help="the source port is a node of a Redis Cluster")
+    p.add_argument("--target-cluster", action="store_true", help="the target port is a node of a Redis Cluster")
     p.add_argument("--ttl-tolerance-ms", type=int, default=1000)
     p.add_argument("--examples", type=int, default=10)
     p.add_argument("--label", default="")
     a = p.parse_args()
 
-    scan = Connection(a.host, a.source_port)
-    src = Connection(a.host, a.source_port)
-    dst = Connection(a.host, a.target_port)
-    source_count = scan.call("DBSIZE")
-    target_count = dst.call("DBSIZE")
+    src = Keyspace(a.host, a.source_port, a.source_cluster)
+    dst = Keyspace(a.host, a.target_port, a.target_cluster)
+    source_count = src.count()
+    target_count = dst.count()
 
     seen = set()  # keys already checked: SCAN may return a key twice
     diffs = {"missing": [], "payload": [], "ttl": [], "errors": []}
@@ -86,20 +136,16 @@ def main():
         if len(diffs[kind]) < a.examples:
             diffs[kind].append(text)
 
-    for page in scan_pages(scan, 1000):
+    def dump(k):
+        return [encode(b"DUMP", k), encode(b"PEXPIRETIME", k)]
+
+    for page in src.pages(1000):
         page = [k for k in page if k not in seen]
         seen.update(page)
-        cmds = []
-        for k in page:
-            cmds.append(encode(b"DUMP", k))
-            cmds.append(encode(b"PEXPIRETIME", k))
-        src.send(*cmds)
-        dst.send(*cmds)
-        s = src.read_replies(len(cmds))
-        t = dst.read_replies(len(cmds))
+        s_sent, t_sent = src.send(page, dump), dst.send(page, dump)  # both sides at work at once
+        s, t = src.receive(s_sent), dst.receive(t_sent)
         reordered = []
-        for i, k in enumerate(page):
-            s_dump, s_exp, t_dump, t_exp = s[2 * i], s[2 * i + 1], t[2 * i], t[2 * i + 1]
+        for k, (s_dump, s_exp), (t_dump, t_exp) in zip(page, s, t):
             if any(isinstance(r, RespError) for r in (s_dump, s_exp, t_dump, t_exp)):
                 note("errors", "%s: %s" % (show(k), [str(r) for r in (s_dump, s_exp, t_dump, t_exp)]))
             elif s_dump is None:
@@ -128,9 +174,8 @@ def main():
     extra = []
     extra_count = 0
     if target_count != source_count or counts["missing"]:
-        for page in scan_pages(Connection(a.host, a.target_port), 1000):
-            src.send(*[encode(b"EXISTS", k) for k in page])
-            for k, e in zip(page, src.read_replies(len(page))):
+        for page in dst.pages(1000):
+            for k, (e,) in zip(page, src.pipeline(page, lambda k: [encode(b"EXISTS", k)])):
                 if e == 0:
                     extra_count += 1
                     if len(extra) < a.examples:

@@ -13,6 +13,7 @@ import io.keyferry.testsupport.Keyspace;
 import io.keyferry.testsupport.KeyspaceComparison;
 import io.keyferry.testsupport.RedisCluster;
 import io.keyferry.testsupport.RedisClusterExtension;
+import io.keyferry.testsupport.RedisClusterOptions;
 import io.keyferry.testsupport.RedisServer;
 import io.keyferry.testsupport.RedisServerExtension;
 import io.keyferry.testsupport.RepositoryProbe;
@@ -29,9 +30,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The packaged jar copying from a real local Redis Cluster (3 masters, 1 replica each)
  * with {@code --read-from replica}: the replicas do the SCAN and DUMP work (their
  * {@code INFO commandstats} count it, the masters' do not), a replica restarted between
- * executions has its partition scanned again, and a URI whose first seed is dead is read
- * through the next seed. Every test ends with a full comparison of the cluster with the
- * target.
+ * executions has its partition scanned again, and URIs whose first seed is dead (a source
+ * cluster, a target cluster) are read through the next seed. Every test ends with a full
+ * comparison of the cluster with the target.
  */
 @ExtendWith({ RedisClusterExtension.class, RedisServerExtension.class })
 class ClusterReplicaJarTests {
@@ -116,16 +117,19 @@ class ClusterReplicaJarTests {
 	}
 
 	@Test
-	void aDeadFirstSeedIsPassedOverForTheNextOne(RedisCluster source, RedisServer target) throws IOException {
+	void aDeadFirstSeedIsPassedOverForTheNextOneOnBothSides(RedisCluster source,
+			@RedisClusterOptions(replicas = 0) RedisCluster target) throws IOException {
 		TestData.keys(2_000).loadInto(source);
-		String live = source.seedUri().substring("redis://".length());
-		String uri = "redis://127.0.0.1:" + unusedPort() + "," + live;
+		String sourceUri = "redis://127.0.0.1:" + unusedPort() + "," + source.masters().get(1).address() + ","
+				+ source.masters().get(2).address();
+		String targetUri = "redis://127.0.0.1:" + unusedPort() + "," + target.masters().get(0).address();
 
-		KeyferryProcess copy = start(copy(uri, target, 0));
+		KeyferryProcess copy = start(copy(sourceUri, targetUri, 0));
 		assertThat(copy.waitFor(RUN_TIMEOUT)).as(copy::describe).isEqualTo(0);
 		CopySummary summary = copy.summary().assertCountsAddUp();
 		assertThat(summary.status()).isEqualTo("COMPLETED");
 		assertThat(summary.written()).isEqualTo(2_000);
+		assertThat(summary.field("source")).as("the seeds are kept, in their order").isEqualTo(sourceUri + "/0");
 		KeyspaceComparison.assertSameContent(Keyspace.of(source), Keyspace.of(target),
 				KeyspaceComparison.LOOSE_TTL_TOLERANCE);
 	}
@@ -151,7 +155,11 @@ class ClusterReplicaJarTests {
 
 	/** A copy from the cluster, chunks of 100 keys, SCAN pages of about 100 keys. */
 	private static String[] copy(String sourceUri, RedisServer target, int rateLimit, String... more) {
-		String[] args = { "copy", "--source", sourceUri, "--target", target.uri(), "--json", "--partitions", "1",
+		return copy(sourceUri, target.uri(), rateLimit, more);
+	}
+
+	private static String[] copy(String sourceUri, String targetUri, int rateLimit, String... more) {
+		String[] args = { "copy", "--source", sourceUri, "--target", targetUri, "--json", "--partitions", "1",
 				"--chunk-size", "100", "--scan-count", "100", "--rate-limit", Integer.toString(rateLimit), "--progress",
 				"plain", "--progress-interval", "1s" };
 		String[] all = java.util.Arrays.copyOf(args, args.length + more.length);

@@ -6,10 +6,10 @@ import java.util.concurrent.Callable;
 
 import io.keyferry.KeyferryException;
 import io.keyferry.job.BatchRuntime;
-import io.keyferry.job.CopyLauncher;
-import io.keyferry.job.CopyOutcome;
+import io.keyferry.run.CopyLauncher;
+import io.keyferry.run.CopyOutcome;
 import io.keyferry.job.CopySettings;
-import io.keyferry.job.Preflight;
+import io.keyferry.run.Preflight;
 import io.keyferry.redis.Backoff;
 import io.keyferry.redis.ConflictPolicy;
 import io.keyferry.redis.Endpoint;

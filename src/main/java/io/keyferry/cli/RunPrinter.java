@@ -4,7 +4,7 @@ import java.io.PrintStream;
 import java.util.Map;
 
 import io.keyferry.KeyferryException;
-import io.keyferry.job.CopyOutcome;
+import io.keyferry.run.CopyOutcome;
 import io.keyferry.report.Json;
 import io.keyferry.report.RunSummary;
 import org.springframework.batch.core.BatchStatus;

@@ -4,9 +4,9 @@ import java.time.Duration;
 import java.util.Map;
 
 import io.keyferry.job.BatchRuntime;
-import io.keyferry.job.CopyLauncher;
-import io.keyferry.job.CopyOutcome;
-import io.keyferry.job.ProgressReporter;
+import io.keyferry.run.CopyLauncher;
+import io.keyferry.run.CopyOutcome;
+import io.keyferry.run.ProgressReporter;
 import io.keyferry.job.RunMonitor;
 import org.springframework.context.ConfigurableApplicationContext;
 

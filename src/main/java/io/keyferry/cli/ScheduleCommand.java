@@ -11,10 +11,10 @@ import java.util.concurrent.TimeUnit;
 
 import io.keyferry.KeyferryException;
 import io.keyferry.job.BatchRuntime;
-import io.keyferry.job.CopyLauncher;
-import io.keyferry.job.CopyOutcome;
+import io.keyferry.run.CopyLauncher;
+import io.keyferry.run.CopyOutcome;
 import io.keyferry.job.CopySettings;
-import io.keyferry.job.Preflight;
+import io.keyferry.run.Preflight;
 import io.keyferry.job.RunMonitor;
 import io.keyferry.report.Json;
 import io.keyferry.report.RunSummary;

@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 
 import io.keyferry.job.BatchRuntime;
-import io.keyferry.job.CopyLauncher;
+import io.keyferry.run.CopyLauncher;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.context.ConfigurableApplicationContext;

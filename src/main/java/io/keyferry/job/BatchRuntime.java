@@ -21,7 +21,8 @@ import org.springframework.context.ConfigurableApplicationContext;
  * second keyferry process (stop, history) can read it while a copy runs;
  * {@code spring.datasource.*} selects any other JDBC database.
  */
-@SpringBootApplication(proxyBeanMethods = false, scanBasePackages = { "io.keyferry.job", "io.keyferry.report" })
+@SpringBootApplication(proxyBeanMethods = false,
+		scanBasePackages = { "io.keyferry.job", "io.keyferry.run", "io.keyferry.repository", "io.keyferry.report" })
 @EnableConfigurationProperties(KeyferryProperties.class)
 public class BatchRuntime {
 

@@ -1,6 +1,8 @@
 package io.keyferry.job;
 
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 
 import javax.sql.DataSource;
 
@@ -10,12 +12,14 @@ import io.keyferry.job.item.ScanKeyReader;
 import io.keyferry.job.item.ServerIdentities;
 import io.keyferry.job.item.Throttle;
 import io.keyferry.redis.DumpFetcher;
-import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.KeyScanner;
 import io.keyferry.redis.RedisConnector;
 import io.keyferry.redis.RedisFailures;
 import io.keyferry.redis.Restorer;
+import io.keyferry.redis.TargetRoute;
 import io.keyferry.redis.ValueComparison;
+import io.keyferry.job.item.SkipLog;
+import io.lettuce.core.api.StatefulRedisConnection;
 import org.springframework.batch.core.configuration.annotation.StepScope;
 import org.springframework.batch.core.launch.JobOperator;
 import org.springframework.batch.core.repository.JobRepository;
@@ -51,52 +55,6 @@ class CopyJobConfiguration {
 	}
 
 	@Bean
-	RepositorySchema repositorySchema(DataSource dataSource) {
-		return new RepositorySchema(dataSource);
-	}
-
-	@Bean
-	SkippedKeys skippedKeys(DataSource dataSource, RepositorySchema schema) {
-		return new SkippedKeys(new JdbcTemplate(dataSource));
-	}
-
-	@Bean(destroyMethod = "close")
-	RunLease runLease(DataSource dataSource, RepositorySchema schema) {
-		return new RunLease(new JdbcTemplate(dataSource));
-	}
-
-	@Bean
-	RunOwners runOwners(DataSource dataSource, RunLease runLease) {
-		return new RunOwners(new JdbcTemplate(dataSource), runLease);
-	}
-
-	@Bean
-	CopyJobFactory copyJobFactory(JobRepository jobRepository, PlatformTransactionManager transactionManager,
-			ScanKeyReader scanKeyReader, DumpProcessor dumpProcessor, RestoreWriter restoreWriter, RunOwners runOwners,
-			RunLease runLease, RunMonitor runMonitor, RedisConnector connector, EndpointCredentials credentials) {
-		return new CopyJobFactory(jobRepository, transactionManager, scanKeyReader, dumpProcessor, restoreWriter,
-				runOwners, new LeaseFence(runLease), runMonitor, (settings) -> {
-					CopySettings resolved = settings.withEndpoints(credentials.resolve(settings.source()),
-							credentials.resolve(settings.target()));
-					return new SourceLayout(resolved, connector, isCluster(connector, resolved.source()));
-				});
-	}
-
-	private static boolean isCluster(RedisConnector connector, Endpoint source) {
-		try (RedisConnector.Connection connection = connector.connect(source)) {
-			return RedisConnector.info(connection.connection(), source).clusterEnabled();
-		}
-	}
-
-	@Bean
-	CopyLauncher copyLauncher(JobOperator jobOperator, JobRepository jobRepository, CopyJobFactory copyJobFactory,
-			RunOwners runOwners, RunLease runLease, EndpointCredentials credentials, RedisConnector connector,
-			RunMonitor monitor, DataSource dataSource, RepositorySchema schema) {
-		return new CopyLauncher(jobOperator, jobRepository, copyJobFactory, runOwners, runLease, credentials, connector,
-				monitor, new JdbcTemplate(dataSource));
-	}
-
-	@Bean
 	@StepScope
 	PartitionResources partitionResources(@Value("#{stepExecution}") StepExecution stepExecution,
 			EndpointCredentials credentials, RedisConnector connector, RunMonitor monitor) {
@@ -111,8 +69,7 @@ class CopyJobConfiguration {
 				settings.scanCount());
 		long rate = (settings.rateLimit() > 0) ? Math.max(1, settings.rateLimit() / settings.partitions()) : 0;
 		ServerIdentities identities = new ServerIdentities(resources.sourceNode(), settings.target(),
-				resources::sourceIdentity, () -> RedisConnector.runId(resources.target().connection()),
-				!settings.dryRun());
+				resources::sourceIdentity, resources::targetIdentity, !settings.dryRun());
 		return new ScanKeyReader(scanner, settings.source(), identities, resources.stepExecution().getId(),
 				settings.batchSize(), settings.backoff(), monitor, resources.partitionName(), new Throttle(rate));
 	}
@@ -132,16 +89,21 @@ class CopyJobConfiguration {
 
 	@Bean
 	@StepScope
-	RestoreWriter restoreWriter(PartitionResources resources, SkippedKeys skippedKeys, RunMonitor monitor) {
+	RestoreWriter restoreWriter(PartitionResources resources, SkipLog skippedKeys, RunMonitor monitor) {
 		CopySettings settings = resources.settings();
-		Restorer restorer = new Restorer(resources.target().connection(), settings.target(),
+		TargetRoute route = resources.targetRoute();
+		Map<StatefulRedisConnection<byte[], byte[]>, ValueComparison> comparisons = new IdentityHashMap<>();
+		Restorer restorer = new Restorer(route, settings.target(),
 				new Restorer.Options(settings.onConflict(), settings.dryRun(), settings.maxValueBytes(),
-						resources
-							.targetRdbVersion(),
-						settings.backoff(), settings.timeout(), resources.targetClockOffset()),
+						resources.targetRdbVersion(), settings.backoff(), settings.timeout(),
+						resources.targetClockOffset()),
 				monitor::isStopRequested,
-				new ValueComparison(resources.source().connection(), settings.source(), resources.target().connection(),
-						settings.target(), resources.targetVersion(), settings.timeout())::targetHolds,
+				// compared on the node that holds the key (each node's comparison kept)
+				(dump) -> comparisons
+					.computeIfAbsent(route.connectionFor(dump.key()),
+							(node) -> new ValueComparison(resources.source().connection(), settings.source(), node,
+									settings.target(), resources.targetVersion(), settings.timeout()))
+					.targetHolds(dump),
 				(key) -> settings.backoff()
 					.call(() -> fetcher(resources).fetch(List.of(key)).get(0), monitor::isStopRequested,
 							(failure) -> RedisFailures.describe("source", settings.source(), failure)));

@@ -41,7 +41,7 @@ public class CopyJobFactory {
 
 	private final RestoreWriter writer;
 
-	private final RunOwners runOwners;
+	private final JobExecutionListener runOwners;
 
 	private final LeaseFence fence;
 
@@ -49,9 +49,9 @@ public class CopyJobFactory {
 
 	private final Function<CopySettings, SourceLayout> layouts;
 
-	CopyJobFactory(JobRepository jobRepository, PlatformTransactionManager transactionManager, ScanKeyReader reader,
-			DumpProcessor processor, RestoreWriter writer, RunOwners runOwners, LeaseFence fence, RunMonitor monitor,
-			Function<CopySettings, SourceLayout> layouts) {
+	public CopyJobFactory(JobRepository jobRepository, PlatformTransactionManager transactionManager,
+			ScanKeyReader reader, DumpProcessor processor, RestoreWriter writer, JobExecutionListener runOwners,
+			LeaseFence fence, RunMonitor monitor, Function<CopySettings, SourceLayout> layouts) {
 		this.monitor = monitor;
 		this.fence = fence;
 		this.layouts = layouts;

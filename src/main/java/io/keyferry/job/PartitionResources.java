@@ -4,6 +4,7 @@ import java.util.BitSet;
 import java.util.OptionalInt;
 
 import io.keyferry.redis.ClusterSource;
+import io.keyferry.redis.ClusterTarget;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.RdbVersion;
 import io.keyferry.redis.ReadFrom;
@@ -11,13 +12,16 @@ import io.keyferry.redis.RedisConnector;
 import io.keyferry.redis.RedisFailures;
 import io.keyferry.redis.ServerClock;
 import io.keyferry.redis.ServerInfo;
+import io.keyferry.redis.TargetRoute;
+import io.keyferry.job.item.Checkpoint;
 import org.springframework.batch.core.step.StepExecution;
 import org.springframework.beans.factory.DisposableBean;
 
 /**
  * The connections of one partition: a source connection shared by the reader and the
- * processor's threads, and a target connection used by the writer. Step-scoped: opened
- * when the partition starts, closed when it ends.
+ * processor's threads, and a target connection used by the writer (for a cluster target,
+ * a connection per master, see {@link ClusterTarget}). Step-scoped: opened when the
+ * partition starts, closed when it ends.
  */
 public class PartitionResources implements DisposableBean {
 
@@ -26,6 +30,9 @@ public class PartitionResources implements DisposableBean {
 	private final RedisConnector.Connection source;
 
 	private final RedisConnector.Connection target;
+
+	/** The target's masters, {@code null} for a standalone target. */
+	private final ClusterTarget clusterTarget;
 
 	private final ServerInfo sourceInfo;
 
@@ -63,7 +70,7 @@ public class PartitionResources implements DisposableBean {
 		Endpoint sourceEndpoint = credentials.resolve(stored.source());
 		Endpoint targetEndpoint = credentials.resolve(stored.target());
 		this.settings = stored.withEndpoints(sourceEndpoint, targetEndpoint);
-		String slots = stepExecution.getExecutionContext().getString(JobNames.SLOTS, null);
+		String slots = stepExecution.getExecutionContext().getString(Checkpoint.SLOTS, null);
 		this.slots = (slots != null) ? ClusterSource.parseRanges(slots) : null;
 		// without a single master serving them all, the seed: its identity then says the
 		// partition cannot be scanned now (see sourceIdentity)
@@ -80,12 +87,13 @@ public class PartitionResources implements DisposableBean {
 		}
 		if (this.replica) {
 			// what show prints for the partition: the node it read
-			stepExecution.getExecutionContext().putString(JobNames.NODE, this.sourceNode.address() + " (replica)");
+			stepExecution.getExecutionContext().putString(Checkpoint.NODE, this.sourceNode.address() + " (replica)");
 			monitor.info("partition " + partitionName() + " reads replica " + this.sourceNode.address()
 					+ " of the master serving slots " + ClusterSource.ranges(this.slots));
 		}
 		RedisConnector.Connection sourceConnection = connector.connect(this.sourceNode);
 		RedisConnector.Connection targetConnection = null;
+		ClusterTarget targetNodes = null;
 		try {
 			if (this.replica) {
 				// a replica of a cluster redirects keyed commands (DUMP, PTTL) to its
@@ -95,6 +103,9 @@ public class PartitionResources implements DisposableBean {
 			targetConnection = connector.connect(targetEndpoint);
 			this.sourceInfo = RedisConnector.info(sourceConnection.connection(), this.sourceNode);
 			ServerInfo targetInfo = RedisConnector.info(targetConnection.connection(), targetEndpoint);
+			if (targetInfo.clusterEnabled()) {
+				targetNodes = new ClusterTarget(connector, targetEndpoint);
+			}
 			OptionalInt rdb = RdbVersion.ofRedisVersion(targetInfo.version());
 			this.targetRdbVersion = rdb.orElse(-1);
 			this.targetVersion = targetInfo.version();
@@ -109,10 +120,14 @@ public class PartitionResources implements DisposableBean {
 			if (targetConnection != null) {
 				targetConnection.close();
 			}
+			if (targetNodes != null) {
+				targetNodes.close();
+			}
 			throw ex;
 		}
 		this.source = sourceConnection;
 		this.target = targetConnection;
+		this.clusterTarget = targetNodes;
 	}
 
 	/**
@@ -144,6 +159,25 @@ public class PartitionResources implements DisposableBean {
 		catch (RuntimeException ex) {
 			throw RedisFailures.describe(endpoint.role(), endpoint, ex);
 		}
+	}
+
+	/**
+	 * Where the writer sends each key.
+	 * @return the target connection, or the master serving each key's slot
+	 */
+	public TargetRoute targetRoute() {
+		return (this.clusterTarget != null) ? this.clusterTarget : TargetRoute.single(this.target.connection());
+	}
+
+	/**
+	 * The identity of the target processes that hold what this partition wrote, read now:
+	 * the target's {@code run_id}, or every master's {@code nodeId@runId} of a cluster
+	 * target.
+	 * @return the identity
+	 */
+	public String targetIdentity() {
+		return (this.clusterTarget != null) ? this.clusterTarget.identity()
+				: RedisConnector.runId(this.target.connection());
 	}
 
 	private static long clockOffset(RedisConnector.Connection connection, Endpoint endpoint) {
@@ -223,6 +257,17 @@ public class PartitionResources implements DisposableBean {
 
 	@Override
 	public void destroy() {
+		try {
+			if (this.clusterTarget != null) {
+				this.clusterTarget.close();
+			}
+		}
+		finally {
+			destroyConnections();
+		}
+	}
+
+	private void destroyConnections() {
 		try {
 			this.target.close();
 		}

@@ -1,5 +1,7 @@
 package io.keyferry.job;
 
+import io.keyferry.job.item.KeyCounts;
+import io.keyferry.job.item.ItemMonitor;
 import java.io.PrintStream;
 import java.util.Map;
 import java.util.Set;
@@ -12,7 +14,7 @@ import java.util.concurrent.atomic.LongAdder;
  * commit), the scan position of each partition, warnings, and whether a stop was
  * requested. Thread-safe; one instance per process, reset at the start of each run.
  */
-public final class RunMonitor {
+public final class RunMonitor implements ItemMonitor {
 
 	private final LongAdder read = new LongAdder();
 
@@ -49,6 +51,7 @@ public final class RunMonitor {
 		this.warnings = warnings;
 	}
 
+	@Override
 	public void warn(String message) {
 		this.warnings.println("warning: " + message);
 		this.warnings.flush();
@@ -69,6 +72,7 @@ public final class RunMonitor {
 		this.warnings.flush();
 	}
 
+	@Override
 	public void chunkWritten(KeyCounts counts) {
 		this.read.add(counts.read());
 		this.written.add(counts.written());
@@ -82,6 +86,7 @@ public final class RunMonitor {
 	 * @param fraction its position, 0 to 1
 	 * @param weight its share of the whole keyspace
 	 */
+	@Override
 	public void position(String partition, double fraction, double weight) {
 		this.fractions.put(partition, new double[] { fraction, weight });
 	}
@@ -138,6 +143,7 @@ public final class RunMonitor {
 		this.stopRequested.set(true);
 	}
 
+	@Override
 	public boolean isStopRequested() {
 		return this.stopRequested.get();
 	}

@@ -16,8 +16,10 @@ import io.keyferry.KeyferryException;
 import io.keyferry.job.item.ServerIdentities;
 import io.keyferry.redis.ClusterNodes;
 import io.keyferry.redis.ClusterSource;
+import io.keyferry.redis.ClusterTarget;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.RedisConnector;
+import io.keyferry.job.item.Checkpoint;
 import org.springframework.batch.core.partition.Partitioner;
 import org.springframework.batch.core.step.StepExecution;
 import org.springframework.batch.infrastructure.item.ExecutionContext;
@@ -78,12 +80,12 @@ public class SourceLayout implements Partitioner {
 			int ranges) {
 		for (int range = 0; range < ranges; range++) {
 			ExecutionContext context = new ExecutionContext();
-			context.putString(JobNames.NODE, address);
+			context.putString(Checkpoint.NODE, address);
 			if (slots != null) {
-				context.putString(JobNames.SLOTS, slots);
+				context.putString(Checkpoint.SLOTS, slots);
 			}
-			context.putInt(JobNames.RANGE_INDEX, range);
-			context.putInt(JobNames.RANGE_COUNT, ranges);
+			context.putInt(Checkpoint.RANGE_INDEX, range);
+			context.putInt(Checkpoint.RANGE_COUNT, ranges);
 			partitions.put(prefix + ".range" + range, context);
 		}
 	}
@@ -109,7 +111,8 @@ public class SourceLayout implements Partitioner {
 		Set<String> nodes = new HashSet<>();
 		for (StepExecution step : latest.values()) {
 			ExecutionContext context = step.getExecutionContext();
-			scanned += context.getDouble(JobNames.FRACTION, 0.0) / Math.max(1, context.getInt(JobNames.RANGE_COUNT, 1));
+			scanned += context.getDouble(Checkpoint.FRACTION, 0.0)
+					/ Math.max(1, context.getInt(Checkpoint.RANGE_COUNT, 1));
 			// node0.range1, s0-5460.range0: one group of slices per source node
 			String name = step.getStepName();
 			nodes.add(name.substring(0, Math.max(0, name.lastIndexOf(".range"))));
@@ -156,7 +159,7 @@ public class SourceLayout implements Partitioner {
 			sourceId = () -> this.connector.runId(standalone);
 		}
 		else {
-			BitSet slots = ClusterSource.parseRanges(partition.getString(JobNames.SLOTS, ""));
+			BitSet slots = ClusterSource.parseRanges(partition.getString(Checkpoint.SLOTS, ""));
 			// the node the partition would scan now: if it is not the one its checkpoint
 			// was made on, the identities differ and the partition is scanned again
 			Optional<ClusterSource.ScanNode> node = ClusterSource.scanNode(this.connector, source, slots,
@@ -176,7 +179,7 @@ public class SourceLayout implements Partitioner {
 				};
 			}
 		}
-		return new ServerIdentities(source, target, sourceId, () -> this.connector.runId(target),
+		return new ServerIdentities(source, target, sourceId, () -> ClusterTarget.identityOf(this.connector, target),
 				!this.settings.dryRun());
 	}
 

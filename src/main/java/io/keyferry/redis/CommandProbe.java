@@ -112,7 +112,7 @@ public final class CommandProbe {
 			case "info" -> args.add("server");
 			case "scan" -> args.add(0).add("COUNT").add(1);
 			// READONLY only changes the probe's own connection
-			case "time", "ping", "readonly" -> {
+			case "time", "ping", "asking", "readonly" -> {
 			}
 			case "cluster" -> args.add("NODES");
 			case "select" -> args.add(database);

@@ -95,12 +95,12 @@ public final class RedisConnector implements AutoCloseable {
 	 */
 	public Connection connect(Endpoint endpoint) {
 		if (endpoint.moreSeeds().isEmpty()) {
-			return connectOne(endpoint);
+			return connectSeed(endpoint);
 		}
 		List<RuntimeException> failures = new ArrayList<>();
 		for (Endpoint seed : endpoint.seeds()) {
 			try {
-				return connectOne(seed);
+				return connectSeed(seed);
 			}
 			catch (RuntimeException ex) {
 				failures.add(ex);
@@ -111,7 +111,32 @@ public final class RedisConnector implements AutoCloseable {
 		throw last;
 	}
 
-	private Connection connectOne(Endpoint endpoint) {
+	private Connection connectSeed(Endpoint endpoint) {
+		try {
+			return connectOnce(endpoint);
+		}
+		catch (KeyferryException ex) {
+			// Lettuce's handshake can end as "Connection closed prematurely" when it
+			// closes the channel itself after a failed AUTH: the channel's end and the
+			// reply race. Once more tells a refused password from a dropped connection.
+			if (!closedPrematurely(ex)) {
+				throw ex;
+			}
+			return connectOnce(endpoint);
+		}
+	}
+
+	private static boolean closedPrematurely(Throwable failure) {
+		for (Throwable t = failure; t != null && t.getCause() != t; t = t.getCause()) {
+			if (t instanceof io.lettuce.core.RedisConnectionException && t.getCause() == null
+					&& String.valueOf(t.getMessage()).contains("closed prematurely")) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	private Connection connectOnce(Endpoint endpoint) {
 		RedisClient client = RedisClient.create(this.resources, endpoint.toRedisUri(this.timeout));
 		client.setOptions(ClientOptions.builder()
 			.autoReconnect(true)
@@ -197,6 +222,12 @@ public final class RedisConnector implements AutoCloseable {
 							"grant it on the " + endpoint.role() + " " + endpoint.redacted() + ": "
 									+ RedisFailures.grant(endpoint, java.util.List.of(command)),
 							failure);
+				}
+				if (message.contains("SELECT is not allowed in cluster mode")) {
+					return KeyferryException.usage(
+							"the " + endpoint.role() + " " + endpoint.redacted()
+									+ " is a Redis Cluster, which has database 0 only",
+							"remove the /" + endpoint.database() + " from --" + endpoint.role(), failure);
 				}
 				if (message.contains("DB index is out of range")) {
 					return KeyferryException.usage(where + ": database " + endpoint.database() + " does not exist",

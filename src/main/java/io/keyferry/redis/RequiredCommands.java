@@ -95,7 +95,29 @@ public final class RequiredCommands {
 	 */
 	public static List<String> target(Endpoint target, ConflictPolicy policy, boolean dryRun, String type,
 			String targetVersion) {
+		return target(target, policy, dryRun, type, targetVersion, false);
+	}
+
+	/**
+	 * The commands sent to the target, which may be a Redis Cluster.
+	 * @param target the target (its database and credentials decide the connection's
+	 * commands)
+	 * @param policy {@code --on-conflict}
+	 * @param dryRun {@code --dry-run}
+	 * @param type {@code --type}, or {@code null}
+	 * @param targetVersion the target's Redis version, {@code null} when unknown
+	 * @param cluster whether the target is a Redis Cluster
+	 * @return the command names, lower case as ACL rules spell them, without duplicates
+	 */
+	public static List<String> target(Endpoint target, ConflictPolicy policy, boolean dryRun, String type,
+			String targetVersion, boolean cluster) {
 		List<String> commands = new ArrayList<>(connection(target));
+		if (cluster) {
+			// ClusterTarget: the slot map (CLUSTER NODES), and ASKING before a key sent
+			// to a slot's importing node
+			commands.add("cluster");
+			commands.add("asking");
+		}
 		commands.add("info");
 		// ServerClock: expiries are written as absolute times in the target's clock
 		commands.add("time");

@@ -3,7 +3,10 @@ package io.keyferry.redis;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 
 import io.keyferry.KeyferryException;
@@ -27,7 +30,16 @@ public final class Restorer {
 
 	private static final ByteArrayCodec CODEC = ByteArrayCodec.INSTANCE;
 
-	private final StatefulRedisConnection<byte[], byte[]> connection;
+	/**
+	 * How many times in a row keys may be redirected ({@code MOVED}, {@code ASK}) without
+	 * a write failing otherwise, before the batch fails (a slot map that keeps changing).
+	 */
+	static final int MAX_REDIRECTS = 16;
+
+	private final TargetRoute route;
+
+	/** Keys to send once to the node an {@code ASK} named, by index. */
+	private final Map<Integer, String> asked = new HashMap<>();
 
 	private final Endpoint endpoint;
 
@@ -70,8 +82,24 @@ public final class Restorer {
 	public Restorer(StatefulRedisConnection<byte[], byte[]> connection, Endpoint endpoint, Options options,
 			BooleanSupplier stopping, java.util.function.Predicate<KeyDump> targetHoldsValue,
 			java.util.function.Function<byte[], KeyDump> refetch) {
+		this(TargetRoute.single(connection), endpoint, options, stopping, targetHoldsValue, refetch);
+	}
+
+	/**
+	 * Creates a restorer that writes each key where a route says: for a cluster, to the
+	 * master serving its slot, following {@code MOVED} and {@code ASK} itself.
+	 * @param route where each key goes
+	 * @param endpoint the target (for messages)
+	 * @param options how to write
+	 * @param stopping whether a stop was requested (abandons retries)
+	 * @param targetHoldsValue as for the other constructor
+	 * @param refetch as for the other constructor
+	 */
+	public Restorer(TargetRoute route, Endpoint endpoint, Options options, BooleanSupplier stopping,
+			java.util.function.Predicate<KeyDump> targetHoldsValue,
+			java.util.function.Function<byte[], KeyDump> refetch) {
 		this.refetch = refetch;
-		this.connection = connection;
+		this.route = route;
 		this.endpoint = endpoint;
 		this.options = options;
 		this.stopping = stopping;
@@ -118,24 +146,54 @@ public final class Restorer {
 				pending.add(i);
 			}
 		}
-		Throwable lastFailure = null;
-		for (int attempt = 1; !pending.isEmpty(); attempt++) {
-			if (attempt > 1) {
-				if (attempt > this.options.backoff().retries() + 1) {
-					throw RedisFailures.describe("target", this.endpoint, lastFailure);
-				}
-				this.options.backoff().pause(attempt - 1, this.stopping);
+		this.asked.clear();
+		int retries = 0;
+		int redirects = 0;
+		while (!pending.isEmpty()) {
+			Attempt attempt = attemptOnce(dumps, pending, results);
+			if (pending.isEmpty()) {
+				break;
 			}
-			lastFailure = attemptOnce(dumps, pending, results);
+			if (attempt.redirected() || attempt.failure() != null) {
+				this.route.refresh();
+			}
+			if (attempt.failure() == null) {
+				// only redirected: sent again at once to the node now serving the keys
+				if (++redirects > MAX_REDIRECTS) {
+					throw RedisFailures.describe("target", this.endpoint, new RedisException(
+							"keys were redirected (MOVED/ASK) " + MAX_REDIRECTS + " times in a row"));
+				}
+				continue;
+			}
+			redirects = 0;
+			if (++retries > this.options.backoff().retries()) {
+				throw RedisFailures.describe("target", this.endpoint, attempt.failure());
+			}
+			this.options.backoff().pause(retries, this.stopping);
 		}
 		return Arrays.asList(results);
 	}
 
-	private Throwable attemptOnce(List<KeyDump> dumps, List<Integer> pending, RestoreResult[] results) {
+	/**
+	 * How an attempt ended for the keys it left pending.
+	 *
+	 * @param failure the last transient failure, or {@code null}
+	 * @param redirected whether a key was redirected ({@code MOVED}, {@code ASK})
+	 */
+	private record Attempt(Throwable failure, boolean redirected) {
+	}
+
+	/** A key's command in the batch of the node it was sent to. */
+	private record Sent(int index, Pipeline batch, int reply) {
+	}
+
+	private Attempt attemptOnce(List<KeyDump> dumps, List<Integer> pending, RestoreResult[] results) {
 		long targetOffset = this.options.targetClockOffset();
 		long now = System.currentTimeMillis();
-		List<Integer> sent = new ArrayList<>(pending.size());
-		Pipeline batch = new Pipeline(pending.size());
+		List<Sent> sent = new ArrayList<>(pending.size());
+		Map<StatefulRedisConnection<byte[], byte[]>, Pipeline> batches = new IdentityHashMap<>();
+		Throwable failure = null;
+		List<Integer> unsent = new ArrayList<>();
 		for (int i : pending) {
 			KeyDump dump = dumps.get(i);
 			long expiry = dump.restoreExpiry(now, targetOffset);
@@ -143,40 +201,81 @@ public final class Restorer {
 				results[i] = RestoreResult.filtered(dump);
 				continue;
 			}
-			sent.add(i);
+			String askedNode = this.asked.remove(i);
+			StatefulRedisConnection<byte[], byte[]> connection;
+			try {
+				connection = (askedNode != null) ? this.route.connectionAt(askedNode)
+						: this.route.connectionFor(dump.key());
+			}
+			catch (RedisException ex) {
+				// a node that cannot be reached or a slot without a master now
+				failure = ex;
+				unsent.add(i);
+				continue;
+			}
+			Pipeline batch = batches.computeIfAbsent(connection, (c) -> new Pipeline(pending.size()));
+			if (askedNode != null) {
+				batch.add(CommandType.ASKING, new StatusOutput<>(CODEC));
+			}
+			sent.add(new Sent(i, batch, batch.replies().size()));
 			add(batch, dump, expiry);
 		}
 		pending.clear();
+		pending.addAll(unsent);
 		if (sent.isEmpty()) {
-			return null;
+			return new Attempt(failure, false);
 		}
+		Map<Pipeline, RedisException> unsendable = new IdentityHashMap<>();
+		for (Map.Entry<StatefulRedisConnection<byte[], byte[]>, Pipeline> entry : batches.entrySet()) {
+			try {
+				entry.getValue().send(entry.getKey());
+			}
+			catch (RedisException ex) {
+				unsendable.put(entry.getValue(), ex);
+			}
+		}
+		long deadline = System.nanoTime() + this.options.timeout().toNanos();
 		try {
-			batch.send(this.connection);
-		}
-		catch (RedisException ex) {
-			pending.addAll(sent);
-			return ex;
-		}
-		try {
-			batch.await(System.nanoTime() + this.options.timeout().toNanos());
+			for (Pipeline batch : batches.values()) {
+				if (!unsendable.containsKey(batch)) {
+					batch.await(deadline);
+				}
+			}
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
 			throw new Backoff.StopRequestedException();
 		}
-		List<Pipeline.Reply<?>> replies = batch.replies();
-		Throwable failure = null;
-		for (int k = 0; k < sent.size(); k++) {
-			int i = sent.get(k);
+		boolean redirected = false;
+		for (Sent key : sent) {
+			int i = key.index();
 			KeyDump dump = dumps.get(i);
+			if (unsendable.containsKey(key.batch())) {
+				failure = unsendable.get(key.batch());
+				pending.add(i);
+				continue;
+			}
 			Object reply;
 			try {
-				reply = replies.get(k).get();
+				reply = key.batch().replies().get(key.reply()).get();
 			}
 			catch (RedisCommandExecutionException error) {
-				RedisFailures.Kind kind = RedisFailures.classifyReply(String.valueOf(error.getMessage()));
+				String message = String.valueOf(error.getMessage());
+				String code = RedisFailures.code(message);
+				if (this.route.cluster() && (code.equals("MOVED") || code.equals("ASK"))) {
+					// MOVED <slot> <host:port>: the slot has a new owner; ASK: this key
+					// is already in the importing node, the slot not yet
+					String[] parts = message.trim().split(" ");
+					if (code.equals("ASK") && parts.length >= 3) {
+						this.asked.put(i, parts[2]);
+					}
+					redirected = true;
+					pending.add(i);
+					continue;
+				}
+				RedisFailures.Kind kind = RedisFailures.classifyReply(message);
 				if (kind == RedisFailures.Kind.KEY) {
-					results[i] = keyProblem(dump, String.valueOf(error.getMessage()));
+					results[i] = keyProblem(dump, message);
 					continue;
 				}
 				if (kind == RedisFailures.Kind.FATAL) {
@@ -198,7 +297,8 @@ public final class Restorer {
 			}
 			results[i] = checkReply(dump, reply);
 		}
-		return failure;
+		pending.sort(null);
+		return new Attempt(failure, redirected);
 	}
 
 	private void add(Pipeline batch, KeyDump dump, long expiry) {

@@ -2,8 +2,8 @@ package io.keyferry.report;
 
 import javax.sql.DataSource;
 
-import io.keyferry.job.RunOwners;
-import io.keyferry.job.SkippedKeys;
+import io.keyferry.run.RunOwners;
+import io.keyferry.repository.SkippedKeys;
 import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;

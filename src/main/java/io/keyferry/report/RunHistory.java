@@ -11,9 +11,11 @@ import java.util.Optional;
 
 import io.keyferry.KeyferryException;
 import io.keyferry.job.JobNames;
-import io.keyferry.job.KeyCounts;
-import io.keyferry.job.RunOwners;
-import io.keyferry.job.SkippedKeys;
+import io.keyferry.job.item.KeyCounts;
+import io.keyferry.run.RunOwners;
+import io.keyferry.repository.SkippedKeys;
+import io.keyferry.repository.RepositorySchema;
+import io.keyferry.job.item.Checkpoint;
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.JobInstance;
@@ -231,16 +233,16 @@ public class RunHistory {
 
 	private static Step step(StepExecution step) {
 		ExecutionContext context = step.getExecutionContext();
-		boolean ours = context.getLong(JobNames.COUNT_EXECUTION, -1) == step.getId();
+		boolean ours = context.getLong(Checkpoint.COUNT_EXECUTION, -1) == step.getId();
 		String description = step.getExitStatus().getExitDescription();
 		return new Step(step.getStepName(), step.getStatus(), ours ? KeyCounts.readFrom(context) : new KeyCounts(),
-				step.getCommitCount(), step.getRollbackCount(), context.getString(JobNames.CURSOR, null),
-				Boolean.parseBoolean(context.getString(JobNames.DONE, "false")),
-				context.getString(JobNames.RUN_ID, null), context.getString(JobNames.NODE, null),
-				context.getString(JobNames.SLOTS, null), context.getString(JobNames.TARGET_RUN_ID, null),
-				(context.getLong(JobNames.RESCANS_EXECUTION, -1) == step.getId()) ? context.getInt(JobNames.RESCANS, 0)
-						: 0,
-				context.getDouble(JobNames.FRACTION, 0.0),
+				step.getCommitCount(), step.getRollbackCount(), context.getString(Checkpoint.CURSOR, null),
+				Boolean.parseBoolean(context.getString(Checkpoint.DONE, "false")),
+				context.getString(Checkpoint.RUN_ID, null), context.getString(Checkpoint.NODE, null),
+				context.getString(Checkpoint.SLOTS, null), context.getString(Checkpoint.TARGET_RUN_ID, null),
+				(context.getLong(Checkpoint.RESCANS_EXECUTION, -1) == step.getId())
+						? context.getInt(Checkpoint.RESCANS, 0) : 0,
+				context.getDouble(Checkpoint.FRACTION, 0.0),
 				(description != null && !description.isBlank()) ? firstLine(description) : null);
 	}
 
@@ -286,9 +288,10 @@ public class RunHistory {
 			}
 			if (!dryRun) {
 				for (JobExecution execution : all) {
-					this.jdbc.update("DELETE FROM " + JobNames.SKIPPED_KEY_TABLE + " WHERE JOB_EXECUTION_ID = ?",
+					this.jdbc.update(
+							"DELETE FROM " + RepositorySchema.SKIPPED_KEY_TABLE + " WHERE JOB_EXECUTION_ID = ?",
 							execution.getId());
-					this.jdbc.update("DELETE FROM " + JobNames.OWNER_TABLE + " WHERE JOB_EXECUTION_ID = ?",
+					this.jdbc.update("DELETE FROM " + RepositorySchema.OWNER_TABLE + " WHERE JOB_EXECUTION_ID = ?",
 							execution.getId());
 				}
 				this.jobRepository.deleteJobInstance(instance);

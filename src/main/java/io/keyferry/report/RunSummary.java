@@ -10,8 +10,9 @@ import java.util.Map;
 import java.util.OptionalDouble;
 
 import io.keyferry.job.JobNames;
-import io.keyferry.job.KeyCounts;
+import io.keyferry.job.item.KeyCounts;
 import io.keyferry.job.SourceLayout;
+import io.keyferry.job.item.Checkpoint;
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.parameters.JobParameters;
@@ -54,11 +55,11 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 				continue;
 			}
 			var context = step.getExecutionContext();
-			if (context.getLong(JobNames.COUNT_EXECUTION, -1) == step.getId()) {
+			if (context.getLong(Checkpoint.COUNT_EXECUTION, -1) == step.getId()) {
 				counts.add(KeyCounts.readFrom(context));
 			}
-			if (context.getLong(JobNames.RESCANS_EXECUTION, -1) == step.getId()) {
-				rescans += context.getInt(JobNames.RESCANS, 0);
+			if (context.getLong(Checkpoint.RESCANS_EXECUTION, -1) == step.getId()) {
+				rescans += context.getInt(Checkpoint.RESCANS, 0);
 			}
 		}
 		OptionalDouble scanned = SourceLayout.scanned(execution.getStepExecutions());

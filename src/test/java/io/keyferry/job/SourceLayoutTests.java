@@ -1,5 +1,6 @@
 package io.keyferry.job;
 
+import io.keyferry.job.item.Checkpoint;
 import java.util.BitSet;
 import java.util.List;
 
@@ -62,8 +63,8 @@ class SourceLayoutTests {
 
 	private StepExecution partition(long id, String name, double fraction, int ranges) {
 		StepExecution step = new StepExecution(id, JobNames.PARTITION_STEP + ":" + name, this.job);
-		step.getExecutionContext().putDouble(JobNames.FRACTION, fraction);
-		step.getExecutionContext().putInt(JobNames.RANGE_COUNT, ranges);
+		step.getExecutionContext().putDouble(Checkpoint.FRACTION, fraction);
+		step.getExecutionContext().putInt(Checkpoint.RANGE_COUNT, ranges);
 		return step;
 	}
 

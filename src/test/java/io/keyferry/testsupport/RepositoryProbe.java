@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import io.keyferry.job.JobNames;
+import io.keyferry.repository.RepositorySchema;
 
 import static org.assertj.core.api.Assertions.fail;
 
@@ -43,10 +44,9 @@ public final class RepositoryProbe {
 	 * @return the number of committed chunks
 	 */
 	public long committedChunks(long pid) {
-		return queryLong(
-				"SELECT COALESCE(SUM(S.COMMIT_COUNT), 0) FROM BATCH_STEP_EXECUTION S JOIN " + JobNames.OWNER_TABLE
-						+ " O ON O.JOB_EXECUTION_ID = S.JOB_EXECUTION_ID" + " WHERE O.PID = ? AND S.STEP_NAME LIKE ?",
-				pid, PARTITION_STEPS);
+		return queryLong("SELECT COALESCE(SUM(S.COMMIT_COUNT), 0) FROM BATCH_STEP_EXECUTION S JOIN "
+				+ RepositorySchema.OWNER_TABLE + " O ON O.JOB_EXECUTION_ID = S.JOB_EXECUTION_ID"
+				+ " WHERE O.PID = ? AND S.STEP_NAME LIKE ?", pid, PARTITION_STEPS);
 	}
 
 	/**
@@ -93,7 +93,8 @@ public final class RepositoryProbe {
 	 * @return the heartbeat, 0 when no owner was recorded
 	 */
 	public long ownerHeartbeat(long executionId) {
-		return queryLong("SELECT HEARTBEAT FROM " + JobNames.OWNER_TABLE + " WHERE JOB_EXECUTION_ID = ?", executionId);
+		return queryLong("SELECT HEARTBEAT FROM " + RepositorySchema.OWNER_TABLE + " WHERE JOB_EXECUTION_ID = ?",
+				executionId);
 	}
 
 	/**
@@ -123,7 +124,8 @@ public final class RepositoryProbe {
 	 */
 	public long executionsNotOwnedBy(long pid) {
 		return queryLong("SELECT COUNT(*) FROM BATCH_JOB_EXECUTION E WHERE NOT EXISTS (SELECT 1 FROM "
-				+ JobNames.OWNER_TABLE + " O WHERE O.JOB_EXECUTION_ID = E.JOB_EXECUTION_ID AND O.PID = ?)", pid);
+				+ RepositorySchema.OWNER_TABLE + " O WHERE O.JOB_EXECUTION_ID = E.JOB_EXECUTION_ID AND O.PID = ?)",
+				pid);
 	}
 
 	/**

@@ -3,7 +3,6 @@ package io.keyferry.job.item;
 import java.util.ArrayList;
 import java.util.List;
 
-import io.keyferry.job.RunMonitor;
 import io.keyferry.redis.Backoff;
 import io.keyferry.redis.DumpFetcher;
 import io.keyferry.redis.Endpoint;
@@ -25,7 +24,7 @@ public class DumpProcessor implements ItemProcessor<KeyBatch, DumpBatch> {
 
 	private final Backoff backoff;
 
-	private final RunMonitor monitor;
+	private final ItemMonitor monitor;
 
 	private final long batchBytes;
 
@@ -39,7 +38,7 @@ public class DumpProcessor implements ItemProcessor<KeyBatch, DumpBatch> {
 	 * beyond it, payloads are released and the writer reads those keys again one at a
 	 * time
 	 */
-	public DumpProcessor(DumpFetcher fetcher, Endpoint source, Backoff backoff, RunMonitor monitor, long batchBytes) {
+	public DumpProcessor(DumpFetcher fetcher, Endpoint source, Backoff backoff, ItemMonitor monitor, long batchBytes) {
 		this.fetcher = fetcher;
 		this.source = source;
 		this.backoff = backoff;

@@ -3,10 +3,6 @@ package io.keyferry.job.item;
 import java.util.ArrayList;
 import java.util.List;
 
-import io.keyferry.job.JobNames;
-import io.keyferry.job.KeyCounts;
-import io.keyferry.job.RunMonitor;
-import io.keyferry.job.SkippedKeys;
 import io.keyferry.redis.RestoreResult;
 import io.keyferry.redis.Restorer;
 import org.springframework.batch.infrastructure.item.Chunk;
@@ -26,9 +22,9 @@ public class RestoreWriter implements ItemStreamWriter<DumpBatch> {
 
 	private final Restorer restorer;
 
-	private final SkippedKeys skippedKeys;
+	private final SkipLog skippedKeys;
 
-	private final RunMonitor monitor;
+	private final ItemMonitor monitor;
 
 	private final long jobExecutionId;
 
@@ -38,7 +34,7 @@ public class RestoreWriter implements ItemStreamWriter<DumpBatch> {
 
 	private KeyCounts pending = new KeyCounts();
 
-	public RestoreWriter(Restorer restorer, SkippedKeys skippedKeys, RunMonitor monitor, long jobExecutionId,
+	public RestoreWriter(Restorer restorer, SkipLog skippedKeys, ItemMonitor monitor, long jobExecutionId,
 			long stepExecutionId) {
 		this.restorer = restorer;
 		this.skippedKeys = skippedKeys;
@@ -51,10 +47,10 @@ public class RestoreWriter implements ItemStreamWriter<DumpBatch> {
 	public void open(ExecutionContext context) {
 		// counts are per execution: a restarted partition inherits the context of the
 		// last one
-		boolean ours = context.getLong(JobNames.COUNT_EXECUTION, -1) == this.stepExecutionId;
+		boolean ours = context.getLong(Checkpoint.COUNT_EXECUTION, -1) == this.stepExecutionId;
 		this.committed = ours ? KeyCounts.readFrom(context) : new KeyCounts();
 		this.pending = new KeyCounts();
-		context.putLong(JobNames.COUNT_EXECUTION, this.stepExecutionId);
+		context.putLong(Checkpoint.COUNT_EXECUTION, this.stepExecutionId);
 		this.committed.writeTo(context);
 	}
 
@@ -80,7 +76,7 @@ public class RestoreWriter implements ItemStreamWriter<DumpBatch> {
 	public void update(ExecutionContext context) {
 		this.committed.add(this.pending);
 		this.pending = new KeyCounts();
-		context.putLong(JobNames.COUNT_EXECUTION, this.stepExecutionId);
+		context.putLong(Checkpoint.COUNT_EXECUTION, this.stepExecutionId);
 		this.committed.writeTo(context);
 	}
 

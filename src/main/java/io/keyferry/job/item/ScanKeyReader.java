@@ -3,8 +3,6 @@ package io.keyferry.job.item;
 import java.util.ArrayList;
 import java.util.List;
 
-import io.keyferry.job.JobNames;
-import io.keyferry.job.RunMonitor;
 import io.keyferry.redis.Backoff;
 import io.keyferry.redis.ClusterSource;
 import io.keyferry.redis.Endpoint;
@@ -44,7 +42,7 @@ public class ScanKeyReader implements ItemStreamReader<KeyBatch> {
 
 	private final Backoff backoff;
 
-	private final RunMonitor monitor;
+	private final ItemMonitor monitor;
 
 	private final String partition;
 
@@ -75,7 +73,7 @@ public class ScanKeyReader implements ItemStreamReader<KeyBatch> {
 	private boolean halted;
 
 	public ScanKeyReader(KeyScanner scanner, Endpoint source, ServerIdentities identities, long stepExecutionId,
-			int batchSize, Backoff backoff, RunMonitor monitor, String partition, Throttle throttle) {
+			int batchSize, Backoff backoff, ItemMonitor monitor, String partition, Throttle throttle) {
 		this.scanner = scanner;
 		this.source = source;
 		this.identities = identities;
@@ -89,14 +87,15 @@ public class ScanKeyReader implements ItemStreamReader<KeyBatch> {
 
 	@Override
 	public void open(ExecutionContext context) {
-		this.range = new ScanRange(context.getInt(JobNames.RANGE_INDEX, 0), context.getInt(JobNames.RANGE_COUNT, 1));
+		this.range = new ScanRange(context.getInt(Checkpoint.RANGE_INDEX, 0),
+				context.getInt(Checkpoint.RANGE_COUNT, 1));
 		this.weight = 1.0 / this.range.count();
-		this.done = Boolean.parseBoolean(context.getString(JobNames.DONE, "false"));
-		this.pageCursor = context.containsKey(JobNames.CURSOR)
-				? Long.parseUnsignedLong(context.getString(JobNames.CURSOR)) : this.range.startCursor();
+		this.done = Boolean.parseBoolean(context.getString(Checkpoint.DONE, "false"));
+		this.pageCursor = context.containsKey(Checkpoint.CURSOR)
+				? Long.parseUnsignedLong(context.getString(Checkpoint.CURSOR)) : this.range.startCursor();
 		// rescans are counted per step execution, like the key counts
-		this.rescans = (context.getLong(JobNames.RESCANS_EXECUTION, -1) == this.stepExecutionId)
-				? context.getInt(JobNames.RESCANS, 0) : 0;
+		this.rescans = (context.getLong(Checkpoint.RESCANS_EXECUTION, -1) == this.stepExecutionId)
+				? context.getInt(Checkpoint.RESCANS, 0) : 0;
 		this.page = null;
 		this.offset = 0;
 		this.halted = false;
@@ -199,13 +198,13 @@ public class ScanKeyReader implements ItemStreamReader<KeyBatch> {
 				checkpoint = this.page.nextCursor();
 			}
 		}
-		context.putString(JobNames.CURSOR, Long.toUnsignedString(checkpoint));
-		context.putString(JobNames.DONE, Boolean.toString(finished));
+		context.putString(Checkpoint.CURSOR, Long.toUnsignedString(checkpoint));
+		context.putString(Checkpoint.DONE, Boolean.toString(finished));
 		this.ids.saveIn(context);
-		context.putLong(JobNames.RESCANS_EXECUTION, this.stepExecutionId);
-		context.putInt(JobNames.RESCANS, this.rescans);
+		context.putLong(Checkpoint.RESCANS_EXECUTION, this.stepExecutionId);
+		context.putInt(Checkpoint.RESCANS, this.rescans);
 		double fraction = finished ? 1 : this.range.fraction(checkpoint);
-		context.putDouble(JobNames.FRACTION, fraction);
+		context.putDouble(Checkpoint.FRACTION, fraction);
 		this.monitor.position(this.partition, fraction, this.weight);
 	}
 

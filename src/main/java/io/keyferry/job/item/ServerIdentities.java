@@ -3,7 +3,6 @@ package io.keyferry.job.item;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
-import io.keyferry.job.JobNames;
 import io.keyferry.redis.Backoff;
 import io.keyferry.redis.ClusterSource;
 import io.keyferry.redis.Endpoint;
@@ -65,7 +64,8 @@ public final class ServerIdentities {
 		 * @return the ids, {@code null} where the checkpoint has none
 		 */
 		public static Ids savedIn(ExecutionContext context) {
-			return new Ids(context.getString(JobNames.RUN_ID, null), context.getString(JobNames.TARGET_RUN_ID, null));
+			return new Ids(context.getString(Checkpoint.RUN_ID, null),
+					context.getString(Checkpoint.TARGET_RUN_ID, null));
 		}
 
 		/**
@@ -73,8 +73,8 @@ public final class ServerIdentities {
 		 * @param context the execution context
 		 */
 		public void saveIn(ExecutionContext context) {
-			context.putString(JobNames.RUN_ID, this.source);
-			context.putString(JobNames.TARGET_RUN_ID, this.target);
+			context.putString(Checkpoint.RUN_ID, this.source);
+			context.putString(Checkpoint.TARGET_RUN_ID, this.target);
 		}
 
 	}
@@ -124,6 +124,12 @@ public final class ServerIdentities {
 			return "source " + this.source.redacted() + " is a new server process since the checkpoint (run_id "
 					+ "changed: restarted or failed over); its SCAN cursors are not valid in the new process";
 		}
+		if (targetChanged && now.target().contains("@")) {
+			// a cluster: every master's nodeId@runId
+			return "target cluster " + this.target.redacted() + " has other master processes since the checkpoint "
+					+ "(a master failed over, restarted, joined or left: masters were " + saved.target() + ", now "
+					+ now.target() + "); keys written to a master that is gone may be lost, so they are copied again";
+		}
 		if (targetChanged) {
 			return "target " + this.target.redacted() + " is a new server process since the checkpoint (run_id "
 					+ "changed: restarted or failed over); keys written to the old process may be lost, so they are "
@@ -144,7 +150,7 @@ public final class ServerIdentities {
 		if (changed != null) {
 			return changed;
 		}
-		if (!Boolean.parseBoolean(context.getString(JobNames.DONE, "false"))) {
+		if (!Boolean.parseBoolean(context.getString(Checkpoint.DONE, "false"))) {
 			return "its slice was not scanned to the end";
 		}
 		return null;

@@ -1,6 +1,5 @@
 package io.keyferry.job.item;
 
-import io.keyferry.job.JobNames;
 import io.keyferry.job.item.ServerIdentities.Ids;
 import io.keyferry.redis.Endpoint;
 import org.junit.jupiter.api.Test;
@@ -89,7 +88,7 @@ class ServerIdentitiesTests {
 
 	private static ExecutionContext context(boolean done, String source, String target) {
 		ExecutionContext context = new ExecutionContext();
-		context.putString(JobNames.DONE, Boolean.toString(done));
+		context.putString(Checkpoint.DONE, Boolean.toString(done));
 		new Ids(source, target).saveIn(context);
 		return context;
 	}

@@ -1,4 +1,4 @@
-package io.keyferry.job;
+package io.keyferry.repository;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -29,6 +29,13 @@ import org.springframework.jdbc.datasource.init.ResourceDatabasePopulator;
  * start-up.
  */
 public class RepositorySchema implements InitializingBean {
+
+	public static final String SKIPPED_KEY_TABLE = "KEYFERRY_SKIPPED_KEY";
+
+	public static final String OWNER_TABLE = "KEYFERRY_RUN_OWNER";
+
+	/** The lease of each copy (copy key) that a process is starting or running. */
+	public static final String LEASE_TABLE = "KEYFERRY_RUN_LEASE";
 
 	private static final int ATTEMPTS = 5;
 

@@ -1,4 +1,4 @@
-package io.keyferry.job;
+package io.keyferry.run;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 
 import io.keyferry.testsupport.PostgresDatabase;
+import io.keyferry.repository.RepositorySchema;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -170,10 +171,10 @@ class RunLeaseIntegrationTests {
 		});
 		assertThat(lease.acquire(COPY).acquired()).isTrue();
 
-		jdbc.execute("ALTER TABLE " + JobNames.LEASE_TABLE + " RENAME TO KEYFERRY_RUN_LEASE_AWAY");
+		jdbc.execute("ALTER TABLE " + RepositorySchema.LEASE_TABLE + " RENAME TO KEYFERRY_RUN_LEASE_AWAY");
 		lease.beat();
 		lease.beat();
-		jdbc.execute("ALTER TABLE KEYFERRY_RUN_LEASE_AWAY RENAME TO " + JobNames.LEASE_TABLE);
+		jdbc.execute("ALTER TABLE KEYFERRY_RUN_LEASE_AWAY RENAME TO " + RepositorySchema.LEASE_TABLE);
 		lease.beat();
 
 		assertThat(warnings).hasSize(2);
@@ -189,8 +190,8 @@ class RunLeaseIntegrationTests {
 	private static void ageHeartbeat(JdbcTemplate jdbc, Repository repository, long seconds) {
 		String past = (repository == Repository.H2) ? "DATEADD(SECOND, -" + seconds + ", CURRENT_TIMESTAMP)"
 				: "CURRENT_TIMESTAMP - INTERVAL '" + seconds + " seconds'";
-		assertThat(jdbc.update("UPDATE " + JobNames.LEASE_TABLE + " SET HEARTBEAT = " + past + " WHERE COPY_KEY = ?",
-				COPY))
+		assertThat(jdbc.update(
+				"UPDATE " + RepositorySchema.LEASE_TABLE + " SET HEARTBEAT = " + past + " WHERE COPY_KEY = ?", COPY))
 			.isOne();
 	}
 
@@ -219,7 +220,7 @@ class RunLeaseIntegrationTests {
 		}
 		new RepositorySchema(dataSource).afterPropertiesSet();
 		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
-		jdbc.update("DELETE FROM " + JobNames.LEASE_TABLE);
+		jdbc.update("DELETE FROM " + RepositorySchema.LEASE_TABLE);
 		return jdbc;
 	}
 

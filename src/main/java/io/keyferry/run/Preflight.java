@@ -1,4 +1,4 @@
-package io.keyferry.job;
+package io.keyferry.run;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,6 +21,8 @@ import io.keyferry.redis.RedisFailures;
 import io.keyferry.redis.RequiredCommands;
 import io.keyferry.redis.Restorer;
 import io.keyferry.redis.ServerInfo;
+import io.keyferry.job.CopySettings;
+import io.keyferry.job.KeyferryProperties;
 import io.lettuce.core.KeyScanArgs;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisCommandTimeoutException;
@@ -164,9 +166,13 @@ public final class Preflight {
 					RequiredCommands.source(source, settings.onConflict(), settings.type(), absoluteExpiry,
 							sourceInfo != null && sourceInfo.clusterEnabled()),
 					settings.timeout());
-			List<CommandProbe.Refusal> targetRefusals = CommandProbe.refusals(t.connection(), target, RequiredCommands
-				.target(target, settings.onConflict(), settings.dryRun(), settings.type(), targetVersion),
+			List<CommandProbe.Refusal> targetRefusals = CommandProbe.refusals(
+					t.connection(), target, RequiredCommands.target(target, settings.onConflict(), settings.dryRun(),
+							settings.type(), targetVersion, targetInfo != null && targetInfo.clusterEnabled()),
 					settings.timeout());
+			if (targetInfo != null && targetInfo.clusterEnabled()) {
+				checkTargetServed(t, target);
+			}
 			if (!sourceRefusals.isEmpty() || !targetRefusals.isEmpty()) {
 				throw refused(source, sourceRefusals, target, targetRefusals);
 			}
@@ -232,6 +238,19 @@ public final class Preflight {
 	}
 
 	/**
+	 * Fails unless every slot of a cluster target is served by a live master.
+	 */
+	private static void checkTargetServed(RedisConnector.Connection connection, Endpoint target) {
+		java.util.BitSet unserved = ClusterSource.nodes(connection.connection()).unserved();
+		if (!unserved.isEmpty()) {
+			throw new KeyferryException(
+					"target cluster " + target.redacted() + " does not serve slots " + ClusterSource.ranges(unserved)
+							+ " now",
+					"wait until the cluster is healthy (CLUSTER INFO cluster_state:ok), then run the same command");
+		}
+	}
+
+	/**
 	 * The keys of every master of a cluster source (one node counts only its own).
 	 */
 	private static long clusterKeys(RedisConnector connector, Endpoint seed, RedisConnector.Connection connection) {
@@ -269,15 +288,11 @@ public final class Preflight {
 				Map.entry(target, Optional.ofNullable(targetInfo)))) {
 			Endpoint endpoint = pair.getKey();
 			boolean cluster = pair.getValue().map(ServerInfo::clusterEnabled).orElse(false);
-			if (cluster && endpoint == target) {
-				throw KeyferryException.usage("the target " + target.redacted() + " is a Redis Cluster node",
-						"a Redis Cluster target is not supported yet: copy to a standalone server "
-								+ "(a cluster source is supported)");
-			}
 			if (cluster && endpoint.database() != 0) {
 				throw KeyferryException.usage(
-						"the source " + endpoint.redacted() + " is a Redis Cluster, which has database 0 only",
-						"remove the /" + endpoint.database() + " from --source");
+						"the " + endpoint.role() + " " + endpoint.redacted()
+								+ " is a Redis Cluster, which has database 0 only",
+						"remove the /" + endpoint.database() + " from --" + endpoint.role());
 			}
 		}
 		if (sourceInfo == null || targetInfo == null) {

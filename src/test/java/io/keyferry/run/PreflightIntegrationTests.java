@@ -1,4 +1,4 @@
-package io.keyferry.job;
+package io.keyferry.run;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -19,6 +19,8 @@ import io.keyferry.testsupport.RedisServerOptions;
 import io.lettuce.core.AclSetuserArgs;
 import io.lettuce.core.protocol.CommandType;
 import io.keyferry.testsupport.TestData;
+import io.keyferry.job.BatchRuntime;
+import io.keyferry.job.CopySettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 

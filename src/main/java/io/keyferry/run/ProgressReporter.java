@@ -1,5 +1,6 @@
-package io.keyferry.job;
+package io.keyferry.run;
 
+import io.keyferry.job.RunMonitor;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Locale;

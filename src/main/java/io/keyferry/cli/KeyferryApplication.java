@@ -1,6 +1,5 @@
-package io.keyferry;
+package io.keyferry.cli;
 
-import io.keyferry.cli.KeyferryCommand;
 import io.keyferry.job.BatchRuntime;
 
 /**

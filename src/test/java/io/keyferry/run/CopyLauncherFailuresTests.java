@@ -1,5 +1,6 @@
-package io.keyferry.job;
+package io.keyferry.run;
 
+import io.keyferry.job.JobNames;
 import io.lettuce.core.RedisCommandExecutionException;
 import org.junit.jupiter.api.Test;
 import org.springframework.batch.core.job.JobExecution;

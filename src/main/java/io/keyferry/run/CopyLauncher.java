@@ -1,19 +1,22 @@
-package io.keyferry.job;
+package io.keyferry.run;
 
 import java.time.Duration;
-import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.function.Supplier;
 
 import io.keyferry.KeyferryException;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.RedisConnector;
+import io.keyferry.job.CopySettings;
+import io.keyferry.job.SourceLayout;
+import io.keyferry.job.RunMonitor;
+import io.keyferry.job.JobNames;
+import io.keyferry.job.CopyJobFactory;
+import io.keyferry.job.EndpointCredentials;
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
-import org.springframework.batch.core.job.JobInstance;
 import org.springframework.batch.core.launch.JobOperator;
 import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.batch.core.step.StepExecution;
@@ -68,6 +71,10 @@ public class CopyLauncher {
 
 	private final JdbcTemplate jdbc;
 
+	private final RunLookup lookup;
+
+	private final RunRecovery recovery;
+
 	/** Whether the current attempt got as far as starting an execution. */
 	private boolean launched;
 
@@ -86,6 +93,8 @@ public class CopyLauncher {
 		this.connector = connector;
 		this.monitor = monitor;
 		this.jdbc = jdbc;
+		this.lookup = new RunLookup(jobRepository, jdbc);
+		this.recovery = new RunRecovery(jobOperator, jobRepository, owners, monitor, this.lookup);
 	}
 
 	/**
@@ -155,7 +164,7 @@ public class CopyLauncher {
 			this.monitor.warn("the job repository's connection was lost (" + rootMessage(loss)
 					+ "): resuming the run from its last checkpoint once the repository answers");
 			RepositoryOutage.awaitAnswer(this.jdbc, REPOSITORY_PATIENCE);
-			recoverInterrupted(copyKey);
+			this.recovery.recoverInterrupted(copyKey);
 			attempt = again;
 		}
 	}
@@ -173,30 +182,12 @@ public class CopyLauncher {
 		return message.lines().findFirst().orElse(message);
 	}
 
-	/**
-	 * Marks this process's execution failed when the lost connection left it running in
-	 * the repository (its end could not be recorded). It no longer runs: its launch has
-	 * returned.
-	 */
-	private void recoverInterrupted(String copyKey) {
-		JobExecution last = findLast(copyKey);
-		if (last == null) {
-			return;
-		}
-		boolean running = last.getStatus().isRunning()
-				|| last.getStepExecutions().stream().anyMatch((step) -> step.getStatus().isRunning());
-		if (running) {
-			this.monitor.info("execution " + last.getId() + " could not record its end: recovering it");
-			this.jobOperator.recover(last);
-		}
-	}
-
 	private CopyOutcome copyHolding(CopySettings requested, boolean fresh, long sourceKeys, RunLease.Holder previous) {
-		JobExecution last = findLast(requested.copyKey());
+		JobExecution last = this.lookup.findLast(requested.copyKey());
 		if (last == null) {
 			return launch(withPartitions(requested, sourceKeys).withRun(1), null, sourceKeys);
 		}
-		last = settle(last, previous);
+		last = this.recovery.settle(last, previous);
 		long run = last.getJobParameters().getLong(JobNames.RUN, 0L);
 		if (isResumable(last.getStatus())) {
 			if (!fresh) {
@@ -238,7 +229,8 @@ public class CopyLauncher {
 	 * @return the outcome
 	 */
 	public CopyOutcome resume(Long executionId, Endpoint source, Endpoint target) {
-		JobExecution execution = (executionId != null) ? execution(executionId) : latestUnfinished();
+		JobExecution execution = (executionId != null) ? this.lookup.execution(executionId)
+				: this.lookup.latestUnfinished();
 		if (execution == null) {
 			throw (executionId != null)
 					? KeyferryException.usage("no execution " + executionId + " in the job repository",
@@ -270,7 +262,7 @@ public class CopyLauncher {
 							+ last.getId() + "): nothing to resume",
 					"keyferry copy with the same options starts the next run");
 		}
-		last = settle(last, previous);
+		last = this.recovery.settle(last, previous);
 		CopySettings stored = CopySettings.fromJobParameters(last.getJobParameters());
 		Endpoint resolvedSource = checkSame(stored.source(), source);
 		Endpoint resolvedTarget = checkSame(stored.target(), target);
@@ -280,18 +272,6 @@ public class CopyLauncher {
 				this.credentials.resolve(resolvedTarget));
 		long sourceKeys = preflight(settings);
 		return launch(settings, last, sourceKeys);
-	}
-
-	/**
-	 * An execution by id, or {@code null} (Batch 6.0.4 throws for an unknown id).
-	 */
-	private JobExecution execution(long id) {
-		try {
-			return this.jobRepository.getJobExecution(id);
-		}
-		catch (org.springframework.dao.EmptyResultDataAccessException ex) {
-			return null;
-		}
 	}
 
 	private static Endpoint checkSame(Endpoint stored, Endpoint given) {
@@ -317,7 +297,7 @@ public class CopyLauncher {
 	public JobExecution stop(Long executionId) {
 		JobExecution execution;
 		if (executionId != null) {
-			execution = execution(executionId);
+			execution = this.lookup.execution(executionId);
 			if (execution == null) {
 				throw KeyferryException.usage("no execution " + executionId + " in the job repository",
 						"list the runs with keyferry history");
@@ -384,7 +364,7 @@ public class CopyLauncher {
 		this.monitor.reset();
 		this.monitor.setSourceKeys(sourceKeys);
 		if (resumed == null) {
-			removeRunWithoutExecution(settings);
+			this.recovery.removeRunWithoutExecution(settings);
 		}
 		JobExecution execution;
 		this.launched = true;
@@ -443,8 +423,8 @@ public class CopyLauncher {
 			return attempt.holder();
 		}
 		RunLease.Holder holder = attempt.holder();
-		JobExecution running = (holder != null && holder.executionId() != null) ? execution(holder.executionId())
-				: null;
+		JobExecution running = (holder != null && holder.executionId() != null)
+				? this.lookup.execution(holder.executionId()) : null;
 		String who = (holder != null) ? holder.describe() : "another process";
 		if (running != null) {
 			throw new KeyferryException(
@@ -458,109 +438,8 @@ public class CopyLauncher {
 				"wait for it to finish, or stop it with: keyferry stop");
 	}
 
-	/**
-	 * Removes the job instance of a new run when a process created it and was killed
-	 * before its first execution: Spring Batch would refuse to start it ("Cannot find any
-	 * job execution"). Nothing was copied by it; the lease guarantees nobody is creating
-	 * it right now.
-	 */
-	private void removeRunWithoutExecution(CopySettings settings) {
-		JobInstance instance = this.jobRepository.getJobInstance(JobNames.JOB, settings.toJobParameters());
-		if (instance != null && this.jobRepository.getJobExecutions(instance).isEmpty()) {
-			this.monitor.info("run " + instance.getInstanceId() + " (#" + settings.run()
-					+ ") was created by a process that was killed before it copied anything: starting it again");
-			this.jobRepository.deleteJobInstance(instance);
-		}
-	}
-
-	/**
-	 * Recovers an execution left running by a process that is gone. Called under the
-	 * copy's lease, so its owner is gone unless a keyferry without leases (an older
-	 * version) on this host still runs it. An execution counts as left running when its
-	 * status says so or when a partition does (a process aborted while stopping leaves
-	 * the job STOPPED and partitions STARTED). Its end is set to its owner's last
-	 * heartbeat.
-	 * @param previous the gone holder of the lease, or {@code null}
-	 */
-	private JobExecution settle(JobExecution execution, RunLease.Holder previous) {
-		BatchStatus status = execution.getStatus();
-		if (status == BatchStatus.UNKNOWN) {
-			throw new KeyferryException(
-					"execution " + execution.getId() + " is in an unknown state: its outcome was not recorded",
-					"check the target, then start a new run with --fresh");
-		}
-		boolean partitionsRunning = execution.getStepExecutions()
-			.stream()
-			.anyMatch((step) -> step.getStatus().isRunning());
-		if (!status.isRunning() && !partitionsRunning) {
-			return execution;
-		}
-		Optional<RunOwners.Owner> legacy = this.owners.livingUnleasedOwner(execution);
-		if (legacy.isPresent()) {
-			throw new KeyferryException(
-					"run " + execution.getJobInstanceId() + " is being copied right now by " + legacy.get().describe()
-							+ " (execution " + execution.getId() + ")",
-					"wait for it to finish, or stop it with: keyferry stop " + execution.getId());
-		}
-		Optional<RunOwners.Owner> recorded = this.owners.find(execution.getId());
-		String who = recorded.map((o) -> "pid " + o.pid() + " on " + o.host())
-			.or(() -> Optional.ofNullable(previous)
-				.filter((p) -> p.executionId() == null || p.executionId() == execution.getId())
-				.map((p) -> "pid " + p.identity().pid() + " on " + p.identity().host()))
-			.orElse("a process");
-		String state = status.isRunning() ? status.name() : status.name() + " with partitions still running";
-		this.monitor.info("execution " + execution.getId() + " was left " + state + " by " + who
-				+ ", which is gone: recovering it");
-		this.jobOperator.recover(execution);
-		JobExecution recovered = this.jobRepository.getJobExecution(execution.getId());
-		recorded.ifPresent((owner) -> endAtLastHeartbeat(recovered, owner));
-		return recovered;
-	}
-
-	/**
-	 * Sets a recovered execution's end to its owner's last heartbeat (both on the owner's
-	 * clock), not to the time it was recovered.
-	 */
-	private void endAtLastHeartbeat(JobExecution execution, RunOwners.Owner owner) {
-		LocalDateTime lastBeat = RunOwners.localTime(owner.heartbeat());
-		LocalDateTime start = execution.getStartTime();
-		if (start != null && lastBeat.isBefore(start)) {
-			lastBeat = start;
-		}
-		if (execution.getEndTime() != null && lastBeat.isBefore(execution.getEndTime())) {
-			execution.setEndTime(lastBeat);
-			this.jobRepository.update(execution);
-		}
-	}
-
 	private static boolean isResumable(BatchStatus status) {
 		return status == BatchStatus.FAILED || status == BatchStatus.STOPPED;
-	}
-
-	private JobExecution findLast(String copyKey) {
-		List<Long> ids = this.jdbc.queryForList(
-				"SELECT MAX(P.JOB_EXECUTION_ID) FROM BATCH_JOB_EXECUTION_PARAMS P WHERE P.PARAMETER_NAME = ? AND P.PARAMETER_VALUE = ?",
-				Long.class, JobNames.COPY_KEY, copyKey);
-		if (ids.isEmpty() || ids.get(0) == null) {
-			return null;
-		}
-		JobExecution execution = this.jobRepository.getJobExecution(ids.get(0));
-		if (execution == null) {
-			return null;
-		}
-		JobExecution last = this.jobRepository.getLastJobExecution(execution.getJobInstance());
-		return (last != null) ? last : execution;
-	}
-
-	private JobExecution latestUnfinished() {
-		for (JobInstance instance : this.jobRepository.getJobInstances(JobNames.JOB, 0, 200)) {
-			JobExecution last = this.jobRepository.getLastJobExecution(instance);
-			if (last != null && last.getStatus() != BatchStatus.COMPLETED
-					&& last.getStatus() != BatchStatus.ABANDONED) {
-				return last;
-			}
-		}
-		return null;
 	}
 
 	/**

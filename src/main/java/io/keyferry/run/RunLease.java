@@ -1,5 +1,6 @@
-package io.keyferry.job;
+package io.keyferry.run;
 
+import io.keyferry.repository.RepositorySchema;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -211,7 +212,7 @@ public class RunLease implements AutoCloseable {
 
 	private boolean insert(String copyKey, String token) {
 		try {
-			this.jdbc.update("INSERT INTO " + JobNames.LEASE_TABLE
+			this.jdbc.update("INSERT INTO " + RepositorySchema.LEASE_TABLE
 					+ " (COPY_KEY, TOKEN, HOST, PID_NAMESPACE, PID, PROCESS_START, JOB_EXECUTION_ID, BEATS, ACQUIRED, HEARTBEAT)"
 					+ " VALUES (?, ?, ?, ?, ?, ?, NULL, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", copyKey, token,
 					this.self.host(), this.self.pidNamespace(), this.self.pid(), this.self.processStart());
@@ -228,7 +229,7 @@ public class RunLease implements AutoCloseable {
 	 */
 	private boolean takeOver(Holder gone, String token) {
 		try {
-			return this.jdbc.update("UPDATE " + JobNames.LEASE_TABLE
+			return this.jdbc.update("UPDATE " + RepositorySchema.LEASE_TABLE
 					+ " SET TOKEN = ?, HOST = ?, PID_NAMESPACE = ?, PID = ?, PROCESS_START = ?, JOB_EXECUTION_ID = NULL,"
 					+ " BEATS = 0, ACQUIRED = CURRENT_TIMESTAMP, HEARTBEAT = CURRENT_TIMESTAMP"
 					+ " WHERE COPY_KEY = ? AND TOKEN = ? AND BEATS = ?", token, this.self.host(),
@@ -267,7 +268,7 @@ public class RunLease implements AutoCloseable {
 	 */
 	public Optional<Holder> holder(String copyKey) {
 		List<Holder> holders = this.jdbc
-			.query("SELECT " + COLUMNS + " FROM " + JobNames.LEASE_TABLE + " WHERE COPY_KEY = ?", (rs, row) -> {
+			.query("SELECT " + COLUMNS + " FROM " + RepositorySchema.LEASE_TABLE + " WHERE COPY_KEY = ?", (rs, row) -> {
 				long execution = rs.getLong(7);
 				Long executionId = rs.wasNull() ? null : execution;
 				OffsetDateTime heartbeat = rs.getObject(9, OffsetDateTime.class);
@@ -309,7 +310,7 @@ public class RunLease implements AutoCloseable {
 		}
 		this.held = current.withExecution(executionId);
 		this.jdbc.update(
-				"UPDATE " + JobNames.LEASE_TABLE + " SET JOB_EXECUTION_ID = ? WHERE COPY_KEY = ? AND TOKEN = ?",
+				"UPDATE " + RepositorySchema.LEASE_TABLE + " SET JOB_EXECUTION_ID = ? WHERE COPY_KEY = ? AND TOKEN = ?",
 				executionId, current.copyKey(), current.token());
 	}
 
@@ -326,11 +327,12 @@ public class RunLease implements AutoCloseable {
 		}
 		try {
 			int updated = this.jdbc.update(
-					"UPDATE " + JobNames.LEASE_TABLE
+					"UPDATE " + RepositorySchema.LEASE_TABLE
 							+ " SET HEARTBEAT = CURRENT_TIMESTAMP, BEATS = BEATS + 1 WHERE COPY_KEY = ? AND TOKEN = ?",
 					current.copyKey(), current.token());
 			if (current.executionId() != null) {
-				this.jdbc.update("UPDATE " + JobNames.OWNER_TABLE + " SET HEARTBEAT = ? WHERE JOB_EXECUTION_ID = ?",
+				this.jdbc.update(
+						"UPDATE " + RepositorySchema.OWNER_TABLE + " SET HEARTBEAT = ? WHERE JOB_EXECUTION_ID = ?",
 						System.currentTimeMillis(), current.executionId());
 			}
 			if (this.failing) {
@@ -369,7 +371,7 @@ public class RunLease implements AutoCloseable {
 			return true;
 		}
 		return this.jdbc.update(
-				"UPDATE " + JobNames.LEASE_TABLE
+				"UPDATE " + RepositorySchema.LEASE_TABLE
 						+ " SET HEARTBEAT = CURRENT_TIMESTAMP, BEATS = BEATS + 1 WHERE COPY_KEY = ? AND TOKEN = ?",
 				current.copyKey(), current.token()) == 1;
 	}
@@ -385,7 +387,7 @@ public class RunLease implements AutoCloseable {
 		this.held = null;
 		current.heartbeat().cancel(false);
 		try {
-			this.jdbc.update("DELETE FROM " + JobNames.LEASE_TABLE + " WHERE COPY_KEY = ? AND TOKEN = ?",
+			this.jdbc.update("DELETE FROM " + RepositorySchema.LEASE_TABLE + " WHERE COPY_KEY = ? AND TOKEN = ?",
 					current.copyKey(), current.token());
 		}
 		catch (RuntimeException ex) {

@@ -1,5 +1,9 @@
-package io.keyferry.job;
+package io.keyferry.run;
 
+import io.keyferry.job.CopySettings;
+import io.keyferry.job.TestHalt;
+import io.keyferry.job.JobNames;
+import io.keyferry.repository.RepositorySchema;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
@@ -57,9 +61,9 @@ public class RunOwners implements JobExecutionListener {
 		TestHalt.at("before-owner");
 		long id = jobExecution.getId();
 		RunLease.Identity self = this.lease.self();
-		this.jdbc.update("DELETE FROM " + JobNames.OWNER_TABLE + " WHERE JOB_EXECUTION_ID = ?", id);
+		this.jdbc.update("DELETE FROM " + RepositorySchema.OWNER_TABLE + " WHERE JOB_EXECUTION_ID = ?", id);
 		this.jdbc.update(
-				"INSERT INTO " + JobNames.OWNER_TABLE
+				"INSERT INTO " + RepositorySchema.OWNER_TABLE
 						+ " (JOB_EXECUTION_ID, HOST, PID, PROCESS_START, HEARTBEAT) VALUES (?, ?, ?, ?, ?)",
 				id, self.host(), self.pid(), self.processStart(), System.currentTimeMillis());
 		this.lease.attach(id);
@@ -67,7 +71,7 @@ public class RunOwners implements JobExecutionListener {
 
 	@Override
 	public void afterJob(JobExecution jobExecution) {
-		this.jdbc.update("UPDATE " + JobNames.OWNER_TABLE + " SET HEARTBEAT = ? WHERE JOB_EXECUTION_ID = ?",
+		this.jdbc.update("UPDATE " + RepositorySchema.OWNER_TABLE + " SET HEARTBEAT = ? WHERE JOB_EXECUTION_ID = ?",
 				System.currentTimeMillis(), jobExecution.getId());
 	}
 
@@ -78,7 +82,7 @@ public class RunOwners implements JobExecutionListener {
 	 */
 	public Optional<Owner> find(long executionId) {
 		List<Owner> owners = this.jdbc.query(
-				"SELECT JOB_EXECUTION_ID, HOST, PID, PROCESS_START, HEARTBEAT FROM " + JobNames.OWNER_TABLE
+				"SELECT JOB_EXECUTION_ID, HOST, PID, PROCESS_START, HEARTBEAT FROM " + RepositorySchema.OWNER_TABLE
 						+ " WHERE JOB_EXECUTION_ID = ?",
 				(rs, row) -> new Owner(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getLong(4), rs.getLong(5)),
 				executionId);

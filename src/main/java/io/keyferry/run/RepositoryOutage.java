@@ -1,4 +1,4 @@
-package io.keyferry.job;
+package io.keyferry.run;
 
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;

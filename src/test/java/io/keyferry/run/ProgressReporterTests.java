@@ -1,5 +1,7 @@
-package io.keyferry.job;
+package io.keyferry.run;
 
+import io.keyferry.job.RunMonitor;
+import io.keyferry.job.item.KeyCounts;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

@@ -1,10 +1,11 @@
-package io.keyferry.job;
+package io.keyferry.repository;
 
 import java.sql.Timestamp;
 import java.time.LocalDateTime;
 import java.util.List;
 
 import io.keyferry.redis.RestoreResult;
+import io.keyferry.job.item.SkipLog;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
@@ -12,7 +13,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * job repository. {@link #record} joins the caller's transaction (the chunk's), so skip
  * records commit or roll back with the chunk. Thread-safe.
  */
-public class SkippedKeys {
+public class SkippedKeys implements SkipLog {
 
 	private static final int MAX_DETAIL = 1000;
 
@@ -32,12 +33,13 @@ public class SkippedKeys {
 	public record SkippedKey(byte[] key, String reason, String detail) {
 	}
 
+	@Override
 	public void record(long jobExecutionId, long stepExecutionId, List<RestoreResult> skips) {
 		if (skips.isEmpty()) {
 			return;
 		}
 		Timestamp now = Timestamp.valueOf(LocalDateTime.now());
-		this.jdbc.batchUpdate("INSERT INTO " + JobNames.SKIPPED_KEY_TABLE
+		this.jdbc.batchUpdate("INSERT INTO " + RepositorySchema.SKIPPED_KEY_TABLE
 				+ " (JOB_EXECUTION_ID, STEP_EXECUTION_ID, KEY_NAME, REASON, DETAIL, CREATE_TIME) VALUES (?, ?, ?, ?, ?, ?)",
 				skips, 500, (ps, skip) -> {
 					ps.setLong(1, jobExecutionId);
@@ -61,7 +63,7 @@ public class SkippedKeys {
 		this.jdbc.setMaxRows(limit);
 		try {
 			return this.jdbc.query(
-					"SELECT KEY_NAME, REASON, DETAIL FROM " + JobNames.SKIPPED_KEY_TABLE
+					"SELECT KEY_NAME, REASON, DETAIL FROM " + RepositorySchema.SKIPPED_KEY_TABLE
 							+ " WHERE JOB_EXECUTION_ID = ? ORDER BY CREATE_TIME, STEP_EXECUTION_ID",
 					(rs, row) -> new SkippedKey(rs.getBytes(1), rs.getString(2), rs.getString(3)), jobExecutionId);
 		}
@@ -72,8 +74,8 @@ public class SkippedKeys {
 
 	public long count(long jobExecutionId) {
 		Long count = this.jdbc.queryForObject(
-				"SELECT COUNT(*) FROM " + JobNames.SKIPPED_KEY_TABLE + " WHERE JOB_EXECUTION_ID = ?", Long.class,
-				jobExecutionId);
+				"SELECT COUNT(*) FROM " + RepositorySchema.SKIPPED_KEY_TABLE + " WHERE JOB_EXECUTION_ID = ?",
+				Long.class, jobExecutionId);
 		return (count != null) ? count : 0;
 	}
 

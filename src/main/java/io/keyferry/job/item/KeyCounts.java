@@ -1,4 +1,4 @@
-package io.keyferry.job;
+package io.keyferry.job.item;
 
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -88,12 +88,12 @@ public final class KeyCounts {
 	}
 
 	public void writeTo(ExecutionContext context) {
-		context.putLong(JobNames.COUNT_READ, this.read);
-		context.putLong(JobNames.COUNT_WRITTEN, this.written);
-		context.putLong(JobNames.COUNT_FILTERED, this.filtered);
-		context.putLong(JobNames.COUNT_BYTES, this.bytes);
+		context.putLong(Checkpoint.COUNT_READ, this.read);
+		context.putLong(Checkpoint.COUNT_WRITTEN, this.written);
+		context.putLong(Checkpoint.COUNT_FILTERED, this.filtered);
+		context.putLong(Checkpoint.COUNT_BYTES, this.bytes);
 		for (SkipReason reason : SkipReason.values()) {
-			context.putLong(JobNames.COUNT_SKIPPED + reason.id(), this.skipped.getOrDefault(reason, 0L));
+			context.putLong(Checkpoint.COUNT_SKIPPED + reason.id(), this.skipped.getOrDefault(reason, 0L));
 		}
 	}
 
@@ -104,12 +104,12 @@ public final class KeyCounts {
 	 */
 	public static KeyCounts readFrom(ExecutionContext context) {
 		KeyCounts counts = new KeyCounts();
-		counts.read = context.getLong(JobNames.COUNT_READ, 0);
-		counts.written = context.getLong(JobNames.COUNT_WRITTEN, 0);
-		counts.filtered = context.getLong(JobNames.COUNT_FILTERED, 0);
-		counts.bytes = context.getLong(JobNames.COUNT_BYTES, 0);
+		counts.read = context.getLong(Checkpoint.COUNT_READ, 0);
+		counts.written = context.getLong(Checkpoint.COUNT_WRITTEN, 0);
+		counts.filtered = context.getLong(Checkpoint.COUNT_FILTERED, 0);
+		counts.bytes = context.getLong(Checkpoint.COUNT_BYTES, 0);
 		for (SkipReason reason : SkipReason.values()) {
-			long n = context.getLong(JobNames.COUNT_SKIPPED + reason.id(), 0);
+			long n = context.getLong(Checkpoint.COUNT_SKIPPED + reason.id(), 0);
 			if (n > 0) {
 				counts.skipped.put(reason, n);
 			}

@@ -1,0 +1,67 @@
+package io.keyferry.run;
+
+import javax.sql.DataSource;
+
+import io.keyferry.job.CopyJobFactory;
+import io.keyferry.job.CopySettings;
+import io.keyferry.job.EndpointCredentials;
+import io.keyferry.job.LeaseFence;
+import io.keyferry.job.RunMonitor;
+import io.keyferry.job.SourceLayout;
+import io.keyferry.job.item.DumpProcessor;
+import io.keyferry.job.item.RestoreWriter;
+import io.keyferry.job.item.ScanKeyReader;
+import io.keyferry.redis.Endpoint;
+import io.keyferry.redis.RedisConnector;
+import io.keyferry.repository.RepositorySchema;
+import org.springframework.batch.core.launch.JobOperator;
+import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.transaction.PlatformTransactionManager;
+
+/**
+ * Wiring of the runs: the lease and owners of each copy, the job built per run with them,
+ * and the launcher.
+ */
+@Configuration(proxyBeanMethods = false)
+class RunConfiguration {
+
+	@Bean(destroyMethod = "close")
+	RunLease runLease(DataSource dataSource, RepositorySchema schema) {
+		return new RunLease(new JdbcTemplate(dataSource));
+	}
+
+	@Bean
+	RunOwners runOwners(DataSource dataSource, RunLease runLease) {
+		return new RunOwners(new JdbcTemplate(dataSource), runLease);
+	}
+
+	@Bean
+	CopyJobFactory copyJobFactory(JobRepository jobRepository, PlatformTransactionManager transactionManager,
+			ScanKeyReader scanKeyReader, DumpProcessor dumpProcessor, RestoreWriter restoreWriter, RunOwners runOwners,
+			RunLease runLease, RunMonitor runMonitor, RedisConnector connector, EndpointCredentials credentials) {
+		return new CopyJobFactory(jobRepository, transactionManager, scanKeyReader, dumpProcessor, restoreWriter,
+				runOwners, new LeaseFence(runLease::confirm), runMonitor, (settings) -> {
+					CopySettings resolved = settings.withEndpoints(credentials.resolve(settings.source()),
+							credentials.resolve(settings.target()));
+					return new SourceLayout(resolved, connector, isCluster(connector, resolved.source()));
+				});
+	}
+
+	private static boolean isCluster(RedisConnector connector, Endpoint source) {
+		try (RedisConnector.Connection connection = connector.connect(source)) {
+			return RedisConnector.info(connection.connection(), source).clusterEnabled();
+		}
+	}
+
+	@Bean
+	CopyLauncher copyLauncher(JobOperator jobOperator, JobRepository jobRepository, CopyJobFactory copyJobFactory,
+			RunOwners runOwners, RunLease runLease, EndpointCredentials credentials, RedisConnector connector,
+			RunMonitor monitor, DataSource dataSource, RepositorySchema schema) {
+		return new CopyLauncher(jobOperator, jobRepository, copyJobFactory, runOwners, runLease, credentials, connector,
+				monitor, new JdbcTemplate(dataSource));
+	}
+
+}
