@@ -5,6 +5,8 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 import io.keyferry.testsupport.CopySummary;
 import io.keyferry.testsupport.KeyferryProcess;
@@ -30,9 +32,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The packaged jar copying from a real local Redis Cluster (3 masters, 1 replica each)
  * with {@code --read-from replica}: the replicas do the SCAN and DUMP work (their
  * {@code INFO commandstats} count it, the masters' do not), a replica restarted between
- * executions has its partition scanned again, and URIs whose first seed is dead (a source
- * cluster, a target cluster) are read through the next seed. Every test ends with a full
- * comparison of the cluster with the target.
+ * executions has its partition scanned again, a master without a live replica is read
+ * itself with one warning, and URIs whose first seed is dead (a source cluster, a target
+ * cluster) are read through the next seed. Every test ends with a full comparison of the
+ * cluster with the target.
  */
 @ExtendWith({ RedisClusterExtension.class, RedisServerExtension.class })
 class ClusterReplicaJarTests {
@@ -117,6 +120,29 @@ class ClusterReplicaJarTests {
 	}
 
 	@Test
+	void aMasterWithoutALiveReplicaIsReadItselfWithOneWarning(RedisCluster source, RedisServer target) {
+		TestData.keys(2_000).loadInto(source);
+		RedisCluster.Node master = source.masters().get(2);
+		source.kill(source.replicasOf(master).get(0));
+
+		KeyferryProcess copy = start(copy(source.seedUri(), target, 0, "--read-from", "replica", "--partitions", "2"));
+		assertThat(copy.waitFor(RUN_TIMEOUT)).as(copy::describe).isEqualTo(0);
+		String warning = "warning: --read-from replica: the master " + master.address() + " serving slots ";
+		assertThat(copy.stderr().lines().filter((line) -> line.startsWith(warning)))
+			.as("one warning for the master's two partitions")
+			.singleElement()
+			.asString()
+			.endsWith("has no replica whose link to it is up; its partitions read from the master");
+		assertThat(copy.stderr()).doesNotContain("the master " + source.masters().get(0).address() + " serving");
+		CopySummary summary = copy.summary().assertCountsAddUp();
+		assertThat(summary.status()).isEqualTo("COMPLETED");
+		// two slices of a small keyspace: a SCAN page can span both, its keys read twice
+		assertThat(summary.written()).isGreaterThanOrEqualTo(2_000);
+		KeyspaceComparison.assertSameContent(Keyspace.of(source), Keyspace.of(target),
+				KeyspaceComparison.LOOSE_TTL_TOLERANCE);
+	}
+
+	@Test
 	void aDeadFirstSeedIsPassedOverForTheNextOneOnBothSides(RedisCluster source,
 			@RedisClusterOptions(replicas = 0) RedisCluster target) throws IOException {
 		TestData.keys(2_000).loadInto(source);
@@ -153,18 +179,23 @@ class ClusterReplicaJarTests {
 		}
 	}
 
-	/** A copy from the cluster, chunks of 100 keys, SCAN pages of about 100 keys. */
+	/**
+	 * A copy from the cluster, one partition per master unless {@code more} says
+	 * otherwise, chunks of 100 keys, SCAN pages of about 100 keys.
+	 */
 	private static String[] copy(String sourceUri, RedisServer target, int rateLimit, String... more) {
 		return copy(sourceUri, target.uri(), rateLimit, more);
 	}
 
 	private static String[] copy(String sourceUri, String targetUri, int rateLimit, String... more) {
-		String[] args = { "copy", "--source", sourceUri, "--target", targetUri, "--json", "--partitions", "1",
+		List<String> args = new ArrayList<>(List.of("copy", "--source", sourceUri, "--target", targetUri, "--json",
 				"--chunk-size", "100", "--scan-count", "100", "--rate-limit", Integer.toString(rateLimit), "--progress",
-				"plain", "--progress-interval", "1s" };
-		String[] all = java.util.Arrays.copyOf(args, args.length + more.length);
-		System.arraycopy(more, 0, all, args.length, more.length);
-		return all;
+				"plain", "--progress-interval", "1s"));
+		if (!List.of(more).contains("--partitions")) {
+			args.addAll(List.of("--partitions", "1"));
+		}
+		args.addAll(List.of(more));
+		return args.toArray(String[]::new);
 	}
 
 	private KeyferryProcess start(String... args) {
