@@ -163,7 +163,7 @@ class LauncherJarTests {
 					"keyferry.jsa");
 		}
 		assertThat(Files.readAllLines(classLog)).as("where the second copy's own classes came from")
-			.anySatisfy((line) -> assertThat(line).contains("io.keyferry.job.CopyLauncher source: shared objects file"))
+			.anySatisfy((line) -> assertThat(line).contains("io.keyferry.run.CopyLauncher source: shared objects file"))
 			.anySatisfy((line) -> assertThat(line).contains("io.lettuce.core.RedisClient source: shared objects file"));
 	}
 
