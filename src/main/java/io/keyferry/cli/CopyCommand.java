@@ -13,6 +13,7 @@ import io.keyferry.run.Preflight;
 import io.keyferry.redis.Backoff;
 import io.keyferry.redis.ConflictPolicy;
 import io.keyferry.redis.Endpoint;
+import io.keyferry.redis.ReadFrom;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -53,7 +54,7 @@ public class CopyCommand implements Callable<Integer> {
 	Path config;
 
 	@Option(names = "--source", paramLabel = "URI",
-			description = "Source: redis://[user[:password]@]host:port[/db] or rediss:// for TLS.")
+			description = "Source: redis://[user[:password]@]host:port[/db] or rediss:// for TLS; a Redis Cluster may list several seeds: redis://host1:port1,host2:port2.")
 	String source;
 
 	@Option(names = "--target", paramLabel = "URI", description = "Target, same form as --source.")
@@ -88,6 +89,10 @@ public class CopyCommand implements Callable<Integer> {
 
 	@Option(names = "--scan-count", paramLabel = "N", defaultValue = "1000", description = "SCAN COUNT hint.")
 	int scanCount;
+
+	@Option(names = "--read-from", paramLabel = "NODE", defaultValue = "master",
+			description = "Which node of a Redis Cluster source each partition scans: master, or replica (a replica of the master serving its slots whose link is up, sent READONLY; the master when it has none). A replica may lag behind its master.")
+	String readFrom;
 
 	@Option(names = "--chunk-size", paramLabel = "N", defaultValue = "2000",
 			description = "Keys per chunk: the cursor is committed after each chunk.")
@@ -192,6 +197,13 @@ public class CopyCommand implements Callable<Integer> {
 			throw KeyferryException.usage("invalid --type '" + this.type + "'",
 					"use one of string, list, set, zset, hash, stream");
 		}
+		ReadFrom from;
+		try {
+			from = ReadFrom.of(this.readFrom);
+		}
+		catch (IllegalArgumentException ex) {
+			throw KeyferryException.usage("invalid --read-from '" + this.readFrom + "'", "use master or replica");
+		}
 		positive("--scan-count", this.scanCount);
 		positive("--chunk-size", this.chunkSize);
 		positive("--threads", this.threads);
@@ -211,7 +223,8 @@ public class CopyCommand implements Callable<Integer> {
 		}
 		return new CopySettings(sourceEndpoint, targetEndpoint, this.match, normalizedType, this.dryRun, 0, policy,
 				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
-				this.rateLimit, this.timeout, new Backoff(this.retries, this.retryBackoff, Backoff.DEFAULT.max()));
+				this.rateLimit, this.timeout, new Backoff(this.retries, this.retryBackoff, Backoff.DEFAULT.max()),
+				from);
 	}
 
 	private static Endpoint withSecret(Endpoint endpoint, Path passwordFile) {

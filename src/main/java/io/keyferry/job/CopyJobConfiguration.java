@@ -57,8 +57,8 @@ class CopyJobConfiguration {
 	@Bean
 	@StepScope
 	PartitionResources partitionResources(@Value("#{stepExecution}") StepExecution stepExecution,
-			EndpointCredentials credentials, RedisConnector connector) {
-		return new PartitionResources(stepExecution, credentials, connector);
+			EndpointCredentials credentials, RedisConnector connector, RunMonitor monitor) {
+		return new PartitionResources(stepExecution, credentials, connector, monitor);
 	}
 
 	@Bean

@@ -9,6 +9,7 @@ import java.util.HexFormat;
 import io.keyferry.redis.Backoff;
 import io.keyferry.redis.ConflictPolicy;
 import io.keyferry.redis.Endpoint;
+import io.keyferry.redis.ReadFrom;
 import org.springframework.batch.core.job.parameters.JobParameters;
 import org.springframework.batch.core.job.parameters.JobParametersBuilder;
 
@@ -36,10 +37,25 @@ import org.springframework.batch.core.job.parameters.JobParametersBuilder;
  * @param rateLimit keys per second, 0 for no limit
  * @param timeout command timeout
  * @param backoff retries of transient failures
+ * @param readFrom which node of a cluster source each partition scans
  */
 public record CopySettings(Endpoint source, Endpoint target, String match, String type, boolean dryRun, long run,
 		ConflictPolicy onConflict, int scanCount, int chunkSize, int threads, int partitions, long maxValueBytes,
-		long chunkBytes, long rateLimit, Duration timeout, Backoff backoff) {
+		long chunkBytes, long rateLimit, Duration timeout, Backoff backoff, ReadFrom readFrom) {
+
+	public CopySettings {
+		readFrom = (readFrom != null) ? readFrom : ReadFrom.MASTER;
+	}
+
+	/**
+	 * Settings that read from the masters of a cluster source.
+	 */
+	public CopySettings(Endpoint source, Endpoint target, String match, String type, boolean dryRun, long run,
+			ConflictPolicy onConflict, int scanCount, int chunkSize, int threads, int partitions, long maxValueBytes,
+			long chunkBytes, long rateLimit, Duration timeout, Backoff backoff) {
+		this(source, target, match, type, dryRun, run, onConflict, scanCount, chunkSize, threads, partitions,
+				maxValueBytes, chunkBytes, rateLimit, timeout, backoff, ReadFrom.MASTER);
+	}
 
 	/** Payload bytes a chunk keeps in memory by default. */
 	public static final long DEFAULT_CHUNK_BYTES = 64L * 1024 * 1024;
@@ -89,19 +105,19 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 	public CopySettings withRun(long newRun) {
 		return new CopySettings(this.source, this.target, this.match, this.type, this.dryRun, newRun, this.onConflict,
 				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
-				this.rateLimit, this.timeout, this.backoff);
+				this.rateLimit, this.timeout, this.backoff, this.readFrom);
 	}
 
 	public CopySettings withPartitions(int newPartitions) {
 		return new CopySettings(this.source, this.target, this.match, this.type, this.dryRun, this.run, this.onConflict,
 				this.scanCount, this.chunkSize, this.threads, newPartitions, this.maxValueBytes, this.chunkBytes,
-				this.rateLimit, this.timeout, this.backoff);
+				this.rateLimit, this.timeout, this.backoff, this.readFrom);
 	}
 
 	public CopySettings withEndpoints(Endpoint newSource, Endpoint newTarget) {
 		return new CopySettings(newSource, newTarget, this.match, this.type, this.dryRun, this.run, this.onConflict,
 				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
-				this.rateLimit, this.timeout, this.backoff);
+				this.rateLimit, this.timeout, this.backoff, this.readFrom);
 	}
 
 	/**
@@ -118,6 +134,7 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 			.addString(JobNames.COPY_KEY, copyKey(), false)
 			.addString(JobNames.ON_CONFLICT, this.onConflict.id(), false)
 			.addLong(JobNames.SCAN_COUNT, (long) this.scanCount, false)
+			.addString(JobNames.READ_FROM, this.readFrom.id(), false)
 			.addLong(JobNames.CHUNK_SIZE, (long) this.chunkSize, false)
 			.addLong(JobNames.THREADS, (long) this.threads, false)
 			.addLong(JobNames.PARTITIONS, (long) this.partitions, false)
@@ -147,7 +164,8 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 				parameters.getLong(JobNames.CHUNK_BYTES, DEFAULT_CHUNK_BYTES), parameters.getLong(JobNames.RATE_LIMIT),
 				Duration.ofMillis(parameters.getLong(JobNames.TIMEOUT_MS)),
 				new Backoff(parameters.getLong(JobNames.RETRIES).intValue(),
-						Duration.ofMillis(parameters.getLong(JobNames.RETRY_BACKOFF_MS)), Backoff.DEFAULT.max()));
+						Duration.ofMillis(parameters.getLong(JobNames.RETRY_BACKOFF_MS)), Backoff.DEFAULT.max()),
+				ReadFrom.of(parameters.getString(JobNames.READ_FROM, ReadFrom.MASTER.id())));
 	}
 
 }

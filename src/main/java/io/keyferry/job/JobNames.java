@@ -38,6 +38,8 @@ public final class JobNames {
 
 	public static final String SCAN_COUNT = "scan-count";
 
+	public static final String READ_FROM = "read-from";
+
 	public static final String CHUNK_SIZE = "chunk-size";
 
 	public static final String THREADS = "threads";

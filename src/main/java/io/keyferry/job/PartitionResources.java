@@ -7,6 +7,7 @@ import io.keyferry.redis.ClusterSource;
 import io.keyferry.redis.ClusterTarget;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.RdbVersion;
+import io.keyferry.redis.ReadFrom;
 import io.keyferry.redis.RedisConnector;
 import io.keyferry.redis.RedisFailures;
 import io.keyferry.redis.ServerClock;
@@ -53,10 +54,17 @@ public class PartitionResources implements DisposableBean {
 	 */
 	private final BitSet slots;
 
-	/** The server this partition scans: the source, or the master serving its slots. */
+	/**
+	 * The server this partition scans: the source, or the master serving its slots, or
+	 * one of that master's replicas.
+	 */
 	private final Endpoint sourceNode;
 
-	public PartitionResources(StepExecution stepExecution, EndpointCredentials credentials, RedisConnector connector) {
+	/** Whether {@link #sourceNode} is a replica of the master serving the slots. */
+	private final boolean replica;
+
+	public PartitionResources(StepExecution stepExecution, EndpointCredentials credentials, RedisConnector connector,
+			RunMonitor monitor) {
 		this.stepExecution = stepExecution;
 		CopySettings stored = CopySettings.fromJobParameters(stepExecution.getJobExecution().getJobParameters());
 		Endpoint sourceEndpoint = credentials.resolve(stored.source());
@@ -66,13 +74,32 @@ public class PartitionResources implements DisposableBean {
 		this.slots = (slots != null) ? ClusterSource.parseRanges(slots) : null;
 		// without a single master serving them all, the seed: its identity then says the
 		// partition cannot be scanned now (see sourceIdentity)
-		this.sourceNode = (this.slots != null)
-				? ClusterSource.ownerEndpoint(connector, sourceEndpoint, this.slots).orElse(sourceEndpoint)
-				: sourceEndpoint;
+		ClusterSource.ScanNode node = (this.slots != null)
+				? ClusterSource.scanNode(connector, sourceEndpoint, this.slots, this.settings.readFrom())
+					.orElse(new ClusterSource.ScanNode(sourceEndpoint, false))
+				: new ClusterSource.ScanNode(sourceEndpoint, false);
+		this.sourceNode = node.endpoint();
+		this.replica = node.replica();
+		if (this.slots != null && this.settings.readFrom() == ReadFrom.REPLICA && !this.replica) {
+			monitor.warnOnce("--read-from replica: the master " + this.sourceNode.address() + " serving slots "
+					+ ClusterSource.ranges(this.slots)
+					+ " has no replica whose link to it is up; its partitions read from the master");
+		}
+		if (this.replica) {
+			// what show prints for the partition: the node it read
+			stepExecution.getExecutionContext().putString(Checkpoint.NODE, this.sourceNode.address() + " (replica)");
+			monitor.info("partition " + partitionName() + " reads replica " + this.sourceNode.address()
+					+ " of the master serving slots " + ClusterSource.ranges(this.slots));
+		}
 		RedisConnector.Connection sourceConnection = connector.connect(this.sourceNode);
 		RedisConnector.Connection targetConnection = null;
 		ClusterTarget targetNodes = null;
 		try {
+			if (this.replica) {
+				// a replica of a cluster redirects keyed commands (DUMP, PTTL) to its
+				// master without READONLY; Lettuce sends it again after a reconnection
+				readOnly(sourceConnection, this.sourceNode);
+			}
 			targetConnection = connector.connect(targetEndpoint);
 			this.sourceInfo = RedisConnector.info(sourceConnection.connection(), this.sourceNode);
 			ServerInfo targetInfo = RedisConnector.info(targetConnection.connection(), targetEndpoint);
@@ -105,7 +132,8 @@ public class PartitionResources implements DisposableBean {
 
 	/**
 	 * The server this partition scans.
-	 * @return the source, or the cluster master that serves the partition's slots
+	 * @return the source, or the cluster master that serves the partition's slots, or its
+	 * replica
 	 */
 	public Endpoint sourceNode() {
 		return this.sourceNode;
@@ -113,14 +141,24 @@ public class PartitionResources implements DisposableBean {
 
 	/**
 	 * The identity of the process this partition scans, read now: its {@code run_id}, or
-	 * for a cluster node {@code nodeId@runId} while it serves every slot of the partition
-	 * with none being migrated (see {@link ClusterSource#identity}).
+	 * for a cluster node {@code nodeId@runId} while it (or for a replica, its master)
+	 * serves every slot of the partition with none being migrated (see
+	 * {@link ClusterSource#identity}).
 	 * @return the identity
 	 */
 	public String sourceIdentity() {
-		return (this.slots != null) ? ClusterSource.identity(this.source.connection(), this.slots)
+		return (this.slots != null) ? ClusterSource.readerIdentity(this.source.connection(), this.slots, this.replica)
 				: RedisConnector.runId(this.source.connection());
 
+	}
+
+	private static void readOnly(RedisConnector.Connection connection, Endpoint endpoint) {
+		try {
+			connection.connection().sync().readOnly();
+		}
+		catch (RuntimeException ex) {
+			throw RedisFailures.describe(endpoint.role(), endpoint, ex);
+		}
 	}
 
 	/**

@@ -4,6 +4,7 @@ import io.keyferry.job.item.KeyCounts;
 import io.keyferry.job.item.ItemMonitor;
 import java.io.PrintStream;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
@@ -27,6 +28,8 @@ public final class RunMonitor implements ItemMonitor {
 
 	private final AtomicBoolean stopRequested = new AtomicBoolean();
 
+	private final Set<String> warned = ConcurrentHashMap.newKeySet();
+
 	private volatile PrintStream warnings = System.err;
 
 	private volatile long sourceKeys;
@@ -41,6 +44,7 @@ public final class RunMonitor implements ItemMonitor {
 		this.skipped.reset();
 		this.fractions.clear();
 		this.stopRequested.set(false);
+		this.warned.clear();
 	}
 
 	public void setWarnings(PrintStream warnings) {
@@ -51,6 +55,16 @@ public final class RunMonitor implements ItemMonitor {
 	public void warn(String message) {
 		this.warnings.println("warning: " + message);
 		this.warnings.flush();
+	}
+
+	/**
+	 * Warns, unless the same warning was given in this run already.
+	 * @param message the warning
+	 */
+	public void warnOnce(String message) {
+		if (this.warned.add(message)) {
+			warn(message);
+		}
 	}
 
 	public void info(String message) {

@@ -160,17 +160,21 @@ public class SourceLayout implements Partitioner {
 		}
 		else {
 			BitSet slots = ClusterSource.parseRanges(partition.getString(Checkpoint.SLOTS, ""));
-			Optional<Endpoint> owner = ClusterSource.ownerEndpoint(this.connector, source, slots);
-			if (owner.isEmpty()) {
+			// the node the partition would scan now: if it is not the one its checkpoint
+			// was made on, the identities differ and the partition is scanned again
+			Optional<ClusterSource.ScanNode> node = ClusterSource.scanNode(this.connector, source, slots,
+					this.settings.readFrom());
+			if (node.isEmpty()) {
 				sourceId = () -> ClusterSource.UNSTABLE + "no single master serves slots "
 						+ ClusterSource.ranges(slots);
 			}
 			else {
-				source = owner.get();
-				Endpoint node = source;
+				source = node.get().endpoint();
+				Endpoint scanned = source;
+				boolean replica = node.get().replica();
 				sourceId = () -> {
-					try (RedisConnector.Connection connection = this.connector.connect(node)) {
-						return ClusterSource.identity(connection.connection(), slots);
+					try (RedisConnector.Connection connection = this.connector.connect(scanned)) {
+						return ClusterSource.identity(connection.connection(), slots, replica);
 					}
 				};
 			}

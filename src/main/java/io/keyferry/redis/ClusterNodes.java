@@ -97,6 +97,27 @@ public record ClusterNodes(List<Node> nodes) {
 	}
 
 	/**
+	 * The live replicas of a master, by node id.
+	 * @param master the master
+	 * @return the replicas not flagged as failed
+	 */
+	public List<Node> replicasOf(Node master) {
+		return this.nodes.stream()
+			.filter((n) -> !n.master() && !n.failed() && master.id().equals(n.masterId()))
+			.sorted(Comparator.comparing(Node::id))
+			.toList();
+	}
+
+	/**
+	 * A node by its id.
+	 * @param id the node id
+	 * @return the node, if the topology has it
+	 */
+	public Optional<Node> node(String id) {
+		return this.nodes.stream().filter((n) -> n.id().equals(id)).findFirst();
+	}
+
+	/**
 	 * The node that answered.
 	 * @return the node, if the reply marks it
 	 */

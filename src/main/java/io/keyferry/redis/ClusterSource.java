@@ -1,10 +1,13 @@
 package io.keyferry.redis;
 
+import java.nio.charset.StandardCharsets;
 import java.util.BitSet;
 import java.util.Optional;
 
 import io.keyferry.KeyferryException;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.SlotHash;
 
 /**
  * Reading a Redis Cluster source node by node: its topology, the node that serves a set
@@ -13,7 +16,9 @@ import io.lettuce.core.api.StatefulRedisConnection;
  * set of slots only while the node serves all of them and none is being migrated. The
  * identity string says both: {@code nodeId@runId} when the node is a master serving every
  * slot of the set with none moving, otherwise a string starting with {@link #UNSTABLE}.
- * Stateless; thread-safe.
+ * With {@link ReadFrom#REPLICA} a set of slots is scanned on a replica of its master: the
+ * identity is then the replica's own {@code nodeId@runId}, while its master (as the
+ * replica sees it) serves every slot of the set. Stateless; thread-safe.
  */
 public final class ClusterSource {
 
@@ -54,35 +59,177 @@ public final class ClusterSource {
 	 * @return the master's endpoint, or empty when no single master serves them all
 	 */
 	public static Optional<Endpoint> ownerEndpoint(RedisConnector connector, Endpoint seed, BitSet slots) {
-		return ownerOf(nodes(connector, seed), slots).map((node) -> endpointOf(seed, node));
+		return scanNode(connector, seed, slots, ReadFrom.MASTER).map(ScanNode::endpoint);
 	}
 
 	/**
-	 * The identity of the node behind a connection as the scanner of a set of slots.
+	 * The node a partition standing for a set of slots scans.
+	 *
+	 * @param endpoint the node's endpoint
+	 * @param replica whether it is a replica of the master serving the slots (its
+	 * connection must send {@code READONLY} before reading keys)
+	 */
+	public record ScanNode(Endpoint endpoint, boolean replica) {
+
+	}
+
+	/**
+	 * The node to scan for a set of slots now: the live master that serves them all, or
+	 * with {@link ReadFrom#REPLICA} the first of its replicas (by node id) that answers
+	 * and whose link to the master is up ({@code master_link_status:up}), else the
+	 * master.
+	 * @param connector opens the connections
+	 * @param seed the cluster's seed(s) (their credentials and TLS setting are kept)
+	 * @param slots the slots
+	 * @param readFrom master or replica
+	 * @return the node, or empty when no single master serves them all
+	 */
+	public static Optional<ScanNode> scanNode(RedisConnector connector, Endpoint seed, BitSet slots,
+			ReadFrom readFrom) {
+		ClusterNodes topology = nodes(connector, seed);
+		Optional<ClusterNodes.Node> owner = ownerOf(topology, slots);
+		if (owner.isEmpty()) {
+			return Optional.empty();
+		}
+		if (readFrom == ReadFrom.REPLICA) {
+			for (ClusterNodes.Node replica : topology.replicasOf(owner.get())) {
+				Endpoint endpoint = endpointOf(seed, replica);
+				if (linkUp(connector, endpoint)) {
+					return Optional.of(new ScanNode(endpoint, true));
+				}
+			}
+		}
+		return Optional.of(new ScanNode(endpointOf(seed, owner.get()), false));
+	}
+
+	/**
+	 * Whether a replica answers and its link to its master is up.
+	 */
+	private static boolean linkUp(RedisConnector connector, Endpoint replica) {
+		try (RedisConnector.Connection connection = connector.connect(replica)) {
+			return connection.connection().sync().info("replication").lines().anyMatch("master_link_status:up"::equals);
+		}
+		catch (RuntimeException ex) {
+			// gone or refusing: another replica, or the master, is scanned
+			return false;
+		}
+	}
+
+	/**
+	 * The identity of the master behind a connection as the scanner of a set of slots.
 	 * @param connection a connection to the node
 	 * @param slots the slots its scan stands for
 	 * @return {@code nodeId@runId}, or a reason starting with {@link #UNSTABLE}
 	 */
 	public static String identity(StatefulRedisConnection<byte[], byte[]> connection, BitSet slots) {
+		return identity(connection, slots, false);
+	}
+
+	/**
+	 * The identity of the node behind a connection as the scanner of a set of slots: a
+	 * master serving them all with none being migrated, or with {@code replica} a replica
+	 * whose master (in the replica's view) serves them all. (A node reports migrations
+	 * only about itself, so a replica's view shows none of its master's: the pass checks
+	 * every master's own view before it completes, see the layout's wait for stable
+	 * slots.)
+	 * @param connection a connection to the node
+	 * @param slots the slots its scan stands for
+	 * @param replica whether the node is scanned as a replica
+	 * @return {@code nodeId@runId}, or a reason starting with {@link #UNSTABLE}
+	 */
+	public static String identity(StatefulRedisConnection<byte[], byte[]> connection, BitSet slots, boolean replica) {
 		ClusterNodes view = nodes(connection);
 		String runId = RedisConnector.runId(connection);
 		ClusterNodes.Node me = view.myself()
 			.orElseThrow(() -> new IllegalStateException("CLUSTER NODES does not mark the node that answered"));
 		String id = me.id() + "@" + runId;
-		if (!me.master()) {
+		ClusterNodes.Node owner = me;
+		if (replica) {
+			if (me.master()) {
+				return UNSTABLE + "node " + me.address() + " (" + id + ") is no longer a replica";
+			}
+			Optional<ClusterNodes.Node> master = Optional.ofNullable(me.masterId()).flatMap(view::node);
+			if (master.isEmpty() || !master.get().master() || master.get().failed()) {
+				return UNSTABLE + "replica " + me.address() + " (" + id + ") has no live master";
+			}
+			owner = master.get();
+		}
+		else if (!me.master()) {
 			return UNSTABLE + "node " + me.address() + " (" + id + ") is no longer a master";
 		}
+		String who = replica ? "the master " + owner.address() + " of replica " + me.address() + " (" + id + ")"
+				: "node " + me.address() + " (" + id + ")";
 		BitSet lost = (BitSet) slots.clone();
-		lost.andNot(me.slots());
+		lost.andNot(owner.slots());
 		if (!lost.isEmpty()) {
-			return UNSTABLE + "node " + me.address() + " (" + id + ") no longer serves slots " + ranges(lost);
+			return UNSTABLE + who + " no longer serves slots " + ranges(lost);
 		}
 		BitSet moving = (BitSet) slots.clone();
-		moving.and(me.moving());
+		moving.and(owner.moving());
 		if (!moving.isEmpty()) {
-			return UNSTABLE + "slots " + ranges(moving) + " of node " + me.address() + " are being migrated";
+			return UNSTABLE + "slots " + ranges(moving) + " of node " + owner.address() + " are being migrated";
 		}
 		return id;
+	}
+
+	/**
+	 * The identity of the node a partition reads keys from, on the very connection it
+	 * reads them with: {@link #identity(StatefulRedisConnection, BitSet, boolean)}, and
+	 * for a replica also whether the connection reads its slots' keys rather than
+	 * redirecting to the master, as without {@code READONLY} (the copy would then take
+	 * every key for one migrated since SCAN; the partition is scanned again instead).
+	 * @param connection the partition's connection to the node
+	 * @param slots the slots its scan stands for
+	 * @param replica whether the node is scanned as a replica
+	 * @return {@code nodeId@runId}, or a reason starting with {@link #UNSTABLE}
+	 */
+	public static String readerIdentity(StatefulRedisConnection<byte[], byte[]> connection, BitSet slots,
+			boolean replica) {
+		String id = identity(connection, slots, replica);
+		if (replica && !id.startsWith(UNSTABLE) && redirectsReads(connection, slots)) {
+			return UNSTABLE + "replica (" + id
+					+ ") redirects reads of its slots to its master (READONLY is not in effect on the connection)";
+		}
+		return id;
+	}
+
+	/**
+	 * Whether a replica's connection answers a read of a key in the slots with a redirect
+	 * to its master, as it does without {@code READONLY}: the copy would take every key
+	 * for one migrated since SCAN. Reads a key that cannot exist with {@code DUMP} (a
+	 * command the copy needs anyway); a refusal of the key by the user's key patterns
+	 * tells nothing, and is taken as no redirect.
+	 */
+	private static boolean redirectsReads(StatefulRedisConnection<byte[], byte[]> connection, BitSet slots) {
+		byte[] key = keyIn(slots);
+		if (key == null) {
+			return false;
+		}
+		try {
+			connection.sync().dump(key);
+			return false;
+		}
+		catch (RedisCommandExecutionException ex) {
+			String message = String.valueOf(ex.getMessage());
+			return message.startsWith("MOVED ") || message.startsWith("ASK ");
+		}
+	}
+
+	/**
+	 * A key name in one of the slots, {@code keyferry:readonly-probe:{N}}, or
+	 * {@code null} for no slot.
+	 */
+	static byte[] keyIn(BitSet slots) {
+		if (slots.isEmpty()) {
+			return null;
+		}
+		// every slot has such a key with n below 109,758 (checked for all 16384)
+		for (int n = 0;; n++) {
+			byte[] key = ("keyferry:readonly-probe:{" + n + "}").getBytes(StandardCharsets.US_ASCII);
+			if (slots.get(SlotHash.getSlot(key))) {
+				return key;
+			}
+		}
 	}
 
 	/**

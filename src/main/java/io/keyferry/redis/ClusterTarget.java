@@ -82,11 +82,12 @@ public final class ClusterTarget implements TargetRoute, AutoCloseable {
 	}
 
 	/**
-	 * The topology from the first node that answers: the seed, then the masters known.
+	 * The topology from the first node that answers: the seeds in their order, then the
+	 * masters known.
 	 */
 	private ClusterNodes readTopology() {
 		List<String> candidates = new ArrayList<>();
-		candidates.add(this.seed.address());
+		this.seed.seeds().forEach((seed) -> candidates.add(seed.address()));
 		if (this.topology != null) {
 			this.topology.masters().forEach((node) -> candidates.add(node.address()));
 		}

@@ -111,7 +111,8 @@ public final class CommandProbe {
 		switch (command) {
 			case "info" -> args.add("server");
 			case "scan" -> args.add(0).add("COUNT").add(1);
-			case "time", "ping", "asking" -> {
+			// READONLY only changes the probe's own connection
+			case "time", "ping", "asking", "readonly" -> {
 			}
 			case "cluster" -> args.add("NODES");
 			case "select" -> args.add(database);

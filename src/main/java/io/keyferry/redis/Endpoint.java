@@ -3,6 +3,8 @@ package io.keyferry.redis;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 import io.keyferry.KeyferryException;
@@ -10,8 +12,11 @@ import io.lettuce.core.RedisURI;
 
 /**
  * A Redis endpoint parsed from {@code redis://[user[:password]@]host:port[/db]} or
- * {@code rediss://…}. The password is kept only in memory: {@link #redacted()} is the
- * form that may be stored, logged and compared.
+ * {@code rediss://…}. A Redis Cluster may be given by several seeds,
+ * {@code redis://h1:p1,h2:p2}: {@link #host()} and {@link #port()} are the first, the
+ * others are in {@link #moreSeeds()}, and a connection goes to the first that answers
+ * ({@link RedisConnector#connect}). The password is kept only in memory:
+ * {@link #redacted()} is the form that may be stored, logged and compared.
  *
  * @param role "source" or "target", used in messages and to find the password variable
  * @param tls whether the scheme is {@code rediss}
@@ -20,10 +25,48 @@ import io.lettuce.core.RedisURI;
  * @param host the host name or address
  * @param port the port
  * @param database the logical database
+ * @param moreSeeds the seeds after the first, for a Redis Cluster; empty for one server
  */
-public record Endpoint(String role, boolean tls, String user, char[] password, String host, int port, int database) {
+public record Endpoint(String role, boolean tls, String user, char[] password, String host, int port, int database,
+		List<Seed> moreSeeds) {
 
 	private static final int DEFAULT_PORT = 6379;
+
+	public Endpoint {
+		moreSeeds = (moreSeeds != null) ? List.copyOf(moreSeeds) : List.of();
+	}
+
+	/**
+	 * An endpoint with one seed.
+	 * @param role "source" or "target"
+	 * @param tls whether to use TLS
+	 * @param user the ACL user or {@code null}
+	 * @param password the password or {@code null}
+	 * @param host the host
+	 * @param port the port
+	 * @param database the logical database
+	 */
+	public Endpoint(String role, boolean tls, String user, char[] password, String host, int port, int database) {
+		this(role, tls, user, password, host, port, database, List.of());
+	}
+
+	/**
+	 * One {@code host:port} of a URI with several seeds.
+	 *
+	 * @param host the host name or address
+	 * @param port the port
+	 */
+	public record Seed(String host, int port) {
+
+		/**
+		 * The seed as a URI writes it.
+		 * @return host:port, an IPv6 address in brackets
+		 */
+		public String address() {
+			return (this.host.contains(":") ? "[" + this.host + "]" : this.host) + ":" + this.port;
+		}
+
+	}
 
 	/**
 	 * Parses a URI given on the command line or stored in a redacted form.
@@ -70,6 +113,23 @@ public record Endpoint(String role, boolean tls, String user, char[] password, S
 		if (tail.indexOf('#') >= 0) {
 			throw invalid(role, "a fragment (#...) is not supported");
 		}
+		if (authority.isEmpty()) {
+			throw invalid(role, "it has no host");
+		}
+		List<Seed> seeds = new ArrayList<>();
+		for (String seed : authority.split(",", -1)) {
+			seeds.add(parseSeed(role, seed));
+		}
+		int database = parseDatabase(role, tail);
+		Seed first = seeds.get(0);
+		return new Endpoint(role, "rediss".equals(scheme), user, password, first.host(), first.port(), database,
+				List.copyOf(seeds.subList(1, seeds.size())));
+	}
+
+	/**
+	 * Parses one {@code host[:port]} of the authority; an IPv6 address in brackets.
+	 */
+	private static Seed parseSeed(String role, String authority) {
 		String host;
 		String portText;
 		if (authority.startsWith("[")) {
@@ -97,7 +157,8 @@ public record Endpoint(String role, boolean tls, String user, char[] password, S
 			}
 		}
 		if (host.isEmpty()) {
-			throw invalid(role, "it has no host");
+			throw invalid(role,
+					authority.isEmpty() ? "a seed in the host list (h1:p1,h2:p2) is empty" : "it has no host");
 		}
 		int port = DEFAULT_PORT;
 		if (portText != null) {
@@ -107,8 +168,7 @@ public record Endpoint(String role, boolean tls, String user, char[] password, S
 			}
 			port = Integer.parseInt(portText);
 		}
-		int database = parseDatabase(role, tail);
-		return new Endpoint(role, "rediss".equals(scheme), user, password, host, port, database);
+		return new Seed(host, port);
 	}
 
 	private static boolean isHostCharacter(int c) {
@@ -175,7 +235,7 @@ public record Endpoint(String role, boolean tls, String user, char[] password, S
 
 	private static KeyferryException invalid(String role, String why) {
 		return KeyferryException.usage("invalid " + role + " URI: " + why,
-				"use redis://[user[:password]@]host:port[/db] or rediss://… for TLS");
+				"use redis://[user[:password]@]host:port[/db] (a cluster: host1:port1,host2:port2) or rediss://… for TLS");
 	}
 
 	/**
@@ -192,7 +252,8 @@ public record Endpoint(String role, boolean tls, String user, char[] password, S
 		if (fromEnv == null || fromEnv.isEmpty()) {
 			return this;
 		}
-		return new Endpoint(this.role, this.tls, this.user, fromEnv.toCharArray(), this.host, this.port, this.database);
+		return new Endpoint(this.role, this.tls, this.user, fromEnv.toCharArray(), this.host, this.port, this.database,
+				this.moreSeeds);
 	}
 
 	/**
@@ -216,9 +277,30 @@ public record Endpoint(String role, boolean tls, String user, char[] password, S
 		if (this.user != null) {
 			sb.append(encode(this.user)).append('@');
 		}
-		sb.append(this.host.contains(":") ? "[" + this.host + "]" : this.host);
-		sb.append(':').append(this.port).append('/').append(this.database);
+		sb.append(address());
+		for (Seed seed : this.moreSeeds) {
+			sb.append(',').append(seed.address());
+		}
+		sb.append('/').append(this.database);
 		return sb.toString();
+	}
+
+	/**
+	 * Every seed as an endpoint of its own, with this endpoint's credentials, in the
+	 * order given.
+	 * @return this endpoint alone when it has one seed
+	 */
+	public List<Endpoint> seeds() {
+		if (this.moreSeeds.isEmpty()) {
+			return List.of(this);
+		}
+		List<Endpoint> seeds = new ArrayList<>();
+		seeds.add(new Endpoint(this.role, this.tls, this.user, this.password, this.host, this.port, this.database));
+		for (Seed seed : this.moreSeeds) {
+			seeds.add(new Endpoint(this.role, this.tls, this.user, this.password, seed.host(), seed.port(),
+					this.database));
+		}
+		return seeds;
 	}
 
 	private static String encode(String value) {
@@ -237,11 +319,11 @@ public record Endpoint(String role, boolean tls, String user, char[] password, S
 	}
 
 	/**
-	 * The address of the server, for messages.
+	 * The address of the server (the first seed), for messages.
 	 * @return host:port
 	 */
 	public String address() {
-		return (this.host.contains(":") ? "[" + this.host + "]" : this.host) + ":" + this.port;
+		return new Seed(this.host, this.port).address();
 	}
 
 	public boolean hasPassword() {

@@ -3,6 +3,8 @@ package io.keyferry.redis;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 import io.keyferry.KeyferryException;
@@ -88,11 +90,31 @@ public final class RedisConnector implements AutoCloseable {
 	}
 
 	/**
-	 * Connects and authenticates, translating failures into messages with hints.
+	 * Connects and authenticates, translating failures into messages with hints. An
+	 * endpoint with several seeds connects to the first that answers, in the order given;
+	 * when none does, the last one's failure is thrown, the others' suppressed in it.
 	 * @param endpoint the server
 	 * @return the connection
 	 */
 	public Connection connect(Endpoint endpoint) {
+		if (endpoint.moreSeeds().isEmpty()) {
+			return connectSeed(endpoint);
+		}
+		List<RuntimeException> failures = new ArrayList<>();
+		for (Endpoint seed : endpoint.seeds()) {
+			try {
+				return connectSeed(seed);
+			}
+			catch (RuntimeException ex) {
+				failures.add(ex);
+			}
+		}
+		RuntimeException last = failures.get(failures.size() - 1);
+		failures.subList(0, failures.size() - 1).forEach(last::addSuppressed);
+		throw last;
+	}
+
+	private Connection connectSeed(Endpoint endpoint) {
 		try {
 			return connectOnce(endpoint);
 		}

@@ -40,10 +40,33 @@ public final class RequiredCommands {
 	 */
 	public static List<String> source(Endpoint source, ConflictPolicy policy, String type, boolean absoluteExpiry,
 			boolean cluster) {
+		return source(source, policy, type, absoluteExpiry, cluster, false);
+	}
+
+	/**
+	 * The commands sent to a source node, which may be a replica of a Redis Cluster read
+	 * with {@code --read-from replica}.
+	 * @param source the source (its database and credentials decide the connection's
+	 * commands)
+	 * @param policy {@code --on-conflict}
+	 * @param type {@code --type}, or {@code null}
+	 * @param absoluteExpiry whether the source has {@code PEXPIRETIME} (Redis 7+)
+	 * @param cluster whether the source is a Redis Cluster
+	 * @param replica whether the node is a cluster replica that the copy reads from
+	 * @return the command names, lower case as ACL rules spell them, without duplicates
+	 */
+	public static List<String> source(Endpoint source, ConflictPolicy policy, String type, boolean absoluteExpiry,
+			boolean cluster, boolean replica) {
 		List<String> commands = new ArrayList<>(connection(source));
-		if (cluster) {
-			// ClusterSource: CLUSTER NODES on every master (ACL: +cluster|nodes)
+		if (cluster || replica) {
+			// ClusterSource: CLUSTER NODES on every master, and on the replicas read
+			// (ACL: +cluster|nodes)
 			commands.add("cluster");
+		}
+		if (replica) {
+			// PartitionResources: a cluster replica serves keyed reads only after
+			// READONLY
+			commands.add("readonly");
 		}
 		// identity, version, cluster mode and key count (RedisConnector.info)
 		commands.add("info");

@@ -15,6 +15,7 @@ import io.keyferry.redis.ClusterSource;
 import io.keyferry.redis.CommandProbe;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.RdbVersion;
+import io.keyferry.redis.ReadFrom;
 import io.keyferry.redis.RedisConnector;
 import io.keyferry.redis.RedisFailures;
 import io.keyferry.redis.RequiredCommands;
@@ -153,6 +154,7 @@ public final class Preflight {
 			ServerInfo sourceInfo = infoUnlessDenied(s, source);
 			ServerInfo targetInfo = infoUnlessDenied(t, target);
 			checkServers(source, sourceInfo, target, targetInfo);
+			checkClusterOptions(settings, sourceInfo, targetInfo);
 			// with INFO denied the version is unknown: whether the server knows the newer
 			// command decides which set it needs
 			boolean absoluteExpiry = (sourceInfo != null)
@@ -174,8 +176,64 @@ public final class Preflight {
 			if (!sourceRefusals.isEmpty() || !targetRefusals.isEmpty()) {
 				throw refused(source, sourceRefusals, target, targetRefusals);
 			}
+			if (sourceInfo != null && sourceInfo.clusterEnabled() && settings.readFrom() == ReadFrom.REPLICA) {
+				checkReplicas(connector, settings, absoluteExpiry);
+			}
 			checkScanType(s.connection().sync(), settings);
 			return sourceInfo.clusterEnabled() ? clusterKeys(connector, source, s) : sourceInfo.keys();
+		}
+	}
+
+	/**
+	 * Refuses several seeds, or {@code --read-from replica}, for a server that is not a
+	 * Redis Cluster.
+	 */
+	private static void checkClusterOptions(CopySettings settings, ServerInfo sourceInfo, ServerInfo targetInfo) {
+		boolean sourceCluster = sourceInfo != null && sourceInfo.clusterEnabled();
+		if (sourceInfo != null && !sourceCluster && settings.readFrom() == ReadFrom.REPLICA) {
+			throw KeyferryException.usage(
+					"--read-from replica needs a Redis Cluster source, and " + settings.source().redacted()
+							+ " is a standalone server",
+					"leave out --read-from (or use --read-from master); to read a standalone server's replica, give "
+							+ "the replica's URI as --source");
+		}
+		for (var side : List.of(Map.entry(settings.source(), Optional.ofNullable(sourceInfo)),
+				Map.entry(settings.target(), Optional.ofNullable(targetInfo)))) {
+			Endpoint endpoint = side.getKey();
+			boolean standalone = side.getValue().map((info) -> !info.clusterEnabled()).orElse(false);
+			if (standalone && !endpoint.moreSeeds().isEmpty()) {
+				throw KeyferryException.usage("the " + endpoint.role() + " " + endpoint.redacted()
+						+ " lists several hosts, which only a Redis Cluster may have, and " + endpoint.address()
+						+ " is a standalone server", "give one host:port in --" + endpoint.role());
+			}
+		}
+	}
+
+	/**
+	 * Probes, on the replica each master's partitions will read with
+	 * {@code --read-from replica}, the commands the copy sends it ({@code READONLY} and
+	 * {@code CLUSTER NODES} besides the source's); a master without a usable replica is
+	 * read itself and was probed as the source.
+	 */
+	private static void checkReplicas(RedisConnector connector, CopySettings settings, boolean absoluteExpiry) {
+		Endpoint source = settings.source();
+		ClusterNodes topology = ClusterSource.nodes(connector, source);
+		for (ClusterNodes.Node master : topology.masters()) {
+			Optional<ClusterSource.ScanNode> node = ClusterSource.scanNode(connector, source, master.slots(),
+					ReadFrom.REPLICA);
+			if (node.isEmpty() || !node.get().replica()) {
+				continue;
+			}
+			Endpoint replica = node.get().endpoint();
+			try (RedisConnector.Connection connection = connector.connect(replica)) {
+				List<CommandProbe.Refusal> refusals = CommandProbe.refusals(connection.connection(), replica,
+						RequiredCommands.source(replica, settings.onConflict(), settings.type(), absoluteExpiry, true,
+								true),
+						settings.timeout());
+				if (!refusals.isEmpty()) {
+					throw refused(replica, refusals, settings.target(), List.of());
+				}
+			}
 		}
 	}
 

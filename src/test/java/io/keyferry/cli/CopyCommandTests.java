@@ -61,6 +61,15 @@ class CopyCommandTests {
 	}
 
 	@Test
+	void unknownReadFromIsAUsageError() {
+		CliRun run = copy("--source", unused, "--target", unused, "--read-from", "slave");
+
+		assertRejectedBeforeStart(run);
+		assertThat(run.errorLine()).isEqualTo("error: invalid --read-from 'slave'");
+		assertThat(run.hintLine()).isEqualTo("hint: use master or replica");
+	}
+
+	@Test
 	void unknownTypeIsAUsageError() {
 		CliRun run = copy("--source", unused, "--target", unused, "--type", "json");
 

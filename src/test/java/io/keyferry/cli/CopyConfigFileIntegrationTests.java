@@ -51,6 +51,7 @@ class CopyConfigFileIntegrationTests {
 				match: "a:*"
 				chunk-size: 25
 				scan-count: 30
+				read-from: master
 				on-conflict: skip
 				""".formatted(source.uri(), target.uri()));
 
@@ -61,6 +62,7 @@ class CopyConfigFileIntegrationTests {
 		assertThat(prefixes(target)).containsExactly("a");
 		assertThat(parameters(fromFile.executionId())).containsEntry("chunkSize", 25L)
 			.containsEntry("scanCount", 30L)
+			.containsEntry("readFrom", "master")
 			.containsEntry("onConflict", "skip");
 
 		CopySummary overridden = copy("--config", config.toString(), "--match", "b:*", "--chunk-size", "40")

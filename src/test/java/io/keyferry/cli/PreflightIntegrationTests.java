@@ -157,6 +157,30 @@ class PreflightIntegrationTests {
 		assertThat(run.errorLine()).contains("database 99 does not exist");
 	}
 
+	@Test
+	void readFromReplicaOfAStandaloneSourceIsAUsageError(RedisServer source, RedisServer target) {
+		this.target = target;
+		TestData.keys(20).loadInto(source);
+
+		CliRun run = rejected(CliRun.copy(this.home, source.uri(), target.uri(), "--read-from", "replica"));
+
+		assertThat(run.errorLine()).isEqualTo("error: --read-from replica needs a Redis Cluster source, and "
+				+ source.uri() + "/0 is a standalone server");
+		assertThat(run.hintLine()).contains("leave out --read-from");
+	}
+
+	@Test
+	void severalHostsOfAStandaloneServerAreAUsageError(RedisServer source, RedisServer target) {
+		this.target = target;
+		TestData.keys(20).loadInto(source);
+
+		CliRun run = rejected(CliRun.copy(this.home, source.uri() + ",127.0.0.1:" + target.port(), target.uri()));
+
+		assertThat(run.errorLine()).startsWith("error: the source " + source.uri() + ",127.0.0.1:" + target.port()
+				+ "/0 lists several hosts, which only a Redis Cluster may have");
+		assertThat(run.hintLine()).isEqualTo("hint: give one host:port in --source");
+	}
+
 	private static CliRun rejected(CliRun run) {
 		run.assertExitCode(ExitCode.USAGE).assertJsonError();
 		return run;

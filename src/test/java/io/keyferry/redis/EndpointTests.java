@@ -250,4 +250,73 @@ class EndpointTests {
 		assertThat(uri.isSsl()).isFalse();
 	}
 
+	@Test
+	void parsesSeveralSeedsKeepingTheFirstAsHostAndPort() {
+		Endpoint endpoint = Endpoint.parse("source", "rediss://app:pw@h1:7000,h2:7001,[::1]:7002,h4");
+
+		assertThat(endpoint.host()).isEqualTo("h1");
+		assertThat(endpoint.port()).isEqualTo(7000);
+		assertThat(endpoint.database()).isZero();
+		assertThat(endpoint.tls()).isTrue();
+		assertThat(endpoint.moreSeeds()).containsExactly(new Endpoint.Seed("h2", 7001), new Endpoint.Seed("::1", 7002),
+				new Endpoint.Seed("h4", 6379));
+		assertThat(endpoint.redacted()).isEqualTo("rediss://app@h1:7000,h2:7001,[::1]:7002,h4:6379/0");
+		assertThat(endpoint.address()).isEqualTo("h1:7000");
+	}
+
+	@Test
+	void eachSeedIsAnEndpointWithTheSameCredentials() {
+		Endpoint endpoint = Endpoint.parse("source", "redis://app:pw@h1:7000,h2:7001/0");
+
+		assertThat(endpoint.seeds()).extracting(Endpoint::redacted)
+			.containsExactly("redis://app@h1:7000/0", "redis://app@h2:7001/0");
+		assertThat(endpoint.seeds()).allSatisfy((seed) -> {
+			assertThat(seed.password()).containsExactly("pw".toCharArray());
+			assertThat(seed.moreSeeds()).isEmpty();
+		});
+		assertThat(Endpoint.parse("source", "redis://h1:7000").seeds())
+			.containsExactly(Endpoint.parse("source", "redis://h1:7000"));
+	}
+
+	@Test
+	void severalSeedsRoundTripThroughTheRedactedFormAndKeepThePasswordFromTheEnvironment() {
+		Endpoint endpoint = Endpoint.parse("source", "redis://app@h1:7000,h2:7001")
+			.withPasswordFrom((name) -> "from-env");
+
+		Endpoint parsed = Endpoint.parse("source", endpoint.redacted());
+
+		assertThat(parsed).isEqualTo(endpoint);
+		assertThat(parsed.moreSeeds()).isEqualTo(endpoint.moreSeeds());
+		assertThat(endpoint.moreSeeds()).containsExactly(new Endpoint.Seed("h2", 7001));
+		assertThat(endpoint.redacted()).isEqualTo("redis://app@h1:7000,h2:7001/0").doesNotContain("from-env");
+		assertThat(endpoint.seeds()).allSatisfy((seed) -> assertThat(seed.password()).isNotNull());
+	}
+
+	@Test
+	void seedOrderMattersToEquality() {
+		// the redacted form is compared on resume: a run is resumed with the URI it
+		// started with
+		assertThat(Endpoint.parse("source", "redis://h1:1,h2:2"))
+			.isNotEqualTo(Endpoint.parse("source", "redis://h2:2,h1:1"))
+			.isNotEqualTo(Endpoint.parse("source", "redis://h1:1"));
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "redis://h1:1,", "redis://,h1:1", "redis://h1:1,,h2:2" })
+	void emptySeedIsNamed(String uri) {
+		KeyferryException ex = catchThrowableOfType(KeyferryException.class, () -> Endpoint.parse("source", uri));
+
+		assertThat(ex.getMessage()).isEqualTo("invalid source URI: a seed in the host list (h1:p1,h2:p2) is empty");
+		assertThat(ex.isUsage()).isTrue();
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "redis://h1:1,h2:0", "redis://h1:1,h2:x", "redis://h1:1,h!2:3", "redis://h1:1,[::1" })
+	void invalidFurtherSeedIsRefused(String uri) {
+		KeyferryException ex = catchThrowableOfType(KeyferryException.class, () -> Endpoint.parse("source", uri));
+
+		assertThat(ex.getMessage()).startsWith("invalid source URI: ");
+		assertThat(ex.getHint()).contains("host1:port1,host2:port2");
+	}
+
 }

@@ -1,0 +1,64 @@
+package io.keyferry.job;
+
+import java.time.Duration;
+
+import io.keyferry.redis.Backoff;
+import io.keyferry.redis.ConflictPolicy;
+import io.keyferry.redis.Endpoint;
+import io.keyferry.redis.ReadFrom;
+import org.junit.jupiter.api.Test;
+import org.springframework.batch.core.job.parameters.JobParameters;
+import org.springframework.batch.core.job.parameters.JobParametersBuilder;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Tests of {@link CopySettings}' job parameters: what a resumed run reads back.
+ */
+class CopySettingsTests {
+
+	@Test
+	void readFromAndSeveralSeedsSurviveTheJobParameters() {
+		CopySettings settings = settings("redis://app:secret@h1:7000,h2:7001", ReadFrom.REPLICA);
+
+		JobParameters parameters = settings.toJobParameters();
+		CopySettings stored = CopySettings.fromJobParameters(parameters);
+
+		assertThat(stored.readFrom()).isEqualTo(ReadFrom.REPLICA);
+		assertThat(stored.source()).isEqualTo(settings.source());
+		assertThat(stored.source().moreSeeds()).containsExactly(new Endpoint.Seed("h2", 7001));
+		assertThat(parameters.getString(JobNames.SOURCE)).isEqualTo("redis://app@h1:7000,h2:7001/0");
+		assertThat(parameters.toString()).doesNotContain("secret");
+		assertThat(stored.copyKey()).isEqualTo(settings.copyKey());
+	}
+
+	@Test
+	void readFromIsATuningOptionNotPartOfTheRunsIdentity() {
+		CopySettings master = settings("redis://h1:7000", ReadFrom.MASTER);
+		CopySettings replica = settings("redis://h1:7000", ReadFrom.REPLICA);
+
+		assertThat(replica.copyKey()).isEqualTo(master.copyKey());
+		assertThat(replica.toJobParameters().getIdentifyingParameters())
+			.isEqualTo(master.toJobParameters().getIdentifyingParameters());
+	}
+
+	@Test
+	void aRunStoredBeforeReadFromExistedReadsTheMasters() {
+		JobParameters stored = new JobParametersBuilder(settings("redis://h1:7000", ReadFrom.REPLICA).toJobParameters())
+			.toJobParameters();
+		JobParametersBuilder without = new JobParametersBuilder();
+		stored.parameters()
+			.stream()
+			.filter((parameter) -> !parameter.name().equals(JobNames.READ_FROM))
+			.forEach(without::addJobParameter);
+
+		assertThat(CopySettings.fromJobParameters(without.toJobParameters()).readFrom()).isEqualTo(ReadFrom.MASTER);
+	}
+
+	private static CopySettings settings(String source, ReadFrom readFrom) {
+		return new CopySettings(Endpoint.parse("source", source), Endpoint.parse("target", "redis://t:6379"), "*", null,
+				false, 1, ConflictPolicy.REPLACE, 1000, 1000, 4, 1, 512L * 1024 * 1024,
+				CopySettings.DEFAULT_CHUNK_BYTES, 0, Duration.ofSeconds(10), Backoff.DEFAULT, readFrom);
+	}
+
+}
