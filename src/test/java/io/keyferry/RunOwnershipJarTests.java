@@ -233,11 +233,13 @@ class RunOwnershipJarTests {
 	 * flight fails (H2 reconnects only outside a transaction). The serving process here
 	 * is a scheduler waiting for its yearly tick; the copy under test is halted inside a
 	 * chunk's transaction while the scheduler exits (SIGTERM: it exits normally, closing
-	 * the file) or is killed. The copy resumes by itself and copies everything.
+	 * the file, as the refused copy did in CI's failure). The copy resumes by itself and
+	 * copies everything. (Killed instead, the serving process leaves the copy the same
+	 * lost connection; one case keeps the suite's time down, since H2 may take tens of
+	 * seconds to start serving the file from the copy's process.)
 	 */
-	@ParameterizedTest(name = "the serving process {0}")
-	@ValueSource(strings = { "exits", "is killed" })
-	void aCopyWhoseRepositoryServerEndsMidChunkResumesByItself(String end, RedisServer source, RedisServer target)
+	@Test
+	void aCopyWhoseRepositoryServerEndsMidChunkResumesByItself(RedisServer source, RedisServer target)
 			throws java.io.IOException {
 		TestData.keys(3000).loadInto(source);
 		Path config = java.nio.file.Files.writeString(this.home.resolve("yearly.yml"),
