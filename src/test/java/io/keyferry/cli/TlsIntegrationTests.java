@@ -112,10 +112,13 @@ class TlsIntegrationTests {
 	}
 
 	@Test
-	void insecureModeWarnsAndCopies(RedisServer source) {
+	void insecureModeFromTheConfigFileWarnsAndCopies(RedisServer source) throws IOException {
 		TestData.keys(300).loadInto(source);
 		try (TlsServer target = certificates.start(false)) {
-			CliRun run = CliRun.copy(this.home, source.uri(), target.uri(), "--target-insecure");
+			Path config = this.home.resolve("insecure.yml");
+			Files.writeString(config, "target-insecure: true\n");
+
+			CliRun run = CliRun.copy(this.home, source.uri(), target.uri(), "--config", config.toString());
 
 			run.assertExitCode(ExitCode.OK);
 			assertThat(run.err()).contains("warning: --target-insecure: the target's TLS certificate is not verified");
