@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need and are missing, with apt-get, without starting a system Redis
 # service: redis-server (the tests start their own servers), redis-cli (the cluster tests create
-# their clusters with it) and a C compiler (the tests build a small clock-shifting library to run
-# servers whose clocks are off). Does nothing when all are present, so it can run before every
+# their clusters with it), a C compiler (the tests build a small clock-shifting library to run
+# servers whose clocks are off) and openssl (the TLS tests make their CA and certificates with it). Does nothing when all are present, so it can run before every
 # build. Uses sudo only when not root.
 # Usage: scripts/install-redis.sh
 set -euo pipefail
@@ -27,6 +27,11 @@ if command -v cc >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || command -v
 else
 	missing+=(gcc libc6-dev)
 fi
+if command -v openssl >/dev/null 2>&1; then
+	echo "openssl present" >&2
+else
+	missing+=(openssl)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
@@ -34,7 +39,7 @@ fi
 
 if ! command -v apt-get >/dev/null 2>&1; then
 	echo "error: ${missing[*]} missing and apt-get is not available" >&2
-	echo "hint: install Redis and a C compiler (brew install redis, dnf install redis gcc) or set KEYFERRY_REDIS_SERVER to a redis-server binary (with redis-cli beside it)" >&2
+	echo "hint: install Redis, a C compiler and openssl (brew install redis openssl, dnf install redis gcc openssl) or set KEYFERRY_REDIS_SERVER to a redis-server binary (with redis-cli beside it)" >&2
 	exit 1
 fi
 

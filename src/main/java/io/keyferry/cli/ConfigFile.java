@@ -26,7 +26,8 @@ import org.yaml.snakeyaml.error.YAMLException;
  */
 final class ConfigFile {
 
-	private static final Set<String> FLAGS = Set.of("dry-run", "fresh", "json", "stacktrace", "verbose");
+	private static final Set<String> FLAGS = Set.of("dry-run", "fresh", "json", "stacktrace", "verbose",
+			"source-insecure", "target-insecure");
 
 	private ConfigFile() {
 	}

@@ -38,7 +38,8 @@ import picocli.CommandLine.ParentCommand;
 				"Passwords may come from KEYFERRY_SOURCE_PASSWORD and KEYFERRY_TARGET_PASSWORD instead of the URIs.",
 				"They are never stored or printed.", "", "Examples:",
 				"  keyferry copy --source redis://10.0.0.5:6379 --target rediss://app@cache.example.com:6380/0",
-				"  keyferry copy --source redis://prod:6379 --target redis://staging:6379 --match 'user:*' --on-conflict skip" })
+				"  keyferry copy --source redis://prod:6379 --target redis://staging:6379 --match 'user:*' --on-conflict skip",
+				"  keyferry copy --source rediss://prod:6380 --source-cacert ca.pem --source-cert client.pem --source-key client.key --target redis://staging:6379" })
 public class CopyCommand implements Callable<Integer> {
 
 	static final Set<String> TYPES = Set.of("string", "list", "set", "zset", "hash", "stream");
@@ -67,6 +68,9 @@ public class CopyCommand implements Callable<Integer> {
 	@Option(names = "--target-password-file", paramLabel = "FILE",
 			description = "File holding the target password; default: KEYFERRY_TARGET_PASSWORD.")
 	Path targetPasswordFile;
+
+	@Mixin
+	TlsOptions tls = new TlsOptions();
 
 	@Option(names = "--match", paramLabel = "GLOB", defaultValue = "*",
 			description = "Copy only keys matching GLOB (SCAN MATCH).")
@@ -137,6 +141,8 @@ public class CopyCommand implements Callable<Integer> {
 	public Integer call() {
 		applyConfig();
 		CopySettings settings = settings();
+		TlsOptions.warnIfInsecure(settings.source(), this.parent.err);
+		TlsOptions.warnIfInsecure(settings.target(), this.parent.err);
 		Map<String, Object> repository = this.parent.repository();
 		// the servers are checked while Spring starts, unless a connect timeout of the
 		// user's applies (Spring reads it)
@@ -182,8 +188,11 @@ public class CopyCommand implements Callable<Integer> {
 			throw KeyferryException.usage("missing " + ((this.source == null) ? "--source" : "--target"),
 					"give --source URI and --target URI, on the command line or in the --config file");
 		}
-		Endpoint sourceEndpoint = withSecret(Endpoint.parse("source", this.source), this.sourcePasswordFile);
-		Endpoint targetEndpoint = withSecret(Endpoint.parse("target", this.target), this.targetPasswordFile);
+		Endpoint sourceEndpoint = this.tls
+			.apply(withSecret(Endpoint.parse("source", this.source), this.sourcePasswordFile));
+		Endpoint targetEndpoint = this.tls
+			.apply(withSecret(Endpoint.parse("target", this.target), this.targetPasswordFile));
+		this.tls.checkShared(sourceEndpoint, targetEndpoint);
 		ConflictPolicy policy;
 		try {
 			policy = ConflictPolicy.of(this.onConflict);

@@ -13,7 +13,8 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "resume", mixinStandardHelpOptions = true, sortOptions = false, showDefaultValues = true,
 		description = { "Resume the given execution's run, or the latest unfinished run, from its last checkpoint.",
 				"An execution left running by a killed process is recovered first (only when that process is really gone).",
-				"Credentials are never stored: give the URIs again, or set KEYFERRY_SOURCE_PASSWORD / KEYFERRY_TARGET_PASSWORD." })
+				"Credentials are never stored: give the URIs again, or set KEYFERRY_SOURCE_PASSWORD / KEYFERRY_TARGET_PASSWORD.",
+				"TLS files are found again by the paths the run was started with; TLS options given here replace them for that side." })
 public class ResumeCommand implements Callable<Integer> {
 
 	@ParentCommand
@@ -30,6 +31,9 @@ public class ResumeCommand implements Callable<Integer> {
 	String target;
 
 	@Mixin
+	TlsOptions tls = new TlsOptions();
+
+	@Mixin
 	RunOutput output = new RunOutput();
 
 	@Override
@@ -39,7 +43,18 @@ public class ResumeCommand implements Callable<Integer> {
 		java.util.Map<String, Object> repository = this.parent.repository();
 		io.keyferry.job.BatchRuntime.requireRepository(this.parent.home(), repository);
 		return Runs.run(this.parent, repository, null,
-				(launcher) -> launcher.resume(this.executionId, sourceEndpoint, targetEndpoint), this.output);
+				(launcher) -> launcher.resume(this.executionId, sourceEndpoint, targetEndpoint, this::withTls),
+				this.output);
+	}
+
+	/**
+	 * The run's stored TLS settings of a side, or those given again for it; checked.
+	 */
+	private Endpoint withTls(Endpoint stored) {
+		Endpoint endpoint = this.tls.side(stored.role()).isCustomized() ? this.tls.apply(stored)
+				: stored.withTls(stored.tlsSettings().validate(stored.role(), stored.tls()));
+		TlsOptions.warnIfInsecure(endpoint, this.parent.err);
+		return endpoint;
 	}
 
 }

@@ -85,6 +85,8 @@ public class ScheduleCommand implements Callable<Integer> {
 		}
 		CopyCommand copy = copyFromConfig();
 		CopySettings settings = copy.settings();
+		TlsOptions.warnIfInsecure(settings.source(), this.parent.err);
+		TlsOptions.warnIfInsecure(settings.target(), this.parent.err);
 		Map<String, Object> repository = copy.parent.repository();
 		// the servers are checked while Spring starts, as copy does, unless a connect
 		// timeout of the user's applies (Spring reads it)

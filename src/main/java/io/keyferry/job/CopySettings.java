@@ -5,11 +5,13 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.nio.file.Path;
 
 import io.keyferry.redis.Backoff;
 import io.keyferry.redis.ConflictPolicy;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.ReadFrom;
+import io.keyferry.redis.TlsSettings;
 import org.springframework.batch.core.job.parameters.JobParameters;
 import org.springframework.batch.core.job.parameters.JobParametersBuilder;
 
@@ -125,7 +127,10 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 	 * @return the parameters
 	 */
 	public JobParameters toJobParameters() {
-		return new JobParametersBuilder().addString(JobNames.SOURCE, this.source.redacted(), true)
+		JobParametersBuilder builder = new JobParametersBuilder();
+		addTls(builder, this.source);
+		addTls(builder, this.target);
+		return builder.addString(JobNames.SOURCE, this.source.redacted(), true)
 			.addString(JobNames.TARGET, this.target.redacted(), true)
 			.addString(JobNames.MATCH, this.match, true)
 			.addString(JobNames.TYPE, (this.type != null) ? this.type : "", true)
@@ -147,6 +152,38 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 			.toJobParameters();
 	}
 
+	private static void addTls(JobParametersBuilder builder, Endpoint endpoint) {
+		TlsSettings tls = endpoint.tlsSettings();
+		String role = endpoint.role();
+		if (tls.caCert() != null) {
+			builder.addString(JobNames.tls(role, "cacert"), tls.caCert().toString(), false);
+		}
+		if (tls.cert() != null) {
+			builder.addString(JobNames.tls(role, "cert"), tls.cert().toString(), false);
+		}
+		if (tls.key() != null) {
+			builder.addString(JobNames.tls(role, "key"), tls.key().toString(), false);
+		}
+		if (tls.insecure()) {
+			builder.addString(JobNames.tls(role, "insecure"), "true", false);
+		}
+		if (tls.sni() != null) {
+			builder.addString(JobNames.tls(role, "sni"), tls.sni(), false);
+		}
+	}
+
+	private static Endpoint withStoredTls(Endpoint endpoint, JobParameters parameters) {
+		String role = endpoint.role();
+		String caCert = parameters.getString(JobNames.tls(role, "cacert"), null);
+		String cert = parameters.getString(JobNames.tls(role, "cert"), null);
+		String key = parameters.getString(JobNames.tls(role, "key"), null);
+		TlsSettings tls = TlsSettings.of((caCert != null) ? Path.of(caCert) : null,
+				(cert != null) ? Path.of(cert) : null, (key != null) ? Path.of(key) : null,
+				Boolean.parseBoolean(parameters.getString(JobNames.tls(role, "insecure"), "false")),
+				parameters.getString(JobNames.tls(role, "sni"), null));
+		return tls.isCustomized() ? endpoint.withTls(tls) : endpoint;
+	}
+
 	/**
 	 * Reads the settings of a stored run; the endpoints carry no password.
 	 * @param parameters the stored parameters
@@ -154,10 +191,12 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 	 */
 	public static CopySettings fromJobParameters(JobParameters parameters) {
 		String type = parameters.getString(JobNames.TYPE, "");
-		return new CopySettings(Endpoint.parse("source", parameters.getString(JobNames.SOURCE)),
-				Endpoint.parse("target", parameters.getString(JobNames.TARGET)), parameters.getString(JobNames.MATCH),
-				type.isEmpty() ? null : type, Boolean.parseBoolean(parameters.getString(JobNames.DRY_RUN)),
-				parameters.getLong(JobNames.RUN), ConflictPolicy.of(parameters.getString(JobNames.ON_CONFLICT)),
+		return new CopySettings(
+				withStoredTls(Endpoint.parse("source", parameters.getString(JobNames.SOURCE)), parameters),
+				withStoredTls(Endpoint.parse("target", parameters.getString(JobNames.TARGET)), parameters),
+				parameters.getString(JobNames.MATCH), type.isEmpty() ? null : type,
+				Boolean.parseBoolean(parameters.getString(JobNames.DRY_RUN)), parameters.getLong(JobNames.RUN),
+				ConflictPolicy.of(parameters.getString(JobNames.ON_CONFLICT)),
 				parameters.getLong(JobNames.SCAN_COUNT).intValue(), parameters.getLong(JobNames.CHUNK_SIZE).intValue(),
 				parameters.getLong(JobNames.THREADS).intValue(), parameters.getLong(JobNames.PARTITIONS, 1L).intValue(),
 				parameters.getLong(JobNames.MAX_VALUE_BYTES),

@@ -58,6 +58,17 @@ public final class JobNames {
 
 	public static final String RETRY_BACKOFF_MS = "retry-backoff-ms";
 
+	/**
+	 * The job parameter of a side's TLS option.
+	 * @param role "source" or "target"
+	 * @param option cacert, cert, key, insecure or sni (file paths, a flag and a name,
+	 * never key material; not identifying, so that a resumed run finds its files again)
+	 * @return e.g. {@code source-cacert}
+	 */
+	public static String tls(String role, String option) {
+		return role + "-" + option;
+	}
+
 	private JobNames() {
 	}
 

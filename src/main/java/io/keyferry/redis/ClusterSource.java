@@ -258,7 +258,7 @@ public final class ClusterSource {
 	 * @return the node's endpoint
 	 */
 	public static Endpoint endpointOf(Endpoint seed, ClusterNodes.Node node) {
-		return new Endpoint(seed.role(), seed.tls(), seed.user(), seed.password(), node.host(), node.port(), 0);
+		return seed.atAnnouncedAddress(node.host(), node.port());
 	}
 
 	/**

@@ -59,8 +59,8 @@ public final class ClusterTarget implements TargetRoute, AutoCloseable {
 		RedisConnector.Connection connection = this.connections.get(address);
 		if (connection == null) {
 			int colon = address.lastIndexOf(':');
-			Endpoint node = new Endpoint(this.seed.role(), this.seed.tls(), this.seed.user(), this.seed.password(),
-					address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)), 0);
+			Endpoint node = this.seed.atAnnouncedAddress(address.substring(0, colon),
+					Integer.parseInt(address.substring(colon + 1)));
 			connection = this.connector.connect(node);
 			this.connections.put(address, connection);
 		}

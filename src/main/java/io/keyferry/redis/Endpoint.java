@@ -26,14 +26,33 @@ import io.lettuce.core.RedisURI;
  * @param port the port
  * @param database the logical database
  * @param moreSeeds the seeds after the first, for a Redis Cluster; empty for one server
+ * @param tlsSettings how TLS connections are made (CA, client certificate, verification);
+ * file paths only
  */
 public record Endpoint(String role, boolean tls, String user, char[] password, String host, int port, int database,
-		List<Seed> moreSeeds) {
+		List<Seed> moreSeeds, TlsSettings tlsSettings) {
 
 	private static final int DEFAULT_PORT = 6379;
 
 	public Endpoint {
 		moreSeeds = (moreSeeds != null) ? List.copyOf(moreSeeds) : List.of();
+		tlsSettings = (tlsSettings != null) ? tlsSettings : TlsSettings.DEFAULT;
+	}
+
+	/**
+	 * An endpoint with the default TLS settings.
+	 * @param role "source" or "target"
+	 * @param tls whether to use TLS
+	 * @param user the ACL user or {@code null}
+	 * @param password the password or {@code null}
+	 * @param host the host
+	 * @param port the port
+	 * @param database the logical database
+	 * @param moreSeeds the seeds after the first
+	 */
+	public Endpoint(String role, boolean tls, String user, char[] password, String host, int port, int database,
+			List<Seed> moreSeeds) {
+		this(role, tls, user, password, host, port, database, moreSeeds, TlsSettings.DEFAULT);
 	}
 
 	/**
@@ -253,7 +272,31 @@ public record Endpoint(String role, boolean tls, String user, char[] password, S
 			return this;
 		}
 		return new Endpoint(this.role, this.tls, this.user, fromEnv.toCharArray(), this.host, this.port, this.database,
-				this.moreSeeds);
+				this.moreSeeds, this.tlsSettings);
+	}
+
+	/**
+	 * Returns this endpoint with other TLS settings.
+	 * @param settings the settings (checked by the caller)
+	 * @return the endpoint
+	 */
+	public Endpoint withTls(TlsSettings settings) {
+		return new Endpoint(this.role, this.tls, this.user, this.password, this.host, this.port, this.database,
+				this.moreSeeds, settings);
+	}
+
+	/**
+	 * The endpoint of a node found through this one (a cluster node or a replica), at the
+	 * address it announces: the same credentials and TLS settings, database 0, and a TLS
+	 * check of the certificate chain without its host name (announced addresses are
+	 * typically IP addresses that certificates do not name).
+	 * @param nodeHost the node's host
+	 * @param nodePort the node's port
+	 * @return the node's endpoint
+	 */
+	public Endpoint atAnnouncedAddress(String nodeHost, int nodePort) {
+		return new Endpoint(this.role, this.tls, this.user, this.password, nodeHost, nodePort, 0, List.of(),
+				this.tlsSettings.atAnnouncedAddress());
 	}
 
 	/**
@@ -295,10 +338,11 @@ public record Endpoint(String role, boolean tls, String user, char[] password, S
 			return List.of(this);
 		}
 		List<Endpoint> seeds = new ArrayList<>();
-		seeds.add(new Endpoint(this.role, this.tls, this.user, this.password, this.host, this.port, this.database));
+		seeds.add(new Endpoint(this.role, this.tls, this.user, this.password, this.host, this.port, this.database,
+				List.of(), this.tlsSettings));
 		for (Seed seed : this.moreSeeds) {
 			seeds.add(new Endpoint(this.role, this.tls, this.user, this.password, seed.host(), seed.port(),
-					this.database));
+					this.database, List.of(), this.tlsSettings));
 		}
 		return seeds;
 	}
@@ -342,6 +386,9 @@ public record Endpoint(String role, boolean tls, String user, char[] password, S
 			.withDatabase(this.database)
 			.withSsl(this.tls)
 			.withTimeout(timeout);
+		if (this.tls) {
+			builder.withVerifyPeer(this.tlsSettings.verifyMode());
+		}
 		if (this.password != null) {
 			if (this.user != null) {
 				builder.withAuthentication(this.user, this.password);

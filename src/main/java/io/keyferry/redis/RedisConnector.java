@@ -141,8 +141,11 @@ public final class RedisConnector implements AutoCloseable {
 
 	private Connection connectOnce(Endpoint endpoint) {
 		RedisClient client = RedisClient.create(this.resources, endpoint.toRedisUri(this.timeout));
-		client.setOptions(ClientOptions.builder()
-			.autoReconnect(true)
+		ClientOptions.Builder options = ClientOptions.builder();
+		if (endpoint.tls()) {
+			options.sslOptions(endpoint.tlsSettings().sslOptions());
+		}
+		client.setOptions(options.autoReconnect(true)
 			.disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
 			.protocolVersion(ProtocolVersion.RESP2)
 			.timeoutOptions(this.timeoutOptions)
@@ -256,10 +259,12 @@ public final class RedisConnector implements AutoCloseable {
 								+ (endpoint.tls() ? "" : "; use rediss:// if the server requires TLS"),
 						failure);
 			}
-			if (t instanceof javax.net.ssl.SSLException) {
-				return KeyferryException.usage("TLS handshake with " + where + " failed: " + t.getMessage(),
-						"check that the server speaks TLS and its certificate is trusted by this JVM", failure);
+			if (t instanceof javax.net.ssl.SSLException || t instanceof java.security.GeneralSecurityException) {
+				return TlsFailures.describe(endpoint, failure);
 			}
+		}
+		if (endpoint.tls() && TlsFailures.closedAfterHandshake(failure)) {
+			return TlsFailures.describe(endpoint, failure);
 		}
 		return KeyferryException.usage("cannot connect to " + where + ": " + rootMessage(failure),
 				"check the host, port and network; use rediss:// for TLS servers", failure);

@@ -229,6 +229,20 @@ public class CopyLauncher {
 	 * @return the outcome
 	 */
 	public CopyOutcome resume(Long executionId, Endpoint source, Endpoint target) {
+		return resume(executionId, source, target, CopyLauncher::storedTls);
+	}
+
+	/**
+	 * Resumes a run with TLS settings given again.
+	 * @param executionId the execution, or {@code null} for the latest unfinished run
+	 * @param source the source URI given again (for its password), or {@code null}
+	 * @param target the target URI given again, or {@code null}
+	 * @param tls sets (and checks) the TLS settings of an endpoint that carries the run's
+	 * stored ones: file paths, never key material
+	 * @return the outcome
+	 */
+	public CopyOutcome resume(Long executionId, Endpoint source, Endpoint target,
+			java.util.function.UnaryOperator<Endpoint> tls) {
 		JobExecution execution = (executionId != null) ? this.lookup.execution(executionId)
 				: this.lookup.latestUnfinished();
 		if (execution == null) {
@@ -241,8 +255,8 @@ public class CopyLauncher {
 		CopySettings run = CopySettings.fromJobParameters(execution.getJobParameters());
 		RunLease.Holder previous = acquire(run.copyKey(), run);
 		try {
-			return throughLostConnections(run.copyKey(), () -> resumeHolding(execution, source, target, previous),
-					() -> resumeHolding(execution, source, target, null));
+			return throughLostConnections(run.copyKey(), () -> resumeHolding(execution, source, target, tls, previous),
+					() -> resumeHolding(execution, source, target, tls, null));
 		}
 		finally {
 			this.lease.release();
@@ -250,7 +264,7 @@ public class CopyLauncher {
 	}
 
 	private CopyOutcome resumeHolding(JobExecution execution, Endpoint source, Endpoint target,
-			RunLease.Holder previous) {
+			java.util.function.UnaryOperator<Endpoint> tls, RunLease.Holder previous) {
 		// read again under the lease: another process may have run it meanwhile
 		JobExecution last = this.jobRepository.getLastJobExecution(execution.getJobInstance());
 		if (last == null) {
@@ -264,14 +278,22 @@ public class CopyLauncher {
 		}
 		last = this.recovery.settle(last, previous);
 		CopySettings stored = CopySettings.fromJobParameters(last.getJobParameters());
-		Endpoint resolvedSource = checkSame(stored.source(), source);
-		Endpoint resolvedTarget = checkSame(stored.target(), target);
+		Endpoint resolvedSource = tls.apply(checkSame(stored.source(), source));
+		Endpoint resolvedTarget = tls.apply(checkSame(stored.target(), target));
 		this.credentials.register(resolvedSource);
 		this.credentials.register(resolvedTarget);
 		CopySettings settings = stored.withEndpoints(this.credentials.resolve(resolvedSource),
 				this.credentials.resolve(resolvedTarget));
 		long sourceKeys = preflight(settings);
 		return launch(settings, last, sourceKeys);
+	}
+
+	/**
+	 * The run's stored TLS settings, checked (a file gone since is a usage error before
+	 * any connection).
+	 */
+	private static Endpoint storedTls(Endpoint endpoint) {
+		return endpoint.withTls(endpoint.tlsSettings().validate(endpoint.role(), endpoint.tls()));
 	}
 
 	private static Endpoint checkSame(Endpoint stored, Endpoint given) {
@@ -285,7 +307,7 @@ public class CopyLauncher {
 					"give the same URI the run was started with, or none (the password may come from "
 							+ stored.passwordVariable() + ")");
 		}
-		return given;
+		return given.withTls(stored.tlsSettings());
 	}
 
 	/**

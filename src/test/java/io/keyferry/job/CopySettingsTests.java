@@ -55,6 +55,24 @@ class CopySettingsTests {
 		assertThat(CopySettings.fromJobParameters(without.toJobParameters()).readFrom()).isEqualTo(ReadFrom.MASTER);
 	}
 
+	@Test
+	void tlsFilePathsAreStoredButNotPartOfTheRunsIdentity() {
+		CopySettings plain = settings("rediss://app:secret@h1:7000", ReadFrom.MASTER);
+		io.keyferry.redis.TlsSettings tls = io.keyferry.redis.TlsSettings.of(java.nio.file.Path.of("/etc/kf/ca.pem"),
+				java.nio.file.Path.of("/etc/kf/client.pem"), java.nio.file.Path.of("/etc/kf/client.key"), false,
+				"redis.example");
+		CopySettings settings = plain.withEndpoints(plain.source().withTls(tls), plain.target());
+
+		JobParameters parameters = settings.toJobParameters();
+		CopySettings stored = CopySettings.fromJobParameters(parameters);
+
+		assertThat(stored.source().tlsSettings()).isEqualTo(tls);
+		assertThat(stored.target().tlsSettings()).isEqualTo(io.keyferry.redis.TlsSettings.DEFAULT);
+		assertThat(parameters.getString("source-key")).isEqualTo("/etc/kf/client.key");
+		assertThat(parameters.getIdentifyingParameters()).isEqualTo(plain.toJobParameters().getIdentifyingParameters());
+		assertThat(parameters.toString()).doesNotContain("secret");
+	}
+
 	private static CopySettings settings(String source, ReadFrom readFrom) {
 		return new CopySettings(Endpoint.parse("source", source), Endpoint.parse("target", "redis://t:6379"), "*", null,
 				false, 1, ConflictPolicy.REPLACE, 1000, 1000, 4, 1, 512L * 1024 * 1024,
