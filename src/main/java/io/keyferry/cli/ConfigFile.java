@@ -26,7 +26,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  */
 final class ConfigFile {
 
-	private static final Set<String> FLAGS = Set.of("dry-run", "fresh", "json", "stacktrace", "verbose");
+	private static final Set<String> FLAGS = Set.of("dry-run", "fresh", "functions", "json", "stacktrace", "verbose");
 
 	private ConfigFile() {
 	}

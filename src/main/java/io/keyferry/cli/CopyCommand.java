@@ -80,6 +80,10 @@ public class CopyCommand implements Callable<Integer> {
 			description = "When a key exists in the target: replace, skip (recorded with reason 'exists') or fail.")
 	String onConflict;
 
+	@Option(names = "--functions",
+			description = "Also copy the source's function libraries (Redis 7+: FUNCTION DUMP / FUNCTION RESTORE on every target master) under --on-conflict: replace overwrites a library of the same name, skip keeps the target's, fail refuses to start.")
+	boolean functions;
+
 	@Option(names = "--dry-run", description = "Scan and dump, count what would be written, write nothing.")
 	boolean dryRun;
 
@@ -223,8 +227,8 @@ public class CopyCommand implements Callable<Integer> {
 		}
 		return new CopySettings(sourceEndpoint, targetEndpoint, this.match, normalizedType, this.dryRun, 0, policy,
 				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
-				this.rateLimit, this.timeout, new Backoff(this.retries, this.retryBackoff, Backoff.DEFAULT.max()),
-				from);
+				this.rateLimit, this.timeout, new Backoff(this.retries, this.retryBackoff, Backoff.DEFAULT.max()), from,
+				this.functions);
 	}
 
 	private static Endpoint withSecret(Endpoint endpoint, Path passwordFile) {

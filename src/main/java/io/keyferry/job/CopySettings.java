@@ -38,13 +38,24 @@ import org.springframework.batch.core.job.parameters.JobParametersBuilder;
  * @param timeout command timeout
  * @param backoff retries of transient failures
  * @param readFrom which node of a cluster source each partition scans
+ * @param functions copy the source's function libraries too ({@code --functions})
  */
 public record CopySettings(Endpoint source, Endpoint target, String match, String type, boolean dryRun, long run,
 		ConflictPolicy onConflict, int scanCount, int chunkSize, int threads, int partitions, long maxValueBytes,
-		long chunkBytes, long rateLimit, Duration timeout, Backoff backoff, ReadFrom readFrom) {
+		long chunkBytes, long rateLimit, Duration timeout, Backoff backoff, ReadFrom readFrom, boolean functions) {
 
 	public CopySettings {
 		readFrom = (readFrom != null) ? readFrom : ReadFrom.MASTER;
+	}
+
+	/**
+	 * Settings without function libraries.
+	 */
+	public CopySettings(Endpoint source, Endpoint target, String match, String type, boolean dryRun, long run,
+			ConflictPolicy onConflict, int scanCount, int chunkSize, int threads, int partitions, long maxValueBytes,
+			long chunkBytes, long rateLimit, Duration timeout, Backoff backoff, ReadFrom readFrom) {
+		this(source, target, match, type, dryRun, run, onConflict, scanCount, chunkSize, threads, partitions,
+				maxValueBytes, chunkBytes, rateLimit, timeout, backoff, readFrom, false);
 	}
 
 	/**
@@ -105,19 +116,19 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 	public CopySettings withRun(long newRun) {
 		return new CopySettings(this.source, this.target, this.match, this.type, this.dryRun, newRun, this.onConflict,
 				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
-				this.rateLimit, this.timeout, this.backoff, this.readFrom);
+				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions);
 	}
 
 	public CopySettings withPartitions(int newPartitions) {
 		return new CopySettings(this.source, this.target, this.match, this.type, this.dryRun, this.run, this.onConflict,
 				this.scanCount, this.chunkSize, this.threads, newPartitions, this.maxValueBytes, this.chunkBytes,
-				this.rateLimit, this.timeout, this.backoff, this.readFrom);
+				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions);
 	}
 
 	public CopySettings withEndpoints(Endpoint newSource, Endpoint newTarget) {
 		return new CopySettings(newSource, newTarget, this.match, this.type, this.dryRun, this.run, this.onConflict,
 				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
-				this.rateLimit, this.timeout, this.backoff, this.readFrom);
+				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions);
 	}
 
 	/**
@@ -135,6 +146,7 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 			.addString(JobNames.ON_CONFLICT, this.onConflict.id(), false)
 			.addLong(JobNames.SCAN_COUNT, (long) this.scanCount, false)
 			.addString(JobNames.READ_FROM, this.readFrom.id(), false)
+			.addString(JobNames.FUNCTIONS, Boolean.toString(this.functions), false)
 			.addLong(JobNames.CHUNK_SIZE, (long) this.chunkSize, false)
 			.addLong(JobNames.THREADS, (long) this.threads, false)
 			.addLong(JobNames.PARTITIONS, (long) this.partitions, false)
@@ -165,7 +177,8 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 				Duration.ofMillis(parameters.getLong(JobNames.TIMEOUT_MS)),
 				new Backoff(parameters.getLong(JobNames.RETRIES).intValue(),
 						Duration.ofMillis(parameters.getLong(JobNames.RETRY_BACKOFF_MS)), Backoff.DEFAULT.max()),
-				ReadFrom.of(parameters.getString(JobNames.READ_FROM, ReadFrom.MASTER.id())));
+				ReadFrom.of(parameters.getString(JobNames.READ_FROM, ReadFrom.MASTER.id())),
+				Boolean.parseBoolean(parameters.getString(JobNames.FUNCTIONS, "false")));
 	}
 
 }

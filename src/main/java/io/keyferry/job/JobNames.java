@@ -40,6 +40,9 @@ public final class JobNames {
 
 	public static final String READ_FROM = "read-from";
 
+	/** Whether the run copies the source's function libraries. */
+	public static final String FUNCTIONS = "functions";
+
 	public static final String CHUNK_SIZE = "chunk-size";
 
 	public static final String THREADS = "threads";
