@@ -26,6 +26,9 @@ import org.yaml.snakeyaml.error.YAMLException;
  */
 final class ConfigFile {
 
+	/** Options that may be given several times: a YAML list in the file. */
+	private static final Set<String> REPEATABLE = Set.of("rename-prefix");
+
 	private static final Set<String> FLAGS = Set.of("dry-run", "fresh", "functions", "json", "stacktrace", "verbose");
 
 	private ConfigFile() {
@@ -80,6 +83,16 @@ final class ConfigFile {
 				}
 				else if (!Boolean.FALSE.equals(value)) {
 					throw invalid(file, "'" + name + "' must be true or false");
+				}
+				continue;
+			}
+			if (REPEATABLE.contains(name) && value instanceof List<?> list) {
+				for (Object element : list) {
+					if (element == null || element instanceof Map || element instanceof List) {
+						throw invalid(file, "'" + name + "' must be a list of single values");
+					}
+					arguments.add("--" + name);
+					arguments.add(String.valueOf(element));
 				}
 				continue;
 			}

@@ -9,6 +9,7 @@ import java.util.HexFormat;
 import io.keyferry.redis.Backoff;
 import io.keyferry.redis.ConflictPolicy;
 import io.keyferry.redis.Endpoint;
+import io.keyferry.redis.PrefixRenames;
 import io.keyferry.redis.ReadFrom;
 import org.springframework.batch.core.job.parameters.JobParameters;
 import org.springframework.batch.core.job.parameters.JobParametersBuilder;
@@ -39,13 +40,26 @@ import org.springframework.batch.core.job.parameters.JobParametersBuilder;
  * @param backoff retries of transient failures
  * @param readFrom which node of a cluster source each partition scans
  * @param functions copy the source's function libraries too ({@code --functions})
+ * @param renames the {@code --rename-prefix} rules: which name each key is written under
  */
 public record CopySettings(Endpoint source, Endpoint target, String match, String type, boolean dryRun, long run,
 		ConflictPolicy onConflict, int scanCount, int chunkSize, int threads, int partitions, long maxValueBytes,
-		long chunkBytes, long rateLimit, Duration timeout, Backoff backoff, ReadFrom readFrom, boolean functions) {
+		long chunkBytes, long rateLimit, Duration timeout, Backoff backoff, ReadFrom readFrom, boolean functions,
+		PrefixRenames renames) {
 
 	public CopySettings {
 		readFrom = (readFrom != null) ? readFrom : ReadFrom.MASTER;
+		renames = (renames != null) ? renames : PrefixRenames.NONE;
+	}
+
+	/**
+	 * Settings that write every key under its own name.
+	 */
+	public CopySettings(Endpoint source, Endpoint target, String match, String type, boolean dryRun, long run,
+			ConflictPolicy onConflict, int scanCount, int chunkSize, int threads, int partitions, long maxValueBytes,
+			long chunkBytes, long rateLimit, Duration timeout, Backoff backoff, ReadFrom readFrom, boolean functions) {
+		this(source, target, match, type, dryRun, run, onConflict, scanCount, chunkSize, threads, partitions,
+				maxValueBytes, chunkBytes, rateLimit, timeout, backoff, readFrom, functions, PrefixRenames.NONE);
 	}
 
 	/**
@@ -72,13 +86,17 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 	public static final long DEFAULT_CHUNK_BYTES = 64L * 1024 * 1024;
 
 	/**
-	 * The key that identifies "the same copy" across runs: source, target, filter and dry
-	 * run.
+	 * The key that identifies "the same copy" across runs: source, target, filter, dry
+	 * run and the rename rules (only when there are any, so that runs without them keep
+	 * the key they had before the option existed).
 	 * @return a hex digest
 	 */
 	public String copyKey() {
 		String identity = String.join("\n", this.source.redacted(), this.target.redacted(), this.match,
 				(this.type != null) ? this.type : "", Boolean.toString(this.dryRun));
+		if (!this.renames.isEmpty()) {
+			identity = identity + "\nrename-prefix\n" + this.renames.toParameter();
+		}
 		try {
 			byte[] digest = MessageDigest.getInstance("SHA-256").digest(identity.getBytes(StandardCharsets.UTF_8));
 			return HexFormat.of().formatHex(digest, 0, 16);
@@ -116,19 +134,19 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 	public CopySettings withRun(long newRun) {
 		return new CopySettings(this.source, this.target, this.match, this.type, this.dryRun, newRun, this.onConflict,
 				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
-				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions);
+				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions, this.renames);
 	}
 
 	public CopySettings withPartitions(int newPartitions) {
 		return new CopySettings(this.source, this.target, this.match, this.type, this.dryRun, this.run, this.onConflict,
 				this.scanCount, this.chunkSize, this.threads, newPartitions, this.maxValueBytes, this.chunkBytes,
-				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions);
+				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions, this.renames);
 	}
 
 	public CopySettings withEndpoints(Endpoint newSource, Endpoint newTarget) {
 		return new CopySettings(newSource, newTarget, this.match, this.type, this.dryRun, this.run, this.onConflict,
 				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
-				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions);
+				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions, this.renames);
 	}
 
 	/**
@@ -136,7 +154,13 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 	 * @return the parameters
 	 */
 	public JobParameters toJobParameters() {
-		return new JobParametersBuilder().addString(JobNames.SOURCE, this.source.redacted(), true)
+		JobParametersBuilder parameters = new JobParametersBuilder();
+		if (!this.renames.isEmpty()) {
+			// identifying: another mapping is another run; absent without rules, so that
+			// those runs keep their identity
+			parameters.addString(JobNames.RENAME_PREFIX, this.renames.toParameter(), true);
+		}
+		return parameters.addString(JobNames.SOURCE, this.source.redacted(), true)
 			.addString(JobNames.TARGET, this.target.redacted(), true)
 			.addString(JobNames.MATCH, this.match, true)
 			.addString(JobNames.TYPE, (this.type != null) ? this.type : "", true)
@@ -178,7 +202,8 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 				new Backoff(parameters.getLong(JobNames.RETRIES).intValue(),
 						Duration.ofMillis(parameters.getLong(JobNames.RETRY_BACKOFF_MS)), Backoff.DEFAULT.max()),
 				ReadFrom.of(parameters.getString(JobNames.READ_FROM, ReadFrom.MASTER.id())),
-				Boolean.parseBoolean(parameters.getString(JobNames.FUNCTIONS, "false")));
+				Boolean.parseBoolean(parameters.getString(JobNames.FUNCTIONS, "false")),
+				PrefixRenames.fromParameter(parameters.getString(JobNames.RENAME_PREFIX, "")));
 	}
 
 }
