@@ -26,7 +26,10 @@ import org.yaml.snakeyaml.error.YAMLException;
  */
 final class ConfigFile {
 
-	private static final Set<String> FLAGS = Set.of("dry-run", "fresh", "json", "stacktrace", "verbose",
+	/** Options that may be given several times: a YAML list in the file. */
+	private static final Set<String> REPEATABLE = Set.of("rename-prefix");
+
+	private static final Set<String> FLAGS = Set.of("dry-run", "fresh", "functions", "json", "stacktrace", "verbose",
 			"source-insecure", "target-insecure");
 
 	private ConfigFile() {
@@ -81,6 +84,16 @@ final class ConfigFile {
 				}
 				else if (!Boolean.FALSE.equals(value)) {
 					throw invalid(file, "'" + name + "' must be true or false");
+				}
+				continue;
+			}
+			if (REPEATABLE.contains(name) && value instanceof List<?> list) {
+				for (Object element : list) {
+					if (element == null || element instanceof Map || element instanceof List) {
+						throw invalid(file, "'" + name + "' must be a list of single values");
+					}
+					arguments.add("--" + name);
+					arguments.add(String.valueOf(element));
 				}
 				continue;
 			}

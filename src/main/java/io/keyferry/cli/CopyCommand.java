@@ -13,6 +13,7 @@ import io.keyferry.run.Preflight;
 import io.keyferry.redis.Backoff;
 import io.keyferry.redis.ConflictPolicy;
 import io.keyferry.redis.Endpoint;
+import io.keyferry.redis.PrefixRenames;
 import io.keyferry.redis.ReadFrom;
 import java.nio.file.Path;
 import java.util.List;
@@ -83,6 +84,14 @@ public class CopyCommand implements Callable<Integer> {
 	@Option(names = "--on-conflict", paramLabel = "POLICY", defaultValue = "replace",
 			description = "When a key exists in the target: replace, skip (recorded with reason 'exists') or fail.")
 	String onConflict;
+
+	@Option(names = "--functions",
+			description = "Also copy the source's function libraries (Redis 7+: FUNCTION DUMP / FUNCTION RESTORE on every target master) under --on-conflict: replace overwrites a library of the same name, skip keeps the target's, fail refuses to start.")
+	boolean functions;
+
+	@Option(names = "--rename-prefix", paramLabel = "FROM=TO",
+			description = "Write keys whose name starts with FROM under TO followed by the rest of the name (repeatable; the longest matching FROM wins). --match still matches the source's names. Part of the run's identity.")
+	List<String> renamePrefixes;
 
 	@Option(names = "--dry-run", description = "Scan and dump, count what would be written, write nothing.")
 	boolean dryRun;
@@ -232,8 +241,18 @@ public class CopyCommand implements Callable<Integer> {
 		}
 		return new CopySettings(sourceEndpoint, targetEndpoint, this.match, normalizedType, this.dryRun, 0, policy,
 				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
-				this.rateLimit, this.timeout, new Backoff(this.retries, this.retryBackoff, Backoff.DEFAULT.max()),
-				from);
+				this.rateLimit, this.timeout, new Backoff(this.retries, this.retryBackoff, Backoff.DEFAULT.max()), from,
+				this.functions, renames());
+	}
+
+	private PrefixRenames renames() {
+		try {
+			return PrefixRenames.parse(this.renamePrefixes);
+		}
+		catch (IllegalArgumentException ex) {
+			throw KeyferryException.usage("invalid --rename-prefix: " + ex.getMessage(),
+					"use --rename-prefix FROM=TO with a non-empty FROM, e.g. --rename-prefix app:=v2:app: (repeatable)");
+		}
 	}
 
 	private static Endpoint withSecret(Endpoint endpoint, Path passwordFile) {

@@ -96,13 +96,12 @@ class CopyJobConfiguration {
 		Restorer restorer = new Restorer(route, settings.target(),
 				new Restorer.Options(settings.onConflict(), settings.dryRun(), settings.maxValueBytes(),
 						resources.targetRdbVersion(), settings.backoff(), settings.timeout(),
-						resources.targetClockOffset()),
+						resources.targetClockOffset(), settings.renames()),
 				monitor::isStopRequested,
 				// compared on the node that holds the key (each node's comparison kept)
-				(dump) -> comparisons
-					.computeIfAbsent(route.connectionFor(dump.key()),
-							(node) -> new ValueComparison(resources.source().connection(), settings.source(), node,
-									settings.target(), resources.targetVersion(), settings.timeout()))
+				(dump) -> comparisons.computeIfAbsent(route.connectionFor(settings.renames().targetKey(dump.key())),
+						(node) -> new ValueComparison(resources.source().connection(), settings.source(), node,
+								settings.target(), resources.targetVersion(), settings.timeout(), settings.renames()))
 					.targetHolds(dump),
 				(key) -> settings.backoff()
 					.call(() -> fetcher(resources).fetch(List.of(key)).get(0), monitor::isStopRequested,

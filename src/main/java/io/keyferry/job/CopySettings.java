@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import io.keyferry.redis.Backoff;
 import io.keyferry.redis.ConflictPolicy;
 import io.keyferry.redis.Endpoint;
+import io.keyferry.redis.PrefixRenames;
 import io.keyferry.redis.ReadFrom;
 import io.keyferry.redis.TlsSettings;
 import org.springframework.batch.core.job.parameters.JobParameters;
@@ -40,13 +41,37 @@ import org.springframework.batch.core.job.parameters.JobParametersBuilder;
  * @param timeout command timeout
  * @param backoff retries of transient failures
  * @param readFrom which node of a cluster source each partition scans
+ * @param functions copy the source's function libraries too ({@code --functions})
+ * @param renames the {@code --rename-prefix} rules: which name each key is written under
  */
 public record CopySettings(Endpoint source, Endpoint target, String match, String type, boolean dryRun, long run,
 		ConflictPolicy onConflict, int scanCount, int chunkSize, int threads, int partitions, long maxValueBytes,
-		long chunkBytes, long rateLimit, Duration timeout, Backoff backoff, ReadFrom readFrom) {
+		long chunkBytes, long rateLimit, Duration timeout, Backoff backoff, ReadFrom readFrom, boolean functions,
+		PrefixRenames renames) {
 
 	public CopySettings {
 		readFrom = (readFrom != null) ? readFrom : ReadFrom.MASTER;
+		renames = (renames != null) ? renames : PrefixRenames.NONE;
+	}
+
+	/**
+	 * Settings that write every key under its own name.
+	 */
+	public CopySettings(Endpoint source, Endpoint target, String match, String type, boolean dryRun, long run,
+			ConflictPolicy onConflict, int scanCount, int chunkSize, int threads, int partitions, long maxValueBytes,
+			long chunkBytes, long rateLimit, Duration timeout, Backoff backoff, ReadFrom readFrom, boolean functions) {
+		this(source, target, match, type, dryRun, run, onConflict, scanCount, chunkSize, threads, partitions,
+				maxValueBytes, chunkBytes, rateLimit, timeout, backoff, readFrom, functions, PrefixRenames.NONE);
+	}
+
+	/**
+	 * Settings without function libraries.
+	 */
+	public CopySettings(Endpoint source, Endpoint target, String match, String type, boolean dryRun, long run,
+			ConflictPolicy onConflict, int scanCount, int chunkSize, int threads, int partitions, long maxValueBytes,
+			long chunkBytes, long rateLimit, Duration timeout, Backoff backoff, ReadFrom readFrom) {
+		this(source, target, match, type, dryRun, run, onConflict, scanCount, chunkSize, threads, partitions,
+				maxValueBytes, chunkBytes, rateLimit, timeout, backoff, readFrom, false);
 	}
 
 	/**
@@ -63,13 +88,17 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 	public static final long DEFAULT_CHUNK_BYTES = 64L * 1024 * 1024;
 
 	/**
-	 * The key that identifies "the same copy" across runs: source, target, filter and dry
-	 * run.
+	 * The key that identifies "the same copy" across runs: source, target, filter, dry
+	 * run and the rename rules (only when there are any, so that runs without them keep
+	 * the key they had before the option existed).
 	 * @return a hex digest
 	 */
 	public String copyKey() {
 		String identity = String.join("\n", this.source.redacted(), this.target.redacted(), this.match,
 				(this.type != null) ? this.type : "", Boolean.toString(this.dryRun));
+		if (!this.renames.isEmpty()) {
+			identity = identity + "\nrename-prefix\n" + this.renames.toParameter();
+		}
 		try {
 			byte[] digest = MessageDigest.getInstance("SHA-256").digest(identity.getBytes(StandardCharsets.UTF_8));
 			return HexFormat.of().formatHex(digest, 0, 16);
@@ -107,19 +136,19 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 	public CopySettings withRun(long newRun) {
 		return new CopySettings(this.source, this.target, this.match, this.type, this.dryRun, newRun, this.onConflict,
 				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
-				this.rateLimit, this.timeout, this.backoff, this.readFrom);
+				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions, this.renames);
 	}
 
 	public CopySettings withPartitions(int newPartitions) {
 		return new CopySettings(this.source, this.target, this.match, this.type, this.dryRun, this.run, this.onConflict,
 				this.scanCount, this.chunkSize, this.threads, newPartitions, this.maxValueBytes, this.chunkBytes,
-				this.rateLimit, this.timeout, this.backoff, this.readFrom);
+				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions, this.renames);
 	}
 
 	public CopySettings withEndpoints(Endpoint newSource, Endpoint newTarget) {
 		return new CopySettings(newSource, newTarget, this.match, this.type, this.dryRun, this.run, this.onConflict,
 				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
-				this.rateLimit, this.timeout, this.backoff, this.readFrom);
+				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions, this.renames);
 	}
 
 	/**
@@ -127,10 +156,15 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 	 * @return the parameters
 	 */
 	public JobParameters toJobParameters() {
-		JobParametersBuilder builder = new JobParametersBuilder();
-		addTls(builder, this.source);
-		addTls(builder, this.target);
-		return builder.addString(JobNames.SOURCE, this.source.redacted(), true)
+		JobParametersBuilder parameters = new JobParametersBuilder();
+		addTls(parameters, this.source);
+		addTls(parameters, this.target);
+		if (!this.renames.isEmpty()) {
+			// identifying: another mapping is another run; absent without rules, so that
+			// those runs keep their identity
+			parameters.addString(JobNames.RENAME_PREFIX, this.renames.toParameter(), true);
+		}
+		return parameters.addString(JobNames.SOURCE, this.source.redacted(), true)
 			.addString(JobNames.TARGET, this.target.redacted(), true)
 			.addString(JobNames.MATCH, this.match, true)
 			.addString(JobNames.TYPE, (this.type != null) ? this.type : "", true)
@@ -140,6 +174,7 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 			.addString(JobNames.ON_CONFLICT, this.onConflict.id(), false)
 			.addLong(JobNames.SCAN_COUNT, (long) this.scanCount, false)
 			.addString(JobNames.READ_FROM, this.readFrom.id(), false)
+			.addString(JobNames.FUNCTIONS, Boolean.toString(this.functions), false)
 			.addLong(JobNames.CHUNK_SIZE, (long) this.chunkSize, false)
 			.addLong(JobNames.THREADS, (long) this.threads, false)
 			.addLong(JobNames.PARTITIONS, (long) this.partitions, false)
@@ -204,7 +239,9 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 				Duration.ofMillis(parameters.getLong(JobNames.TIMEOUT_MS)),
 				new Backoff(parameters.getLong(JobNames.RETRIES).intValue(),
 						Duration.ofMillis(parameters.getLong(JobNames.RETRY_BACKOFF_MS)), Backoff.DEFAULT.max()),
-				ReadFrom.of(parameters.getString(JobNames.READ_FROM, ReadFrom.MASTER.id())));
+				ReadFrom.of(parameters.getString(JobNames.READ_FROM, ReadFrom.MASTER.id())),
+				Boolean.parseBoolean(parameters.getString(JobNames.FUNCTIONS, "false")),
+				PrefixRenames.fromParameter(parameters.getString(JobNames.RENAME_PREFIX, "")));
 	}
 
 }

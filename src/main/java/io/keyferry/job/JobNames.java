@@ -40,6 +40,15 @@ public final class JobNames {
 
 	public static final String READ_FROM = "read-from";
 
+	/** Whether the run copies the source's function libraries. */
+	public static final String FUNCTIONS = "functions";
+
+	/**
+	 * The {@code --rename-prefix} rules, one per line (identifying, present only when
+	 * given).
+	 */
+	public static final String RENAME_PREFIX = "rename-prefix";
+
 	public static final String CHUNK_SIZE = "chunk-size";
 
 	public static final String THREADS = "threads";

@@ -116,6 +116,8 @@ public final class CommandProbe {
 			}
 			case "cluster" -> args.add("NODES");
 			case "select" -> args.add(database);
+			// a library that cannot exist: nothing listed
+			case "function" -> args.add("LIST").add("LIBRARYNAME").addKey(key);
 			case "getrange", "lrange", "zrange" -> args.addKey(key).add(0).add(0);
 			case "sscan", "hscan" -> args.addKey(key).add(0).add("COUNT").add(1);
 			case "smismember", "sismember" -> args.addKey(key).addValue(new byte[] { 'm' });

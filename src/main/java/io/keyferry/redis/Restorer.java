@@ -62,9 +62,24 @@ public final class Restorer {
 	 * @param timeout how long to wait for a batch's replies
 	 * @param targetClockOffset the target's clock minus this machine's (see
 	 * {@link ServerClock})
+	 * @param renames the name each key is written under
 	 */
 	public record Options(ConflictPolicy policy, boolean dryRun, long maxValueBytes, int targetRdbVersion,
-			Backoff backoff, Duration timeout, long targetClockOffset) {
+			Backoff backoff, Duration timeout, long targetClockOffset, PrefixRenames renames) {
+
+		public Options {
+			renames = (renames != null) ? renames : PrefixRenames.NONE;
+		}
+
+		/**
+		 * Options that write every key under its own name.
+		 */
+		public Options(ConflictPolicy policy, boolean dryRun, long maxValueBytes, int targetRdbVersion, Backoff backoff,
+				Duration timeout, long targetClockOffset) {
+			this(policy, dryRun, maxValueBytes, targetRdbVersion, backoff, timeout, targetClockOffset,
+					PrefixRenames.NONE);
+		}
+
 	}
 
 	/**
@@ -202,10 +217,12 @@ public final class Restorer {
 				continue;
 			}
 			String askedNode = this.asked.remove(i);
+			// the key's name in the target decides its slot too
+			byte[] targetKey = this.options.renames().targetKey(dump.key());
 			StatefulRedisConnection<byte[], byte[]> connection;
 			try {
 				connection = (askedNode != null) ? this.route.connectionAt(askedNode)
-						: this.route.connectionFor(dump.key());
+						: this.route.connectionFor(targetKey);
 			}
 			catch (RedisException ex) {
 				// a node that cannot be reached or a slot without a master now
@@ -218,7 +235,7 @@ public final class Restorer {
 				batch.add(CommandType.ASKING, new StatusOutput<>(CODEC));
 			}
 			sent.add(new Sent(i, batch, batch.replies().size()));
-			add(batch, dump, expiry);
+			add(batch, targetKey, dump, expiry);
 		}
 		pending.clear();
 		pending.addAll(unsent);
@@ -301,7 +318,7 @@ public final class Restorer {
 		return new Attempt(failure, redirected);
 	}
 
-	private void add(Pipeline batch, KeyDump dump, long expiry) {
+	private void add(Pipeline batch, byte[] targetKey, KeyDump dump, long expiry) {
 		if (this.options.dryRun()) {
 			// a dry run writes nothing; it only asks whether the key exists when that
 			// matters
@@ -309,7 +326,7 @@ public final class Restorer {
 				batch.add(CommandType.PING, new StatusOutput<>(CODEC));
 			}
 			else {
-				batch.add(CommandType.EXISTS, new IntegerOutput<>(CODEC), dump.key());
+				batch.add(CommandType.EXISTS, new IntegerOutput<>(CODEC), targetKey);
 			}
 			return;
 		}
@@ -317,7 +334,7 @@ public final class Restorer {
 		// a positive expiry is an absolute time in the target's clock
 		boolean absolute = expiry > 0;
 		Object[] args = new Object[3 + (replace ? 1 : 0) + (absolute ? 1 : 0)];
-		args[0] = dump.key();
+		args[0] = targetKey;
 		args[1] = expiry;
 		args[2] = dump.payload();
 		int next = 3;
@@ -348,10 +365,11 @@ public final class Restorer {
 			}
 			if (this.options.policy() == ConflictPolicy.FAIL) {
 				throw new KeyferryException(
-						"key " + KeyNames.escape(dump.key()) + " already exists in the target (--on-conflict fail)",
+						"key " + KeyNames.escape(dump.key()) + renamedAs(dump)
+								+ " already exists in the target (--on-conflict fail)",
 						"delete it, or use --on-conflict replace or skip; the run is resumable: run the same command again");
 			}
-			return RestoreResult.skipped(dump, SkipReason.EXISTS, reply);
+			return RestoreResult.skipped(dump, SkipReason.EXISTS, reply + renamedAs(dump));
 		}
 		if (reply.contains("payload version or checksum")) {
 			int payloadVersion = RdbVersion.ofPayload(dump.payload());
@@ -364,6 +382,15 @@ public final class Restorer {
 			return RestoreResult.skipped(dump, SkipReason.REJECTED, reply);
 		}
 		return RestoreResult.skipped(dump, SkipReason.OTHER, reply);
+	}
+
+	/**
+	 * For messages and skip records (which name the source key): the target's name of a
+	 * renamed key.
+	 */
+	private String renamedAs(KeyDump dump) {
+		byte[] targetKey = this.options.renames().targetKey(dump.key());
+		return (targetKey == dump.key()) ? "" : " (written as " + KeyNames.escape(targetKey) + ")";
 	}
 
 	/**

@@ -66,6 +66,8 @@ public final class ValueComparison {
 
 	private final int piece;
 
+	private final PrefixRenames renames;
+
 	/**
 	 * Creates a comparison.
 	 * @param source the source connection
@@ -79,12 +81,35 @@ public final class ValueComparison {
 	public ValueComparison(StatefulRedisConnection<byte[], byte[]> source, Endpoint sourceEndpoint,
 			StatefulRedisConnection<byte[], byte[]> target, Endpoint targetEndpoint, String targetVersion,
 			Duration timeout) {
-		this(source, sourceEndpoint, target, targetEndpoint, targetVersion, timeout, PAGE, PIECE);
+		this(source, sourceEndpoint, target, targetEndpoint, targetVersion, timeout, PrefixRenames.NONE);
+	}
+
+	/**
+	 * Creates a comparison of each source key with the target key it is written under.
+	 * @param source the source connection
+	 * @param sourceEndpoint the source (for messages)
+	 * @param target the target connection
+	 * @param targetEndpoint the target (for messages)
+	 * @param targetVersion the target's Redis version
+	 * @param timeout how long to wait for a reply
+	 * @param renames the target's name of each source key
+	 */
+	public ValueComparison(StatefulRedisConnection<byte[], byte[]> source, Endpoint sourceEndpoint,
+			StatefulRedisConnection<byte[], byte[]> target, Endpoint targetEndpoint, String targetVersion,
+			Duration timeout, PrefixRenames renames) {
+		this(source, sourceEndpoint, target, targetEndpoint, targetVersion, timeout, PAGE, PIECE, renames);
 	}
 
 	ValueComparison(StatefulRedisConnection<byte[], byte[]> source, Endpoint sourceEndpoint,
 			StatefulRedisConnection<byte[], byte[]> target, Endpoint targetEndpoint, String targetVersion,
 			Duration timeout, int page, int piece) {
+		this(source, sourceEndpoint, target, targetEndpoint, targetVersion, timeout, page, piece, PrefixRenames.NONE);
+	}
+
+	private ValueComparison(StatefulRedisConnection<byte[], byte[]> source, Endpoint sourceEndpoint,
+			StatefulRedisConnection<byte[], byte[]> target, Endpoint targetEndpoint, String targetVersion,
+			Duration timeout, int page, int piece, PrefixRenames renames) {
+		this.renames = renames;
 		this.source = source.async();
 		this.target = target.async();
 		this.sourceEndpoint = sourceEndpoint;
@@ -170,15 +195,15 @@ public final class ValueComparison {
 	 */
 	public boolean targetHolds(KeyDump dump) {
 		try {
-			return compare(dump.key(), typeOfPayload(dump.payload()));
+			return compare(dump.key(), this.renames.targetKey(dump.key()), typeOfPayload(dump.payload()));
 		}
 		catch (TypeChanged ex) {
 			return false;
 		}
 	}
 
-	private boolean compare(byte[] key, String dumpedType) {
-		RedisFuture<String> targetType = this.target.type(key);
+	private boolean compare(byte[] key, byte[] targetKey, String dumpedType) {
+		RedisFuture<String> targetType = this.target.type(targetKey);
 		String type = dumpedType;
 		if (type == null) {
 			type = await(targetType, this.targetEndpoint);
@@ -188,14 +213,14 @@ public final class ValueComparison {
 		}
 		// each type's first page is asked for together with the lengths: one round trip
 		// for most values
-		Shape shape = new Shape(type, targetType, length(this.source, type, key), length(this.target, type, key));
+		Shape shape = new Shape(type, targetType, length(this.source, type, key), length(this.target, type, targetKey));
 		return switch (type) {
-			case "string" -> sameString(key, shape);
-			case "list" -> sameList(key, shape);
-			case "set" -> sameSet(key, shape);
-			case "zset" -> sameSortedSet(key, shape);
-			case "hash" -> sameHash(key, shape);
-			default -> sameStream(key, shape);
+			case "string" -> sameString(key, targetKey, shape);
+			case "list" -> sameList(key, targetKey, shape);
+			case "set" -> sameSet(key, targetKey, shape);
+			case "zset" -> sameSortedSet(key, targetKey, shape);
+			case "hash" -> sameHash(key, targetKey, shape);
+			default -> sameStream(key, targetKey, shape);
 		};
 	}
 
@@ -226,9 +251,9 @@ public final class ValueComparison {
 		};
 	}
 
-	private boolean sameString(byte[] key, Shape shape) {
+	private boolean sameString(byte[] key, byte[] targetKey, Shape shape) {
 		RedisFuture<byte[]> fromSource = this.source.getrange(key, 0, this.piece - 1);
-		RedisFuture<byte[]> fromTarget = this.target.getrange(key, 0, this.piece - 1);
+		RedisFuture<byte[]> fromTarget = this.target.getrange(targetKey, 0, this.piece - 1);
 		long length = length(shape);
 		if (length < 0) {
 			return false;
@@ -237,7 +262,7 @@ public final class ValueComparison {
 			if (start > 0) {
 				long end = Math.min(length, start + this.piece) - 1;
 				fromSource = this.source.getrange(key, start, end);
-				fromTarget = this.target.getrange(key, start, end);
+				fromTarget = this.target.getrange(targetKey, start, end);
 			}
 			if (!Arrays.equals(await(fromSource, this.sourceEndpoint), await(fromTarget, this.targetEndpoint))) {
 				return false;
@@ -246,9 +271,9 @@ public final class ValueComparison {
 		return true;
 	}
 
-	private boolean sameList(byte[] key, Shape shape) {
+	private boolean sameList(byte[] key, byte[] targetKey, Shape shape) {
 		RedisFuture<List<byte[]>> fromSource = this.source.lrange(key, 0, this.page - 1);
-		RedisFuture<List<byte[]>> fromTarget = this.target.lrange(key, 0, this.page - 1);
+		RedisFuture<List<byte[]>> fromTarget = this.target.lrange(targetKey, 0, this.page - 1);
 		long length = length(shape);
 		if (length < 0) {
 			return false;
@@ -256,7 +281,7 @@ public final class ValueComparison {
 		for (long start = 0; start < length; start += this.page) {
 			if (start > 0) {
 				fromSource = this.source.lrange(key, start, start + this.page - 1);
-				fromTarget = this.target.lrange(key, start, start + this.page - 1);
+				fromTarget = this.target.lrange(targetKey, start, start + this.page - 1);
 			}
 			if (!wrap(await(fromSource, this.sourceEndpoint)).equals(wrap(await(fromTarget, this.targetEndpoint)))) {
 				return false;
@@ -265,10 +290,10 @@ public final class ValueComparison {
 		return true;
 	}
 
-	private boolean sameSortedSet(byte[] key, Shape shape) {
+	private boolean sameSortedSet(byte[] key, byte[] targetKey, Shape shape) {
 		// ranks order members by score, then lexicographically: the same on both servers
 		RedisFuture<List<ScoredValue<byte[]>>> fromSource = this.source.zrangeWithScores(key, 0, this.page - 1);
-		RedisFuture<List<ScoredValue<byte[]>>> fromTarget = this.target.zrangeWithScores(key, 0, this.page - 1);
+		RedisFuture<List<ScoredValue<byte[]>>> fromTarget = this.target.zrangeWithScores(targetKey, 0, this.page - 1);
 		long length = length(shape);
 		if (length < 0) {
 			return false;
@@ -276,7 +301,7 @@ public final class ValueComparison {
 		for (long start = 0; start < length; start += this.page) {
 			if (start > 0) {
 				fromSource = this.source.zrangeWithScores(key, start, start + this.page - 1);
-				fromTarget = this.target.zrangeWithScores(key, start, start + this.page - 1);
+				fromTarget = this.target.zrangeWithScores(targetKey, start, start + this.page - 1);
 			}
 			if (!scores(await(fromSource, this.sourceEndpoint))
 				.equals(scores(await(fromTarget, this.targetEndpoint)))) {
@@ -290,7 +315,7 @@ public final class ValueComparison {
 	 * Same length, and every member of the source is a member of the target: the same
 	 * set. SSCAN may return a member twice, which does not change that.
 	 */
-	private boolean sameSet(byte[] key, Shape shape) {
+	private boolean sameSet(byte[] key, byte[] targetKey, Shape shape) {
 		ScanArgs args = ScanArgs.Builder.limit(this.page);
 		RedisFuture<ValueScanCursor<byte[]>> next = this.source.sscan(key, ScanCursor.INITIAL, args);
 		if (length(shape) < 0) {
@@ -299,7 +324,7 @@ public final class ValueComparison {
 		while (true) {
 			ValueScanCursor<byte[]> scanned = await(next, this.sourceEndpoint);
 			List<byte[]> members = scanned.getValues();
-			if (!members.isEmpty() && !allMembers(key, members)) {
+			if (!members.isEmpty() && !allMembers(targetKey, members)) {
 				return false;
 			}
 			if (scanned.isFinished()) {
@@ -330,7 +355,7 @@ public final class ValueComparison {
 	 * Same length, and every field of the source has the same value in the target: the
 	 * same hash.
 	 */
-	private boolean sameHash(byte[] key, Shape shape) {
+	private boolean sameHash(byte[] key, byte[] targetKey, Shape shape) {
 		ScanArgs args = ScanArgs.Builder.limit(this.page);
 		RedisFuture<MapScanCursor<byte[], byte[]>> next = this.source.hscan(key, ScanCursor.INITIAL, args);
 		if (length(shape) < 0) {
@@ -341,7 +366,7 @@ public final class ValueComparison {
 			Map<byte[], byte[]> fields = scanned.getMap();
 			if (!fields.isEmpty()) {
 				byte[][] names = fields.keySet().toArray(byte[][]::new);
-				List<KeyValue<byte[], byte[]>> values = await(this.target.hmget(key, names), this.targetEndpoint);
+				List<KeyValue<byte[], byte[]>> values = await(this.target.hmget(targetKey, names), this.targetEndpoint);
 				for (int i = 0; i < names.length; i++) {
 					KeyValue<byte[], byte[]> value = values.get(i);
 					if (!value.hasValue() || !Arrays.equals(value.getValue(), fields.get(names[i]))) {
@@ -356,11 +381,11 @@ public final class ValueComparison {
 		}
 	}
 
-	private boolean sameStream(byte[] key, Shape shape) {
+	private boolean sameStream(byte[] key, byte[] targetKey, Shape shape) {
 		Limit limit = Limit.from(this.page);
 		Range<String> range = Range.create("-", "+");
 		RedisFuture<List<StreamMessage<byte[], byte[]>>> fromSource = this.source.xrange(key, range, limit);
-		RedisFuture<List<StreamMessage<byte[], byte[]>>> fromTarget = this.target.xrange(key, range, limit);
+		RedisFuture<List<StreamMessage<byte[], byte[]>>> fromTarget = this.target.xrange(targetKey, range, limit);
 		if (length(shape) < 0) {
 			return false;
 		}
@@ -374,7 +399,7 @@ public final class ValueComparison {
 			}
 			range = Range.create(successor(sourceEntries.get(sourceEntries.size() - 1).getId()), "+");
 			fromSource = this.source.xrange(key, range, limit);
-			fromTarget = this.target.xrange(key, range, limit);
+			fromTarget = this.target.xrange(targetKey, range, limit);
 		}
 	}
 

@@ -8,6 +8,7 @@ import java.util.function.Supplier;
 
 import io.keyferry.KeyferryException;
 import io.keyferry.redis.Endpoint;
+import io.keyferry.redis.FunctionLibraries;
 import io.keyferry.redis.RedisConnector;
 import io.keyferry.job.CopySettings;
 import io.keyferry.job.SourceLayout;
@@ -388,6 +389,7 @@ public class CopyLauncher {
 		if (resumed == null) {
 			this.recovery.removeRunWithoutExecution(settings);
 		}
+		copyFunctions(settings);
 		JobExecution execution;
 		this.launched = true;
 		try {
@@ -403,6 +405,32 @@ public class CopyLauncher {
 		List<Throwable> failures = failures(execution);
 		JobExecution stored = this.jobRepository.getJobExecution(execution.getId());
 		return new CopyOutcome((stored != null) ? stored : execution, failures);
+	}
+
+	/**
+	 * Copies the function libraries before the execution's partitions start, at every
+	 * execution of the run: the copy is idempotent (a library the target has with the
+	 * same code is left alone), so a resume copies again only what a target that lost
+	 * data is missing, and keys written by FCALL-driven applications never precede their
+	 * functions. Without {@code --functions}, says which libraries the source has.
+	 */
+	private void copyFunctions(CopySettings settings) {
+		if (!settings.functions()) {
+			java.util.Set<String> names = FunctionLibraries.sourceNames(this.connector, settings.source());
+			if (!names.isEmpty()) {
+				this.monitor.warn("the source has " + names.size() + " function librar"
+						+ ((names.size() == 1) ? "y" : "ies") + " (" + String.join(", ", names)
+						+ ") that this run does not copy: add --functions to copy them");
+			}
+			return;
+		}
+		if (settings.dryRun()) {
+			this.monitor.info("function libraries: not copied (dry run)");
+			return;
+		}
+		this.monitor
+			.info(FunctionLibraries.copy(this.connector, settings.source(), settings.target(), settings.onConflict())
+				.describe());
 	}
 
 	/**

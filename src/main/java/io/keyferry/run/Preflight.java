@@ -14,6 +14,7 @@ import io.keyferry.redis.ClusterNodes;
 import io.keyferry.redis.ClusterSource;
 import io.keyferry.redis.CommandProbe;
 import io.keyferry.redis.Endpoint;
+import io.keyferry.redis.FunctionLibraries;
 import io.keyferry.redis.RdbVersion;
 import io.keyferry.redis.ReadFrom;
 import io.keyferry.redis.RedisConnector;
@@ -162,13 +163,21 @@ public final class Preflight {
 					: knows(s, source, "pexpiretime", settings.timeout());
 			String targetVersion = (targetInfo != null) ? targetInfo.version()
 					: (knows(t, target, "smismember", settings.timeout()) ? null : "6.0");
-			List<CommandProbe.Refusal> sourceRefusals = CommandProbe.refusals(s.connection(), source,
-					RequiredCommands.source(source, settings.onConflict(), settings.type(), absoluteExpiry,
-							sourceInfo != null && sourceInfo.clusterEnabled()),
+			checkFunctions(settings, sourceInfo, targetInfo);
+			List<String> sourceCommands = new ArrayList<>(RequiredCommands.source(source, settings.onConflict(),
+					settings.type(), absoluteExpiry, sourceInfo != null && sourceInfo.clusterEnabled()));
+			List<String> targetCommands = new ArrayList<>(
+					RequiredCommands.target(target, settings.onConflict(), settings.dryRun(), settings.type(),
+							targetVersion, targetInfo != null && targetInfo.clusterEnabled()));
+			if (settings.functions()) {
+				sourceCommands.addAll(FunctionLibraries.commands());
+				if (!settings.dryRun()) {
+					targetCommands.addAll(FunctionLibraries.commands());
+				}
+			}
+			List<CommandProbe.Refusal> sourceRefusals = CommandProbe.refusals(s.connection(), source, sourceCommands,
 					settings.timeout());
-			List<CommandProbe.Refusal> targetRefusals = CommandProbe.refusals(
-					t.connection(), target, RequiredCommands.target(target, settings.onConflict(), settings.dryRun(),
-							settings.type(), targetVersion, targetInfo != null && targetInfo.clusterEnabled()),
+			List<CommandProbe.Refusal> targetRefusals = CommandProbe.refusals(t.connection(), target, targetCommands,
 					settings.timeout());
 			if (targetInfo != null && targetInfo.clusterEnabled()) {
 				checkTargetServed(t, target);
@@ -181,6 +190,25 @@ public final class Preflight {
 			}
 			checkScanType(s.connection().sync(), settings);
 			return sourceInfo.clusterEnabled() ? clusterKeys(connector, source, s) : sourceInfo.keys();
+		}
+	}
+
+	/**
+	 * Refuses {@code --functions} with a server older than Redis 7.0, which has no
+	 * functions.
+	 */
+	private static void checkFunctions(CopySettings settings, ServerInfo sourceInfo, ServerInfo targetInfo) {
+		if (!settings.functions()) {
+			return;
+		}
+		for (ServerInfo info : java.util.Arrays.asList(sourceInfo, targetInfo)) {
+			if (info != null && RdbVersion.ofRedisVersion(info.version()).orElse(10) < 10) {
+				Endpoint endpoint = (info == sourceInfo) ? settings.source() : settings.target();
+				throw KeyferryException.usage(
+						"--functions needs Redis 7.0 or newer, and the " + endpoint.role() + " " + endpoint.redacted()
+								+ " runs Redis " + info.version(),
+						"leave out --functions (Redis before 7.0 has no functions: copy its Lua scripts yourself)");
+			}
 		}
 	}
 

@@ -5,11 +5,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 import io.keyferry.testsupport.Keyspace.KeyState;
 import io.lettuce.core.Range;
@@ -163,18 +166,45 @@ public final class KeyspaceComparison {
 	 * @return the comparison
 	 */
 	public static KeyspaceComparison compare(Keyspace source, Keyspace target, Duration ttlTolerance) {
-		Set<ByteBuffer> sourceKeys = source.keys();
+		return compare(source, target, ttlTolerance, (key) -> key);
+	}
+
+	/**
+	 * Compares two keyspaces where the target holds each source key under a name of its
+	 * own (e.g. {@code --rename-prefix}), or not at all (e.g. {@code --match}).
+	 * Differences name the source key; an extra key is a target key no source key maps
+	 * to.
+	 * @param source the source keyspace
+	 * @param target the target keyspace
+	 * @param ttlTolerance the largest accepted difference between expiry times
+	 * @param targetName the target's name of a source key, {@code null} for a key that
+	 * must not be copied
+	 * @return the comparison
+	 */
+	public static KeyspaceComparison compare(Keyspace source, Keyspace target, Duration ttlTolerance,
+			UnaryOperator<ByteBuffer> targetName) {
+		Set<ByteBuffer> allSourceKeys = source.keys();
+		Map<ByteBuffer, ByteBuffer> names = new HashMap<>();
+		for (ByteBuffer key : allSourceKeys) {
+			ByteBuffer name = targetName.apply(key);
+			if (name != null) {
+				names.put(key, name);
+			}
+		}
+		Set<ByteBuffer> sourceKeys = names.keySet();
+		Set<ByteBuffer> expectedNames = new HashSet<>(names.values());
 		Set<ByteBuffer> targetKeys = target.keys();
 		List<ByteBuffer> sourceOrder = new ArrayList<>(sourceKeys);
+		List<ByteBuffer> targetOrder = sourceOrder.stream().map(names::get).toList();
 		Map<ByteBuffer, KeyState> sourceStates = source.states(sourceOrder);
-		Map<ByteBuffer, KeyState> targetStates = target.states(sourceOrder);
-		List<ByteBuffer> extra = targetKeys.stream().filter((key) -> !sourceKeys.contains(key)).toList();
+		Map<ByteBuffer, KeyState> targetStates = target.states(targetOrder);
+		List<ByteBuffer> extra = targetKeys.stream().filter((key) -> !expectedNames.contains(key)).toList();
 		Map<ByteBuffer, KeyState> extraStates = target.states(extra);
 		List<Difference> differences = new ArrayList<>();
 		long tolerance = ttlTolerance.toMillis();
 		for (ByteBuffer key : sourceOrder) {
 			KeyState expected = sourceStates.get(key);
-			KeyState actual = targetStates.get(key);
+			KeyState actual = targetStates.get(names.get(key));
 			if (expected.gone()) {
 				continue;
 			}
@@ -184,7 +214,7 @@ public final class KeyspaceComparison {
 				continue;
 			}
 			if (!Arrays.equals(expected.dump(), actual.dump())) {
-				String valueProblem = compareValues(source.commands(), target.commands(), name);
+				String valueProblem = compareValues(source.commands(), target.commands(), name, bytes(names.get(key)));
 				if (valueProblem != null) {
 					differences.add(new Difference(Status.VALUE, name, valueProblem));
 				}
@@ -301,13 +331,13 @@ public final class KeyspaceComparison {
 	 * @return what differs, or {@code null} when the values are equal
 	 */
 	private static String compareValues(RedisClusterCommands<byte[], byte[]> source,
-			RedisClusterCommands<byte[], byte[]> target, byte[] key) {
+			RedisClusterCommands<byte[], byte[]> target, byte[] key, byte[] targetKey) {
 		String sourceType = source.type(key);
-		String targetType = target.type(key);
+		String targetType = target.type(targetKey);
 		if (!sourceType.equals(targetType)) {
 			return "types differ (source " + sourceType + ", target " + targetType + ")";
 		}
-		if (Objects.equals(content(source, sourceType, key), content(target, targetType, key))) {
+		if (Objects.equals(content(source, sourceType, key), content(target, targetType, targetKey))) {
 			return null;
 		}
 		return sourceType + " values differ";

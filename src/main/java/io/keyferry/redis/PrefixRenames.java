@@ -1,0 +1,136 @@
+package io.keyferry.redis;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * The {@code --rename-prefix FROM=TO} rules of a run: a key that starts with FROM is
+ * written under TO followed by the rest of its name. When several FROMs match a key, the
+ * longest wins (so the order the rules are given in does not matter). Prefixes are UTF-8;
+ * key names are compared as bytes, so binary names pass through unchanged unless they
+ * start with a FROM. Immutable and thread-safe.
+ */
+public final class PrefixRenames {
+
+	/** No renaming: every key is written under its own name. */
+	public static final PrefixRenames NONE = new PrefixRenames(List.of());
+
+	private final List<Rule> rules;
+
+	/** One rule: keys starting with {@code from} are written under {@code to}. */
+	private record Rule(String text, byte[] from, byte[] to) {
+	}
+
+	private PrefixRenames(List<Rule> rules) {
+		this.rules = rules;
+	}
+
+	/**
+	 * Parses the rules.
+	 * @param specs {@code FROM=TO} each (TO may be empty; FROM may not, nor hold '=' or a
+	 * line break)
+	 * @return the rules, {@link #NONE} for none
+	 * @throws IllegalArgumentException naming the rule that is not valid
+	 */
+	public static PrefixRenames parse(List<String> specs) {
+		if (specs == null || specs.isEmpty()) {
+			return NONE;
+		}
+		List<Rule> rules = new ArrayList<>();
+		for (String spec : specs) {
+			int equals = spec.indexOf('=');
+			if (equals < 0) {
+				throw new IllegalArgumentException("'" + spec + "' has no '='");
+			}
+			if (equals == 0) {
+				throw new IllegalArgumentException("'" + spec + "' has an empty FROM");
+			}
+			if (spec.indexOf('\n') >= 0 || spec.indexOf('\r') >= 0) {
+				throw new IllegalArgumentException("'" + spec.strip() + "' holds a line break");
+			}
+			byte[] from = spec.substring(0, equals).getBytes(StandardCharsets.UTF_8);
+			byte[] to = spec.substring(equals + 1).getBytes(StandardCharsets.UTF_8);
+			for (Rule rule : rules) {
+				if (Arrays.equals(rule.from(), from)) {
+					throw new IllegalArgumentException("'" + spec + "' and '" + rule.text() + "' rename the same FROM");
+				}
+			}
+			rules.add(new Rule(spec, from, to));
+		}
+		// longest FROM first: the most specific rule wins; ties cannot match the same key
+		rules.sort(Comparator.comparingInt((Rule rule) -> rule.from().length)
+			.reversed()
+			.thenComparing(Rule::from, Arrays::compareUnsigned));
+		return new PrefixRenames(List.copyOf(rules));
+	}
+
+	/**
+	 * Reads the form {@link #toParameter()} wrote.
+	 * @param parameter the stored rules, empty for none
+	 * @return the rules
+	 */
+	public static PrefixRenames fromParameter(String parameter) {
+		if (parameter == null || parameter.isEmpty()) {
+			return NONE;
+		}
+		return parse(List.of(parameter.split("\n", -1)));
+	}
+
+	/**
+	 * The rules as one string, in their order of precedence: a job parameter, and part of
+	 * a run's identity.
+	 * @return e.g. {@code app:cache:=cache:\napp:=v2:}, empty for none
+	 */
+	public String toParameter() {
+		return String.join("\n", this.rules.stream().map(Rule::text).toList());
+	}
+
+	/**
+	 * The rules for messages.
+	 * @return e.g. {@code app:=v2:, old:=new:}
+	 */
+	public String describe() {
+		return String.join(", ", this.rules.stream().map(Rule::text).toList());
+	}
+
+	public boolean isEmpty() {
+		return this.rules.isEmpty();
+	}
+
+	/**
+	 * The name a key is written under in the target.
+	 * @param key the source key
+	 * @return the renamed key, or {@code key} itself when no rule matches
+	 */
+	public byte[] targetKey(byte[] key) {
+		for (Rule rule : this.rules) {
+			byte[] from = rule.from();
+			if (key.length >= from.length && Arrays.equals(key, 0, from.length, from, 0, from.length)) {
+				byte[] renamed = new byte[rule.to().length + key.length - from.length];
+				System.arraycopy(rule.to(), 0, renamed, 0, rule.to().length);
+				System.arraycopy(key, from.length, renamed, rule.to().length, key.length - from.length);
+				return renamed;
+			}
+		}
+		return key;
+	}
+
+	@Override
+	public boolean equals(Object other) {
+		return other instanceof PrefixRenames renames && renames.toParameter().equals(toParameter());
+	}
+
+	@Override
+	public int hashCode() {
+		return toParameter().hashCode();
+	}
+
+	@Override
+	public String toString() {
+		return describe();
+	}
+
+}
