@@ -89,7 +89,7 @@ public class ShowCommand implements Callable<Integer> {
 	private static Map<String, Object> parameters(Map<String, Object> stored) {
 		Map<String, Object> map = new LinkedHashMap<>();
 		stored.forEach((name, value) -> map.put(Json.fieldName(name),
-				(JobNames.DRY_RUN.equals(name) && value instanceof String text) ? Boolean.valueOf(text) : value));
+				(JobNames.isFlag(name) && value instanceof String text) ? Boolean.valueOf(text) : value));
 		return map;
 	}
 

@@ -78,6 +78,17 @@ public final class JobNames {
 		return role + "-" + option;
 	}
 
+	/**
+	 * The job parameters that hold a flag ({@code "true"} or {@code "false"}, stored as
+	 * strings): JSON output shows them as booleans.
+	 * @param name a job parameter's name
+	 * @return whether it is a flag
+	 */
+	public static boolean isFlag(String name) {
+		return DRY_RUN.equals(name) || FUNCTIONS.equals(name) || tls("source", "insecure").equals(name)
+				|| tls("target", "insecure").equals(name);
+	}
+
 	private JobNames() {
 	}
 
