@@ -2,8 +2,9 @@
 # Installs what the tests need and are missing, with apt-get, without starting a system Redis
 # service: redis-server (the tests start their own servers), redis-cli (the cluster tests create
 # their clusters with it), a C compiler (the tests build a small clock-shifting library to run
-# servers whose clocks are off) and openssl (the TLS tests make their CA and certificates with it). Does nothing when all are present, so it can run before every
-# build. Uses sudo only when not root.
+# servers whose clocks are off) and openssl (the TLS tests make their CA and certificates with
+# it). Does nothing when all are present, so it can run before every build. Uses sudo only when
+# not root.
 # Usage: scripts/install-redis.sh
 set -euo pipefail
 
