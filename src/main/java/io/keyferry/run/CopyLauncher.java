@@ -384,6 +384,9 @@ public class CopyLauncher {
 			this.monitor.info("starting run #" + settings.run() + ": " + settings.source().redacted() + " -> "
 					+ settings.target().redacted() + (settings.dryRun() ? " (dry run)" : ""));
 		}
+		// from here on the run is being started: after a lost connection it is resumed
+		// (or its run created again) by reading the repository again
+		this.launched = true;
 		this.monitor.reset();
 		this.monitor.setSourceKeys(sourceKeys);
 		if (resumed == null) {
@@ -391,7 +394,6 @@ public class CopyLauncher {
 		}
 		copyFunctions(settings);
 		JobExecution execution;
-		this.launched = true;
 		try {
 			execution = this.jobOperator.start(this.jobFactory.create(settings), settings.toJobParameters());
 		}
