@@ -76,6 +76,12 @@ public class CopyLauncher {
 
 	private final RunRecovery recovery;
 
+	/**
+	 * Whether the command may start again from reading the repository at any point (not
+	 * {@code --fresh}, which abandons the last run before it starts the next).
+	 */
+	private boolean rereadable;
+
 	/** Whether the current attempt got as far as starting an execution. */
 	private boolean launched;
 
@@ -123,6 +129,7 @@ public class CopyLauncher {
 		long sourceKeys = (checks != null) ? checks.join() : preflight(requested);
 		RunLease.Holder previous = acquire(requested.copyKey(), requested);
 		try {
+			this.rereadable = !fresh;
 			return throughLostConnections(requested.copyKey(),
 					() -> copyHolding(requested, fresh, sourceKeys, previous),
 					() -> copyHolding(requested, false, sourceKeys, null));
@@ -171,7 +178,7 @@ public class CopyLauncher {
 	}
 
 	private boolean resumable(int resumes) {
-		return this.launched && resumes < REPOSITORY_RESUMES && !this.monitor.isStopRequested();
+		return (this.launched || this.rereadable) && resumes < REPOSITORY_RESUMES && !this.monitor.isStopRequested();
 	}
 
 	private static String rootMessage(Throwable failure) {
@@ -256,6 +263,7 @@ public class CopyLauncher {
 		CopySettings run = CopySettings.fromJobParameters(execution.getJobParameters());
 		RunLease.Holder previous = acquire(run.copyKey(), run);
 		try {
+			this.rereadable = true;
 			return throughLostConnections(run.copyKey(), () -> resumeHolding(execution, source, target, tls, previous),
 					() -> resumeHolding(execution, source, target, tls, null));
 		}
