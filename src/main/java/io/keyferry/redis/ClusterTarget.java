@@ -139,8 +139,7 @@ public final class ClusterTarget implements TargetRoute, AutoCloseable {
 	 */
 	public static String identityOf(RedisConnector connector, Endpoint target) {
 		try (RedisConnector.Connection connection = connector.connect(target)) {
-			ServerInfo info = ServerInfo.parse(connection.connection().sync().info("server") + "\n"
-					+ connection.connection().sync().info("cluster"), 0);
+			ServerInfo info = RedisConnector.info(connection.connection(), target);
 			if (!info.clusterEnabled()) {
 				return info.runId();
 			}
