@@ -30,10 +30,13 @@ final class RedisCli implements AutoCloseable {
 
 	private final String password;
 
-	private RedisCli(Path executable, Path dir, String password) {
+	private final List<String> connectionArgs;
+
+	private RedisCli(Path executable, Path dir, String password, List<String> connectionArgs) {
 		this.executable = executable;
 		this.dir = dir;
 		this.password = password;
+		this.connectionArgs = List.copyOf(connectionArgs);
 	}
 
 	/**
@@ -44,6 +47,18 @@ final class RedisCli implements AutoCloseable {
 	 * @throws IllegalStateException when there is no redis-cli, saying what to install
 	 */
 	static RedisCli nextTo(Path redisServer, String password) {
+		return nextTo(redisServer, password, List.of());
+	}
+
+	/**
+	 * The redis-cli next to a redis-server binary, else the first on the {@code PATH},
+	 * connecting with more options (e.g. {@code --tls --cacert FILE}).
+	 * @param redisServer the redis-server binary
+	 * @param password the default user's password, or {@code null}
+	 * @param connectionArgs options before {@code --cluster}
+	 * @return the runner
+	 */
+	static RedisCli nextTo(Path redisServer, String password, List<String> connectionArgs) {
 		Path sibling = redisServer.resolveSibling("redis-cli");
 		Path executable = (Files.isRegularFile(sibling) && Files.isExecutable(sibling)) ? sibling
 				: RedisBinaries.onPath(System.getenv("PATH"), "redis-cli")
@@ -51,7 +66,7 @@ final class RedisCli implements AutoCloseable {
 							+ " or on the PATH: install it (apt-get install redis-tools, brew install redis);"
 							+ " a RedisCluster is created with redis-cli --cluster create"));
 		try {
-			return new RedisCli(executable, Files.createTempDirectory("keyferry-cluster-"), password);
+			return new RedisCli(executable, Files.createTempDirectory("keyferry-cluster-"), password, connectionArgs);
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException("could not create a directory for redis-cli's output", ex);
@@ -67,7 +82,9 @@ final class RedisCli implements AutoCloseable {
 	 * output
 	 */
 	String cluster(String... args) {
-		List<String> command = new ArrayList<>(List.of(this.executable.toString(), "--cluster"));
+		List<String> command = new ArrayList<>(List.of(this.executable.toString()));
+		command.addAll(this.connectionArgs);
+		command.add("--cluster");
 		command.addAll(Arrays.asList(args));
 		Path output;
 		try {

@@ -319,7 +319,7 @@ public final class RedisCluster implements AutoCloseable {
 			throw new IllegalArgumentException(
 					"cannot move " + slotCount + " of the " + fromBefore.size() + " slots of " + from + " to " + to);
 		}
-		String output = redisCli("reshard", from.address(), "--cluster-from", from.id, "--cluster-to", to.id,
+		String output = redisCli("reshard", from.cliAddress(), "--cluster-from", from.id, "--cluster-to", to.id,
 				"--cluster-slots", Integer.toString(slotCount), "--cluster-yes");
 		SortedSet<Integer> moved = new TreeSet<>(fromBefore);
 		moved.removeAll(ClusterView.parse(from.server().sync().clusterNodes()).slotsOf(from.id));
@@ -352,7 +352,7 @@ public final class RedisCluster implements AutoCloseable {
 		Node node = this.settings.start();
 		this.nodes.add(node);
 		try {
-			redisCli("add-node", node.address(), entry.address());
+			redisCli("add-node", node.cliAddress(), entry.cliAddress());
 		}
 		catch (RuntimeException ex) {
 			this.nodes.remove(node);
@@ -381,7 +381,7 @@ public final class RedisCluster implements AutoCloseable {
 			.filter((master) -> master != node)
 			.findFirst()
 			.orElseThrow(() -> new IllegalStateException("no other master to ask"));
-		redisCli("del-node", entry.address(), node.id);
+		redisCli("del-node", entry.cliAddress(), node.id);
 		this.nodes.remove(node);
 		node.server().kill();
 		node.server().close();
@@ -630,7 +630,7 @@ public final class RedisCluster implements AutoCloseable {
 
 	private void create(int masters, int replicas) {
 		List<String> args = new ArrayList<>(List.of("create"));
-		this.nodes.forEach((node) -> args.add(node.address()));
+		this.nodes.forEach((node) -> args.add(node.cliAddress()));
 		args.addAll(List.of("--cluster-replicas", Integer.toString(replicas), "--cluster-yes"));
 		redisCli(args.toArray(String[]::new));
 		awaitSettled("a new cluster of " + masters + " masters with " + replicas + " replicas each", (view) -> {
@@ -841,9 +841,12 @@ public final class RedisCluster implements AutoCloseable {
 
 		private final String id;
 
-		private Node(RedisServer server, String id) {
+		private final int tlsPort;
+
+		private Node(RedisServer server, String id, int tlsPort) {
 			this.server = server;
 			this.id = id;
+			this.tlsPort = tlsPort;
 		}
 
 		/** The cluster node id ({@code CLUSTER MYID}). */
@@ -853,6 +856,33 @@ public final class RedisCluster implements AutoCloseable {
 
 		public int port() {
 			return this.server.port();
+		}
+
+		/**
+		 * The TLS port of a node of a cluster built with {@link Builder#tls}.
+		 * @return the port
+		 * @throws IllegalStateException when the node has none
+		 */
+		public int tlsPort() {
+			if (this.tlsPort == 0) {
+				throw new IllegalStateException(this + " has no TLS port");
+			}
+			return this.tlsPort;
+		}
+
+		/**
+		 * The URI of the node's TLS port, e.g. {@code rediss://localhost:40123}: its
+		 * certificate names {@code localhost} only, while the cluster announces
+		 * {@code 127.0.0.1}.
+		 * @return the URI
+		 */
+		public String tlsUri() {
+			return "rediss://localhost:" + tlsPort();
+		}
+
+		/** The address redis-cli reaches the node at: the TLS port when it has one. */
+		String cliAddress() {
+			return RedisServer.HOST + ":" + ((this.tlsPort != 0) ? this.tlsPort : port());
 		}
 
 		/**
@@ -918,12 +948,32 @@ public final class RedisCluster implements AutoCloseable {
 	 * @param persistence whether writes survive a restart
 	 * @param password the default user's password, or {@code null}
 	 * @param args extra redis-server arguments
+	 * @param tls the certificates of nodes that speak TLS to clients and to each other,
+	 * or {@code null}
 	 */
 	private record NodeSettings(Path binary, Duration nodeTimeout, boolean persistence, String password,
-			List<String> args) {
+			List<String> args, TlsCertificates tls) {
 
 		/** Starts a node that is in no cluster yet. */
 		Node start() {
+			if (this.tls == null) {
+				return start(0);
+			}
+			// the TLS port and the bus port are chosen here; either may be taken before
+			// redis-server binds it: then start again on others
+			for (int attempt = 1;; attempt++) {
+				try {
+					return start(TlsCertificates.freePort());
+				}
+				catch (RuntimeException ex) {
+					if (attempt == 3) {
+						throw ex;
+					}
+				}
+			}
+		}
+
+		private Node start(int tlsPort) {
 			RedisServer.Builder builder = RedisServer.builder()
 				.binary(this.binary)
 				.clusterBusPort()
@@ -937,9 +987,21 @@ public final class RedisCluster implements AutoCloseable {
 			if (this.password != null) {
 				builder.password(this.password).args("--masterauth", this.password);
 			}
+			if (this.tls != null) {
+				// plain port for the fixture's own connections; clients on the TLS port
+				// are
+				// told the TLS ports of the other nodes (Redis 7 answers CLUSTER SLOTS
+				// with
+				// the ports of the caller's connection type)
+				builder.args("--tls-port", Integer.toString(tlsPort), "--tls-cert-file",
+						this.tls.localhostCert().toString(), "--tls-key-file", this.tls.localhostKey().toString(),
+						"--tls-ca-cert-file", this.tls.caCert().toString(), "--tls-auth-clients", "no", "--tls-cluster",
+						"yes", "--tls-replication", "yes", "--cluster-port",
+						Integer.toString(TlsCertificates.freePort()));
+			}
 			RedisServer server = builder.args(this.args.toArray(String[]::new)).start();
 			try {
-				return new Node(server, server.sync().clusterMyId());
+				return new Node(server, server.sync().clusterMyId(), tlsPort);
 			}
 			catch (RuntimeException ex) {
 				server.close();
@@ -966,7 +1028,23 @@ public final class RedisCluster implements AutoCloseable {
 
 		private final List<String> args = new ArrayList<>();
 
+		private TlsCertificates tls;
+
 		private Builder() {
+		}
+
+		/**
+		 * Nodes that speak TLS to clients and to each other ({@code tls-cluster yes}) on
+		 * a TLS port of their own, with {@link TlsCertificates#localhostCert()}: a client
+		 * that trusts the CA can check the seed's host name ({@code localhost}) but not
+		 * the addresses the cluster announces ({@code 127.0.0.1}). The fixture's own
+		 * connections use the nodes' plain ports.
+		 * @param certificates the CA and certificates
+		 * @return this builder
+		 */
+		public Builder tls(TlsCertificates certificates) {
+			this.tls = certificates;
+			return this;
 		}
 
 		/**
@@ -1049,9 +1127,10 @@ public final class RedisCluster implements AutoCloseable {
 				.orElseThrow(() -> new IllegalStateException(
 						"a RedisCluster needs local redis-server and redis-cli binaries, not a container: "
 								+ RedisBinaries.NOT_FOUND));
-			RedisCli redisCli = RedisCli.nextTo(binary, this.password);
+			RedisCli redisCli = RedisCli.nextTo(binary, this.password,
+					(this.tls != null) ? List.of("--tls", "--cacert", this.tls.caCert().toString()) : List.of());
 			NodeSettings settings = new NodeSettings(binary, this.nodeTimeout, this.persistence, this.password,
-					List.copyOf(this.args));
+					List.copyOf(this.args), this.tls);
 			List<Node> nodes = new ArrayList<>();
 			RedisCluster cluster = null;
 			try {

@@ -41,6 +41,7 @@ public final class TlsCertificates {
 		certificates.signed("server", "/CN=localhost", "subjectAltName=IP:127.0.0.1,DNS:localhost");
 		certificates.signed("named", "/CN=" + NAMED_HOST, "subjectAltName=DNS:" + NAMED_HOST);
 		certificates.signed("client", "/CN=keyferry client", "extendedKeyUsage=clientAuth");
+		certificates.signed("localhost", "/CN=localhost", "subjectAltName=DNS:localhost");
 		return certificates;
 	}
 
@@ -70,6 +71,20 @@ public final class TlsCertificates {
 
 	public Path namedKey() {
 		return this.dir.resolve("named.key");
+	}
+
+	/**
+	 * A server certificate that names {@code localhost} only, not {@code 127.0.0.1}: what
+	 * a cluster node's certificate looks like to a client that reaches it at an address
+	 * the cluster announces.
+	 * @return the PEM certificate
+	 */
+	public Path localhostCert() {
+		return this.dir.resolve("localhost.crt");
+	}
+
+	public Path localhostKey() {
+		return this.dir.resolve("localhost.key");
 	}
 
 	public Path clientCert() {
@@ -133,7 +148,7 @@ public final class TlsCertificates {
 
 	}
 
-	private static int freePort() {
+	static int freePort() {
 		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(RedisServer.HOST))) {
 			return socket.getLocalPort();
 		}
