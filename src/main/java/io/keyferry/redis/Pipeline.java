@@ -17,6 +17,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.internal.ExceptionFactory;
 import io.lettuce.core.output.CommandOutput;
+import io.lettuce.core.output.VoidOutput;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CompleteableCommand;
 import io.lettuce.core.protocol.ProtocolKeyword;
@@ -151,6 +152,19 @@ public final class Pipeline {
 			this.ended.countDown();
 			return;
 		}
+		if (EventLoops.batches(connection)) {
+			// one command for Lettuce: one stack entry, one write, one encoding pass
+			Batch batch = new Batch(this.replies);
+			EventLoops.run(connection, () -> {
+				try {
+					connection.dispatch(batch);
+				}
+				catch (RuntimeException ex) {
+					batch.completeExceptionally(ex);
+				}
+			});
+			return;
+		}
 		// from the channel's event loop: no write task per command (see EventLoops)
 		EventLoops.run(connection, () -> {
 			try {
@@ -232,6 +246,189 @@ public final class Pipeline {
 		if (this.size + more > this.frame.length) {
 			this.frame = Arrays.copyOf(this.frame, Math.max(this.size + more, this.frame.length * 2));
 		}
+	}
+
+	/**
+	 * A whole batch as one Lettuce command, for connections whose command handler is a
+	 * {@link BatchingCommandHandler}: Lettuce stacks, writes and encodes it once, instead
+	 * of once per command (a promise, a listener, a buffer and a pass through the
+	 * channel's pipeline each), and the handler decodes its replies one after the other
+	 * into its commands' outputs, completing each {@link Reply} as its reply arrives.
+	 * <p>
+	 * Written again after a reconnect (Lettuce re-sends the commands it has no reply
+	 * for), it encodes only the commands without a reply yet, so replies keep matching
+	 * commands. Its fields are used on the channel's event loop, except the terminal
+	 * calls ({@code completeExceptionally}, {@code cancel}), which the replies' own state
+	 * makes safe to race.
+	 */
+	static final class Batch implements RedisCommand<byte[], byte[], Void>, CompleteableCommand<Void> {
+
+		private static final ProtocolKeyword TYPE = new ProtocolKeyword() {
+
+			private final byte[] bytes = "KEYFERRY-PIPELINE".getBytes(StandardCharsets.US_ASCII);
+
+			@Override
+			public byte[] getBytes() {
+				return this.bytes;
+			}
+
+			@Override
+			public String toString() {
+				return "KEYFERRY-PIPELINE";
+			}
+
+		};
+
+		private final List<Reply<?>> commands;
+
+		private final CommandOutput<byte[], byte[], Void> output = new VoidOutput<>(CODEC);
+
+		/** The first command without a reply. */
+		private int next;
+
+		private volatile boolean ended;
+
+		private volatile boolean cancelled;
+
+		private BiConsumer<? super Void, Throwable> callback;
+
+		Batch(List<Reply<?>> commands) {
+			this.commands = commands;
+		}
+
+		/**
+		 * Where the next reply is decoded.
+		 * @return the output of the first command without a reply
+		 */
+		CommandOutput<?, ?, ?> nextOutput() {
+			return this.commands.get(this.next).getOutput();
+		}
+
+		/**
+		 * The next reply has been decoded: its command completes.
+		 * @return whether it was the batch's last
+		 */
+		boolean replied() {
+			Reply<?> reply = this.commands.get(this.next++);
+			reply.complete();
+			if (this.next < this.commands.size()) {
+				return false;
+			}
+			end(null);
+			return true;
+		}
+
+		@Override
+		public void encode(ByteBuf buf) {
+			for (int i = this.next; i < this.commands.size(); i++) {
+				this.commands.get(i).encode(buf);
+			}
+		}
+
+		@Override
+		public CommandOutput<byte[], byte[], Void> getOutput() {
+			return this.output;
+		}
+
+		@Override
+		public void complete() {
+			// each command completed as its reply came (replied)
+			end(null);
+		}
+
+		@Override
+		public boolean completeExceptionally(Throwable throwable) {
+			if (this.ended) {
+				return false;
+			}
+			for (Reply<?> reply : this.commands) {
+				reply.completeExceptionally(throwable);
+			}
+			end(throwable);
+			return true;
+		}
+
+		@Override
+		public void cancel() {
+			if (this.ended) {
+				return;
+			}
+			this.cancelled = true;
+			for (Reply<?> reply : this.commands) {
+				reply.cancel();
+			}
+			end(new CancellationException("batch cancelled"));
+		}
+
+		private void end(Throwable failure) {
+			BiConsumer<? super Void, Throwable> action;
+			synchronized (this) {
+				if (this.ended) {
+					return;
+				}
+				this.ended = true;
+				action = this.callback;
+				this.callback = null;
+			}
+			if (action != null) {
+				action.accept(null, failure);
+			}
+		}
+
+		@Override
+		public void onComplete(Consumer<? super Void> action) {
+			onComplete((Void value, Throwable failure) -> {
+				if (failure == null) {
+					action.accept(value);
+				}
+			});
+		}
+
+		@Override
+		public void onComplete(BiConsumer<? super Void, Throwable> action) {
+			synchronized (this) {
+				if (!this.ended) {
+					BiConsumer<? super Void, Throwable> previous = this.callback;
+					this.callback = (previous != null) ? (Void value, Throwable failure) -> {
+						previous.accept(value, failure);
+						action.accept(value, failure);
+					} : action;
+					return;
+				}
+			}
+			action.accept(null, this.cancelled ? new CancellationException("batch cancelled") : null);
+		}
+
+		@Override
+		public CommandArgs<byte[], byte[]> getArgs() {
+			return new CommandArgs<>(CODEC);
+		}
+
+		@Override
+		public ProtocolKeyword getType() {
+			return TYPE;
+		}
+
+		@Override
+		public boolean isCancelled() {
+			return this.cancelled;
+		}
+
+		@Override
+		public boolean isDone() {
+			return this.ended;
+		}
+
+		@Override
+		public void setOutput(CommandOutput<byte[], byte[], Void> output) {
+			throw new UnsupportedOperationException("a batch's replies go to its commands' outputs");
+		}
+
+		@Override
+		public String toString() {
+			return "Pipeline.Batch[" + this.commands.size() + " commands, " + this.next + " replied]";
+		}
+
 	}
 
 	/**

@@ -140,7 +140,7 @@ public final class RedisConnector implements AutoCloseable {
 	}
 
 	private Connection connectOnce(Endpoint endpoint) {
-		RedisClient client = RedisClient.create(this.resources, endpoint.toRedisUri(this.timeout));
+		RedisClient client = new BatchingRedisClient(this.resources, endpoint.toRedisUri(this.timeout));
 		ClientOptions.Builder options = ClientOptions.builder();
 		if (endpoint.tls()) {
 			options.sslOptions(endpoint.tlsSettings().sslOptions());
@@ -160,7 +160,7 @@ public final class RedisConnector implements AutoCloseable {
 				java.util.concurrent.atomic.AtomicReference<io.netty.channel.Channel> channel = this.eventLoops
 					.connecting();
 				StatefulRedisConnection<byte[], byte[]> connection = client.connect(ByteArrayCodec.INSTANCE);
-				this.eventLoops.register(connection, channel);
+				this.eventLoops.register(connection, channel, true);
 				return new Connection(client, connection);
 			}
 		}

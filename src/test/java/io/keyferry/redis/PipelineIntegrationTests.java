@@ -82,6 +82,9 @@ class PipelineIntegrationTests {
 				assertThat(reply.get()).isEqualTo("OK");
 			}
 			assertThat(sent.flushes()).as("flushes for one batch of %d commands", commands).isEqualTo(1);
+			assertThat(sent.writes())
+				.as("buffers encoded for one batch of %d commands: Lettuce took it as one command", commands)
+				.isEqualTo(1);
 			assertThat(sent.bytes()).as("bytes written: the batch's commands as Lettuce would encode them")
 				.isEqualTo(expectedBytes);
 		}
