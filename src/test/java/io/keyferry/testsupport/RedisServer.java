@@ -45,8 +45,8 @@ public final class RedisServer implements AutoCloseable {
 	private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(10);
 
 	/**
-	 * The fixture's own command timeout. Comparisons pipeline a DUMP of every key, and the
-	 * timeout runs from the send: three 100 MB values on a loaded 2-core machine took
+	 * The fixture's own command timeout. Comparisons pipeline a DUMP of every key, and
+	 * the timeout runs from the send: three 100 MB values on a loaded 2-core machine took
 	 * longer than 10 s to come back (LauncherJarTests), with nothing wrong.
 	 */
 	private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(60);
