@@ -107,7 +107,10 @@ class PostgresRepositoryJarTests {
 	@Test
 	void aSecondProcessIsRefusedTheRunAnotherProcessIsCopying(RedisServer source, RedisServer target) {
 		TestData.keys(12_000).loadInto(source);
-		String[] copy = copy(source, target, 1500);
+		// 40 s of copying, ended by the test once the second process is refused: the
+		// second JVM's start must not outlast the first copy on a loaded machine (8 s
+		// did)
+		String[] copy = copy(source, target, 300);
 
 		KeyferryProcess first = start(copy);
 		awaitCommittedChunks(first, 3);

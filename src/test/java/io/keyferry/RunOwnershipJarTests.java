@@ -217,10 +217,12 @@ class RunOwnershipJarTests {
 			assertThat(winner.summary().assertCountsAddUp().status()).isEqualTo("COMPLETED");
 			// the refused process may have served the repository's file to the winner
 			// and taken the winner's transaction in flight with it when it exited: the
-			// winner then resumed its run (an execution more, with a warning)
+			// winner then resumed its run (an execution more, with a warning), or, when
+			// the connection was lost before its execution started, read the repository
+			// again (a warning, no execution more)
 			long resumes = winner.stderr().lines().filter((line) -> line.contains(LOST_CONNECTION)).count();
 			RepositoryProbe probe = new RepositoryProbe(raceHome);
-			assertThat(probe.executionCount()).as("round %d: executions", round).isEqualTo(1 + resumes);
+			assertThat(probe.executionCount()).as("round %d: executions", round).isBetween(1L, 1 + resumes);
 			assertThat(probe.executionsNotOwnedBy(winner.pid())).as("round %d: executions of another process", round)
 				.isZero();
 			KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
