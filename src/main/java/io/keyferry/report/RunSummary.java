@@ -40,6 +40,8 @@ import org.springframework.batch.core.step.StepExecution;
  * @param scanned how far the scan got, 0 to 1
  * @param rescans times a partition was scanned again from its start because the source or
  * target process changed
+ * @param allDatabases whether the run copies every database of its source
+ * ({@code --all-databases})
  * @param databases the counts of each database of an {@code --all-databases} run (empty
  * for another run)
  * @param otherDatabases the databases of the source, besides the one copied, that held
@@ -48,7 +50,8 @@ import org.springframework.batch.core.step.StepExecution;
  */
 public record RunSummary(long executionId, long runId, long run, BatchStatus status, String source, String target,
 		String match, String type, boolean dryRun, KeyCounts counts, LocalDateTime startTime, LocalDateTime endTime,
-		double scanned, int rescans, SortedMap<Integer, KeyCounts> databases, SortedMap<Integer, Long> otherDatabases) {
+		double scanned, int rescans, boolean allDatabases, SortedMap<Integer, KeyCounts> databases,
+		SortedMap<Integer, Long> otherDatabases) {
 
 	/**
 	 * Summarizes an execution loaded from the repository.
@@ -85,7 +88,8 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 				parameters.getString(JobNames.TARGET, ""), parameters.getString(JobNames.MATCH, "*"),
 				parameters.getString(JobNames.TYPE, ""), Boolean.parseBoolean(parameters.getString(JobNames.DRY_RUN)),
 				counts, execution.getStartTime(), execution.getEndTime(),
-				(execution.getStatus() == BatchStatus.COMPLETED) ? 1.0 : scanned.orElse(0), rescans, databases,
+				(execution.getStatus() == BatchStatus.COMPLETED) ? 1.0 : scanned.orElse(0), rescans,
+				Boolean.parseBoolean(parameters.getString(JobNames.ALL_DATABASES, "false")), databases,
 				ServerInfo.parseKeyspace(execution.getExecutionContext().getString(JobNames.OTHER_DATABASES, "")));
 	}
 
@@ -129,6 +133,7 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 		map.put("keysPerSecond", Math.round(keysPerSecond()));
 		map.put("scanned", Math.round(this.scanned * 10000) / 10000.0);
 		map.put("rescans", this.rescans);
+		map.put("allDatabases", this.allDatabases);
 		if (!this.databases.isEmpty()) {
 			List<Map<String, Object>> perDatabase = new ArrayList<>();
 			this.databases.forEach((db, counts) -> {
@@ -161,7 +166,7 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 		lines.add(String.format(Locale.ROOT, "%s%s  execution %d  run #%d", this.status.name(),
 				this.dryRun ? " (dry run: nothing written)" : "", this.executionId, this.run));
 		lines.add("  " + this.source + " -> " + this.target + "  match " + this.match
-				+ (this.type.isEmpty() ? "" : "  type " + this.type));
+				+ (this.type.isEmpty() ? "" : "  type " + this.type) + (this.allDatabases ? "  all databases" : ""));
 		StringBuilder skipped = new StringBuilder();
 		this.counts.skipped().forEach((reason, n) -> {
 			if (n > 0) {

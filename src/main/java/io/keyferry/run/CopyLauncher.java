@@ -391,7 +391,8 @@ public class CopyLauncher {
 		}
 		else {
 			this.monitor.info("starting run #" + settings.run() + ": " + settings.source().redacted() + " -> "
-					+ settings.target().redacted() + (settings.dryRun() ? " (dry run)" : ""));
+					+ settings.target().redacted() + (settings.allDatabases() ? ", all databases" : "")
+					+ (settings.dryRun() ? " (dry run)" : ""));
 		}
 		// from here on the run is being started: after a lost connection it is resumed
 		// (or its run created again) by reading the repository again
