@@ -93,6 +93,10 @@ public class CopyCommand implements Callable<Integer> {
 			description = "Write keys whose name starts with FROM under TO followed by the rest of the name (repeatable; the longest matching FROM wins). --match still matches the source's names. Part of the run's identity.")
 	List<String> renamePrefixes;
 
+	@Option(names = "--all-databases",
+			description = "Copy every database of a standalone source that holds keys (INFO keyspace), each to the same database of the target, in one run with its own partitions and checkpoints per database. The URIs then name no /db; a Redis Cluster has database 0 only. Part of the run's identity.")
+	boolean allDatabases;
+
 	@Option(names = "--dry-run", description = "Scan and dump, count what would be written, write nothing.")
 	boolean dryRun;
 
@@ -197,6 +201,9 @@ public class CopyCommand implements Callable<Integer> {
 			throw KeyferryException.usage("missing " + ((this.source == null) ? "--source" : "--target"),
 					"give --source URI and --target URI, on the command line or in the --config file");
 		}
+		if (this.allDatabases) {
+			checkAllDatabases();
+		}
 		Endpoint sourceEndpoint = this.tls
 			.apply(withSecret(Endpoint.parse("source", this.source), this.sourcePasswordFile));
 		Endpoint targetEndpoint = this.tls
@@ -242,7 +249,30 @@ public class CopyCommand implements Callable<Integer> {
 		return new CopySettings(sourceEndpoint, targetEndpoint, this.match, normalizedType, this.dryRun, 0, policy,
 				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
 				this.rateLimit, this.timeout, new Backoff(this.retries, this.retryBackoff, Backoff.DEFAULT.max()), from,
-				this.functions, renames());
+				this.functions, renames(), this.allDatabases);
+	}
+
+	/**
+	 * Refuses {@code --all-databases} with a URI that names a database or lists several
+	 * hosts (a Redis Cluster, which has database 0 only); whether a single host is a
+	 * cluster is checked when the servers are.
+	 */
+	private void checkAllDatabases() {
+		for (String role : List.of("source", "target")) {
+			String uri = "source".equals(role) ? this.source : this.target;
+			if (Endpoint.namesDatabase(uri)) {
+				throw KeyferryException.usage(
+						"--all-databases copies every database, and --" + role + " names one ("
+								+ Endpoint.parse(role, uri).redacted() + ")",
+						"remove the /db from --" + role + ", or leave out --all-databases to copy that database alone");
+			}
+			if (!Endpoint.parse(role, uri).moreSeeds().isEmpty()) {
+				throw KeyferryException.usage(
+						"--all-databases needs standalone servers, and --" + role
+								+ " lists several hosts (a Redis Cluster, which has database 0 only)",
+						"leave out --all-databases to copy the cluster's keys");
+			}
+		}
 	}
 
 	private PrefixRenames renames() {

@@ -6,6 +6,7 @@ import java.util.Map;
 
 import javax.sql.DataSource;
 
+import io.keyferry.job.item.Checkpoint;
 import io.keyferry.job.item.DumpProcessor;
 import io.keyferry.job.item.RestoreWriter;
 import io.keyferry.job.item.ScanKeyReader;
@@ -67,7 +68,11 @@ class CopyJobConfiguration {
 		CopySettings settings = resources.settings();
 		KeyScanner scanner = new KeyScanner(resources.source().connection(), settings.match(), settings.type(),
 				settings.scanCount());
-		long rate = (settings.rateLimit() > 0) ? Math.max(1, settings.rateLimit() / settings.partitions()) : 0;
+		// the run's limit shared among its partitions: the slices of a node alike, the
+		// databases of an --all-databases run by their share of the keys
+		double share = resources.stepExecution().getExecutionContext().getDouble(Checkpoint.DATABASE_SHARE, 1.0);
+		long rate = (settings.rateLimit() > 0)
+				? Math.max(1, Math.round(settings.rateLimit() * share / settings.partitions())) : 0;
 		ServerIdentities identities = new ServerIdentities(resources.sourceNode(), settings.target(),
 				resources::sourceIdentity, resources::targetIdentity, !settings.dryRun());
 		return new ScanKeyReader(scanner, settings.source(), identities, resources.stepExecution().getId(),

@@ -7,6 +7,7 @@ import io.keyferry.job.item.DumpProcessor;
 import io.keyferry.job.item.KeyBatch;
 import io.keyferry.job.item.RestoreWriter;
 import io.keyferry.job.item.ScanKeyReader;
+import io.keyferry.redis.ServerInfo;
 import org.springframework.batch.core.job.Job;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.builder.JobBuilder;
@@ -84,9 +85,22 @@ public class CopyJobFactory {
 	 * @return the job; its executors shut down when it ends
 	 */
 	public Job create(CopySettings settings) {
+		return create(settings, new java.util.TreeMap<>());
+	}
+
+	/**
+	 * Builds the job, recording in each execution's context which other databases of the
+	 * source hold keys (for the run's summary).
+	 * @param settings the run's settings
+	 * @param otherDatabases the databases of the source this run leaves out, with their
+	 * key counts
+	 * @return the job; its executors shut down when it ends
+	 */
+	public Job create(CopySettings settings, java.util.SortedMap<Integer, Long> otherDatabases) {
 		SourceLayout layout = this.layouts.apply(settings);
 		// partitions running at once: every slice of every master the source has now
-		int partitionCount = layout.partition(0).size();
+		// (none when an --all-databases source is empty; later passes may add some)
+		int partitionCount = Math.max(1, layout.partition(0).size());
 		ThreadPoolTaskExecutor processing = new ThreadPoolTaskExecutor();
 		processing.setCorePoolSize(settings.threads() * partitionCount);
 		processing.setMaxPoolSize(settings.threads() * partitionCount);
@@ -130,6 +144,15 @@ public class CopyJobFactory {
 				@Override
 				public void beforeJob(JobExecution jobExecution) {
 					CopyJobFactory.this.monitor.setCurrentExecution(jobExecution);
+					// saved now: a failed or killed execution's summary says it too
+					if (otherDatabases.isEmpty()) {
+						jobExecution.getExecutionContext().remove(JobNames.OTHER_DATABASES);
+					}
+					else {
+						jobExecution.getExecutionContext()
+							.putString(JobNames.OTHER_DATABASES, ServerInfo.formatKeyspace(otherDatabases));
+					}
+					CopyJobFactory.this.jobRepository.updateExecutionContext(jobExecution);
 				}
 
 				@Override

@@ -43,15 +43,29 @@ import org.springframework.batch.core.job.parameters.JobParametersBuilder;
  * @param readFrom which node of a cluster source each partition scans
  * @param functions copy the source's function libraries too ({@code --functions})
  * @param renames the {@code --rename-prefix} rules: which name each key is written under
+ * @param allDatabases copy every database of a standalone source that holds keys, each to
+ * the same database of the target ({@code --all-databases}); the endpoints then name
+ * database 0
  */
 public record CopySettings(Endpoint source, Endpoint target, String match, String type, boolean dryRun, long run,
 		ConflictPolicy onConflict, int scanCount, int chunkSize, int threads, int partitions, long maxValueBytes,
 		long chunkBytes, long rateLimit, Duration timeout, Backoff backoff, ReadFrom readFrom, boolean functions,
-		PrefixRenames renames) {
+		PrefixRenames renames, boolean allDatabases) {
 
 	public CopySettings {
 		readFrom = (readFrom != null) ? readFrom : ReadFrom.MASTER;
 		renames = (renames != null) ? renames : PrefixRenames.NONE;
+	}
+
+	/**
+	 * Settings that copy the databases the endpoints name.
+	 */
+	public CopySettings(Endpoint source, Endpoint target, String match, String type, boolean dryRun, long run,
+			ConflictPolicy onConflict, int scanCount, int chunkSize, int threads, int partitions, long maxValueBytes,
+			long chunkBytes, long rateLimit, Duration timeout, Backoff backoff, ReadFrom readFrom, boolean functions,
+			PrefixRenames renames) {
+		this(source, target, match, type, dryRun, run, onConflict, scanCount, chunkSize, threads, partitions,
+				maxValueBytes, chunkBytes, rateLimit, timeout, backoff, readFrom, functions, renames, false);
 	}
 
 	/**
@@ -99,6 +113,9 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 		if (!this.renames.isEmpty()) {
 			identity = identity + "\nrename-prefix\n" + this.renames.toParameter();
 		}
+		if (this.allDatabases) {
+			identity = identity + "\nall-databases";
+		}
 		try {
 			byte[] digest = MessageDigest.getInstance("SHA-256").digest(identity.getBytes(StandardCharsets.UTF_8));
 			return HexFormat.of().formatHex(digest, 0, 16);
@@ -136,19 +153,22 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 	public CopySettings withRun(long newRun) {
 		return new CopySettings(this.source, this.target, this.match, this.type, this.dryRun, newRun, this.onConflict,
 				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
-				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions, this.renames);
+				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions, this.renames,
+				this.allDatabases);
 	}
 
 	public CopySettings withPartitions(int newPartitions) {
 		return new CopySettings(this.source, this.target, this.match, this.type, this.dryRun, this.run, this.onConflict,
 				this.scanCount, this.chunkSize, this.threads, newPartitions, this.maxValueBytes, this.chunkBytes,
-				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions, this.renames);
+				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions, this.renames,
+				this.allDatabases);
 	}
 
 	public CopySettings withEndpoints(Endpoint newSource, Endpoint newTarget) {
 		return new CopySettings(newSource, newTarget, this.match, this.type, this.dryRun, this.run, this.onConflict,
 				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
-				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions, this.renames);
+				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions, this.renames,
+				this.allDatabases);
 	}
 
 	/**
@@ -163,6 +183,11 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 			// identifying: another mapping is another run; absent without rules, so that
 			// those runs keep their identity
 			parameters.addString(JobNames.RENAME_PREFIX, this.renames.toParameter(), true);
+		}
+		if (this.allDatabases) {
+			// identifying: every database is another copy than database 0 alone; absent
+			// otherwise, so that those runs keep their identity
+			parameters.addString(JobNames.ALL_DATABASES, "true", true);
 		}
 		return parameters.addString(JobNames.SOURCE, this.source.redacted(), true)
 			.addString(JobNames.TARGET, this.target.redacted(), true)
@@ -241,7 +266,8 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 						Duration.ofMillis(parameters.getLong(JobNames.RETRY_BACKOFF_MS)), Backoff.DEFAULT.max()),
 				ReadFrom.of(parameters.getString(JobNames.READ_FROM, ReadFrom.MASTER.id())),
 				Boolean.parseBoolean(parameters.getString(JobNames.FUNCTIONS, "false")),
-				PrefixRenames.fromParameter(parameters.getString(JobNames.RENAME_PREFIX, "")));
+				PrefixRenames.fromParameter(parameters.getString(JobNames.RENAME_PREFIX, "")),
+				Boolean.parseBoolean(parameters.getString(JobNames.ALL_DATABASES, "false")));
 	}
 
 }

@@ -49,6 +49,12 @@ public final class JobNames {
 	 */
 	public static final String RENAME_PREFIX = "rename-prefix";
 
+	/**
+	 * Whether the run copies every database of its source (identifying, present only when
+	 * set).
+	 */
+	public static final String ALL_DATABASES = "all-databases";
+
 	public static final String CHUNK_SIZE = "chunk-size";
 
 	public static final String THREADS = "threads";
@@ -66,6 +72,14 @@ public final class JobNames {
 	public static final String RETRIES = "retries";
 
 	public static final String RETRY_BACKOFF_MS = "retry-backoff-ms";
+
+	// the job execution's context
+
+	/**
+	 * The databases of the source, besides the one copied, that held keys when the
+	 * execution started ({@code 3=120,15=7}); absent when there were none.
+	 */
+	public static final String OTHER_DATABASES = "source.other-databases";
 
 	/**
 	 * The job parameter of a side's TLS option.
@@ -85,8 +99,8 @@ public final class JobNames {
 	 * @return whether it is a flag
 	 */
 	public static boolean isFlag(String name) {
-		return DRY_RUN.equals(name) || FUNCTIONS.equals(name) || tls("source", "insecure").equals(name)
-				|| tls("target", "insecure").equals(name);
+		return DRY_RUN.equals(name) || FUNCTIONS.equals(name) || ALL_DATABASES.equals(name)
+				|| tls("source", "insecure").equals(name) || tls("target", "insecure").equals(name);
 	}
 
 	private JobNames() {

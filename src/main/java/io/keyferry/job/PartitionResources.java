@@ -20,7 +20,8 @@ import org.springframework.beans.factory.DisposableBean;
 /**
  * The connections of one partition: a source connection shared by the reader and the
  * processor's threads, and a target connection used by the writer (for a cluster target,
- * a connection per master, see {@link ClusterTarget}). Step-scoped: opened when the
+ * a connection per master, see {@link ClusterTarget}); both select the partition's
+ * database when it has one ({@code --all-databases}). Step-scoped: opened when the
  * partition starts, closed when it ends.
  */
 public class PartitionResources implements DisposableBean {
@@ -69,6 +70,13 @@ public class PartitionResources implements DisposableBean {
 		CopySettings stored = CopySettings.fromJobParameters(stepExecution.getJobExecution().getJobParameters());
 		Endpoint sourceEndpoint = credentials.resolve(stored.source());
 		Endpoint targetEndpoint = credentials.resolve(stored.target());
+		// --all-databases: the partition's database, selected by both connections (and
+		// again by Lettuce after a reconnection)
+		int database = stepExecution.getExecutionContext().getInt(Checkpoint.DATABASE, -1);
+		if (database >= 0) {
+			sourceEndpoint = sourceEndpoint.withDatabase(database);
+			targetEndpoint = targetEndpoint.withDatabase(database);
+		}
 		this.settings = stored.withEndpoints(sourceEndpoint, targetEndpoint);
 		String slots = stepExecution.getExecutionContext().getString(Checkpoint.SLOTS, null);
 		this.slots = (slots != null) ? ClusterSource.parseRanges(slots) : null;

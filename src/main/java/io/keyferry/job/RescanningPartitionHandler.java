@@ -84,7 +84,10 @@ class RescanningPartitionHandler implements PartitionHandler {
 			Set<String> added = new TreeSet<>(now.keySet());
 			added.removeAll(ran);
 			if (!added.isEmpty()) {
-				reasons.add("slots of the source cluster moved to other masters");
+				// on a standalone source only --all-databases adds partitions: for a
+				// database that held no keys when the pass began
+				reasons.add(this.layout.isCluster() ? "slots of the source cluster moved to other masters"
+						: "databases of the source that had no keys now have some");
 				again.addAll(added);
 			}
 			if (again.isEmpty()) {

@@ -31,7 +31,12 @@ import org.springframework.batch.infrastructure.item.ExecutionContext;
  * ({@code s0-5460.range0}, …). Partitions are computed again on every pass and every
  * resume: a master that failed over keeps its slots, so its partitions keep their names
  * and checkpoints (and are scanned again, the node's process having changed); slots that
- * moved give their masters new partitions, scanned from the start. Thread-safe.
+ * moved give their masters new partitions, scanned from the start. With
+ * {@code --all-databases}, a standalone source has those slices for each database that
+ * holds keys now ({@code db3.node0.range0}, …): a database that receives its first keys
+ * between two passes or two executions of a run gets partitions of its own then, scanned
+ * from the start, and one that was emptied keeps its checkpoints but is no longer
+ * scanned. Thread-safe.
  */
 public class SourceLayout implements Partitioner {
 
@@ -64,6 +69,21 @@ public class SourceLayout implements Partitioner {
 	public Map<String, ExecutionContext> partition(int gridSize) {
 		Map<String, ExecutionContext> partitions = new LinkedHashMap<>();
 		int ranges = this.settings.partitions();
+		if (!this.cluster && this.settings.allDatabases()) {
+			java.util.SortedMap<Integer, Long> databases = databases();
+			double keys = databases.values().stream().mapToLong(Long::longValue).sum();
+			databases.forEach((database, databaseKeys) -> {
+				Map<String, ExecutionContext> ofDatabase = new LinkedHashMap<>();
+				addRanges(ofDatabase, databasePrefix(database) + "node0", this.settings.source().address(), null,
+						ranges);
+				ofDatabase.values().forEach((context) -> {
+					context.putInt(Checkpoint.DATABASE, database);
+					context.putDouble(Checkpoint.DATABASE_SHARE, databaseKeys / keys);
+				});
+				partitions.putAll(ofDatabase);
+			});
+			return partitions;
+		}
 		if (!this.cluster) {
 			addRanges(partitions, "node0", this.settings.source().address(), null, ranges);
 			return partitions;
@@ -74,6 +94,23 @@ public class SourceLayout implements Partitioner {
 			addRanges(partitions, name(master.slots()), master.address(), ClusterSource.ranges(master.slots()), ranges);
 		}
 		return partitions;
+	}
+
+	/**
+	 * The databases of the source that hold keys now, with their key counts.
+	 * @return key counts by database, ascending
+	 */
+	java.util.SortedMap<Integer, Long> databases() {
+		return this.connector.keyspace(this.settings.source());
+	}
+
+	/**
+	 * The start of the names of a database's partitions.
+	 * @param database the database
+	 * @return e.g. {@code db3.}
+	 */
+	static String databasePrefix(int database) {
+		return "db" + database + ".";
 	}
 
 	private static void addRanges(Map<String, ExecutionContext> partitions, String prefix, String address, String slots,
@@ -108,14 +145,24 @@ public class SourceLayout implements Partitioner {
 			return OptionalDouble.empty();
 		}
 		double scanned = 0;
+		double ofDatabases = 0;
 		Set<String> nodes = new HashSet<>();
 		for (StepExecution step : latest.values()) {
 			ExecutionContext context = step.getExecutionContext();
-			scanned += context.getDouble(Checkpoint.FRACTION, 0.0)
+			double slice = context.getDouble(Checkpoint.FRACTION, 0.0)
 					/ Math.max(1, context.getInt(Checkpoint.RANGE_COUNT, 1));
+			if (context.containsKey(Checkpoint.DATABASE_SHARE)) {
+				// --all-databases: each database weighted by its share of the keys
+				ofDatabases += slice * context.getDouble(Checkpoint.DATABASE_SHARE);
+				continue;
+			}
+			scanned += slice;
 			// node0.range1, s0-5460.range0: one group of slices per source node
 			String name = step.getStepName();
 			nodes.add(name.substring(0, Math.max(0, name.lastIndexOf(".range"))));
+		}
+		if (nodes.isEmpty()) {
+			return OptionalDouble.of(Math.min(1, ofDatabases));
 		}
 		return OptionalDouble.of(Math.min(1, scanned / nodes.size()));
 	}

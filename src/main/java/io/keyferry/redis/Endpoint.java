@@ -286,6 +286,35 @@ public record Endpoint(String role, boolean tls, String user, char[] password, S
 	}
 
 	/**
+	 * Returns this endpoint with another logical database (a partition of an
+	 * {@code --all-databases} run selects its own, on both sides).
+	 * @param newDatabase the database
+	 * @return the endpoint, the same credentials and TLS settings
+	 */
+	public Endpoint withDatabase(int newDatabase) {
+		return new Endpoint(this.role, this.tls, this.user, this.password, this.host, this.port, newDatabase,
+				this.moreSeeds, this.tlsSettings);
+	}
+
+	/**
+	 * Whether a URI names a database in its path ({@code /0}, {@code /3}); an empty path
+	 * or a lone {@code /} does not. Reads only the text: {@link #parse} checks the rest.
+	 * @param uri the URI as given
+	 * @return true when a database number follows the host
+	 */
+	public static boolean namesDatabase(String uri) {
+		if (uri == null) {
+			return false;
+		}
+		String text = uri.trim();
+		int separator = text.indexOf("://");
+		String rest = (separator >= 0) ? text.substring(separator + 3) : text;
+		String hostPart = rest.substring(rest.lastIndexOf('@') + 1);
+		int slash = hostPart.indexOf('/');
+		return slash >= 0 && slash < hostPart.length() - 1;
+	}
+
+	/**
 	 * The endpoint of a node found through this one (a cluster node or a replica), at the
 	 * address it announces: the same credentials and TLS settings, database 0, and a TLS
 	 * check of the certificate chain without its host name (announced addresses are

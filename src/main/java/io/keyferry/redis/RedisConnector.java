@@ -191,6 +191,34 @@ public final class RedisConnector implements AutoCloseable {
 	}
 
 	/**
+	 * Reads the databases that hold keys and their key counts, with {@code INFO keyspace}
+	 * (which every database of the server shares).
+	 * @param connection the connection
+	 * @param endpoint the endpoint (for messages)
+	 * @return key counts by database number, ascending; empty databases left out
+	 */
+	public static java.util.SortedMap<Integer, Long> keyspace(StatefulRedisConnection<byte[], byte[]> connection,
+			Endpoint endpoint) {
+		try {
+			return ServerInfo.keyspace(connection.sync().info("keyspace"));
+		}
+		catch (RuntimeException ex) {
+			throw RedisFailures.describe(endpoint.role(), endpoint, ex);
+		}
+	}
+
+	/**
+	 * Reads the databases that hold keys on a connection of its own.
+	 * @param endpoint the server
+	 * @return key counts by database number, ascending
+	 */
+	public java.util.SortedMap<Integer, Long> keyspace(Endpoint endpoint) {
+		try (Connection connection = connect(endpoint)) {
+			return keyspace(connection.connection(), endpoint);
+		}
+	}
+
+	/**
 	 * Reads the identity of the server process behind a connection: its {@code run_id},
 	 * new for every process (a restart or a failover gives another one).
 	 * @param connection the connection

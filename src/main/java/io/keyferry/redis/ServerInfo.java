@@ -48,6 +48,69 @@ public record ServerInfo(String runId, String version, boolean clusterEnabled, l
 		return of(fields, keys);
 	}
 
+	/**
+	 * The databases listed by {@code INFO keyspace} and their key counts (a database
+	 * without keys is not listed).
+	 * @param info the INFO reply (any sections)
+	 * @return key counts by database number, in ascending order
+	 */
+	public static java.util.SortedMap<Integer, Long> keyspace(String info) {
+		java.util.SortedMap<Integer, Long> databases = new java.util.TreeMap<>();
+		fields(info).forEach((name, value) -> {
+			if (name.startsWith("db") && name.length() > 2 && name.substring(2).chars().allMatch(Character::isDigit)) {
+				for (String part : value.split(",")) {
+					if (part.startsWith("keys=")) {
+						long keys = Long.parseLong(part.substring("keys=".length()).trim());
+						if (keys > 0) {
+							databases.put(Integer.parseInt(name.substring(2)), keys);
+						}
+					}
+				}
+			}
+		});
+		return databases;
+	}
+
+	/**
+	 * Writes key counts by database in a short form that {@link #parseKeyspace} reads.
+	 * @param databases key counts by database
+	 * @return e.g. {@code 3=120,15=7}, empty for none
+	 */
+	public static String formatKeyspace(java.util.SortedMap<Integer, Long> databases) {
+		StringBuilder text = new StringBuilder();
+		databases.forEach((db, keys) -> text.append(text.isEmpty() ? "" : ",").append(db).append('=').append(keys));
+		return text.toString();
+	}
+
+	/**
+	 * Names databases and their key counts for people.
+	 * @param databases key counts by database
+	 * @return e.g. {@code db3 (120 keys), db15 (1 key)}
+	 */
+	public static String describeKeyspace(java.util.SortedMap<Integer, Long> databases) {
+		java.util.List<String> entries = new java.util.ArrayList<>();
+		databases.forEach((db, keys) -> entries.add("db" + db + " (" + String.format(java.util.Locale.ROOT, "%,d", keys)
+				+ ((keys == 1) ? " key)" : " keys)")));
+		return String.join(", ", entries);
+	}
+
+	/**
+	 * Reads what {@link #formatKeyspace} wrote.
+	 * @param text e.g. {@code 3=120,15=7}
+	 * @return key counts by database, ascending
+	 */
+	public static java.util.SortedMap<Integer, Long> parseKeyspace(String text) {
+		java.util.SortedMap<Integer, Long> databases = new java.util.TreeMap<>();
+		for (String entry : text.split(",")) {
+			int equals = entry.indexOf('=');
+			if (equals > 0) {
+				databases.put(Integer.valueOf(entry.substring(0, equals).trim()),
+						Long.valueOf(entry.substring(equals + 1).trim()));
+			}
+		}
+		return databases;
+	}
+
 	private static Map<String, String> fields(String info) {
 		Map<String, String> fields = new HashMap<>();
 		for (String line : info.split("\r?\n")) {

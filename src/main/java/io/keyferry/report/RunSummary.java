@@ -8,11 +8,14 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalDouble;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 import io.keyferry.job.JobNames;
 import io.keyferry.job.item.KeyCounts;
 import io.keyferry.job.SourceLayout;
 import io.keyferry.job.item.Checkpoint;
+import io.keyferry.redis.ServerInfo;
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.parameters.JobParameters;
@@ -37,10 +40,18 @@ import org.springframework.batch.core.step.StepExecution;
  * @param scanned how far the scan got, 0 to 1
  * @param rescans times a partition was scanned again from its start because the source or
  * target process changed
+ * @param allDatabases whether the run copies every database of its source
+ * ({@code --all-databases})
+ * @param databases the counts of each database of an {@code --all-databases} run (empty
+ * for another run)
+ * @param otherDatabases the databases of the source, besides the one copied, that held
+ * keys when the execution started, with their key counts (empty for an
+ * {@code --all-databases} run)
  */
 public record RunSummary(long executionId, long runId, long run, BatchStatus status, String source, String target,
 		String match, String type, boolean dryRun, KeyCounts counts, LocalDateTime startTime, LocalDateTime endTime,
-		double scanned, int rescans) {
+		double scanned, int rescans, boolean allDatabases, SortedMap<Integer, KeyCounts> databases,
+		SortedMap<Integer, Long> otherDatabases) {
 
 	/**
 	 * Summarizes an execution loaded from the repository.
@@ -49,14 +60,22 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 	 */
 	public static RunSummary of(JobExecution execution) {
 		KeyCounts counts = new KeyCounts();
+		SortedMap<Integer, KeyCounts> databases = new TreeMap<>();
 		int rescans = 0;
 		for (StepExecution step : execution.getStepExecutions()) {
 			if (!step.getStepName().startsWith(JobNames.PARTITION_STEP)) {
 				continue;
 			}
 			var context = step.getExecutionContext();
+			int database = context.getInt(Checkpoint.DATABASE, -1);
+			KeyCounts ofDatabase = (database >= 0) ? databases.computeIfAbsent(database, (db) -> new KeyCounts())
+					: null;
 			if (context.getLong(Checkpoint.COUNT_EXECUTION, -1) == step.getId()) {
-				counts.add(KeyCounts.readFrom(context));
+				KeyCounts ofStep = KeyCounts.readFrom(context);
+				counts.add(ofStep);
+				if (ofDatabase != null) {
+					ofDatabase.add(ofStep);
+				}
 			}
 			if (context.getLong(Checkpoint.RESCANS_EXECUTION, -1) == step.getId()) {
 				rescans += context.getInt(Checkpoint.RESCANS, 0);
@@ -69,7 +88,9 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 				parameters.getString(JobNames.TARGET, ""), parameters.getString(JobNames.MATCH, "*"),
 				parameters.getString(JobNames.TYPE, ""), Boolean.parseBoolean(parameters.getString(JobNames.DRY_RUN)),
 				counts, execution.getStartTime(), execution.getEndTime(),
-				(execution.getStatus() == BatchStatus.COMPLETED) ? 1.0 : scanned.orElse(0), rescans);
+				(execution.getStatus() == BatchStatus.COMPLETED) ? 1.0 : scanned.orElse(0), rescans,
+				Boolean.parseBoolean(parameters.getString(JobNames.ALL_DATABASES, "false")), databases,
+				ServerInfo.parseKeyspace(execution.getExecutionContext().getString(JobNames.OTHER_DATABASES, "")));
 	}
 
 	public Duration duration() {
@@ -112,6 +133,27 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 		map.put("keysPerSecond", Math.round(keysPerSecond()));
 		map.put("scanned", Math.round(this.scanned * 10000) / 10000.0);
 		map.put("rescans", this.rescans);
+		map.put("allDatabases", this.allDatabases);
+		if (!this.databases.isEmpty()) {
+			List<Map<String, Object>> perDatabase = new ArrayList<>();
+			this.databases.forEach((db, counts) -> {
+				Map<String, Object> entry = new LinkedHashMap<>();
+				entry.put("database", db);
+				entry.put("read", counts.read());
+				entry.put("written", counts.written());
+				entry.put("filtered", counts.filtered());
+				entry.put("skipped", Json.withFieldNames(counts.skipped()));
+				entry.put("skippedTotal", counts.skippedTotal());
+				entry.put("bytes", counts.bytes());
+				perDatabase.add(entry);
+			});
+			map.put("databases", perDatabase);
+		}
+		if (!this.otherDatabases.isEmpty()) {
+			Map<String, Object> other = new LinkedHashMap<>();
+			this.otherDatabases.forEach((db, keys) -> other.put(Integer.toString(db), keys));
+			map.put("otherDatabases", other);
+		}
 		return map;
 	}
 
@@ -124,7 +166,7 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 		lines.add(String.format(Locale.ROOT, "%s%s  execution %d  run #%d", this.status.name(),
 				this.dryRun ? " (dry run: nothing written)" : "", this.executionId, this.run));
 		lines.add("  " + this.source + " -> " + this.target + "  match " + this.match
-				+ (this.type.isEmpty() ? "" : "  type " + this.type));
+				+ (this.type.isEmpty() ? "" : "  type " + this.type) + (this.allDatabases ? "  all databases" : ""));
 		StringBuilder skipped = new StringBuilder();
 		this.counts.skipped().forEach((reason, n) -> {
 			if (n > 0) {
@@ -139,6 +181,14 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 				number(this.counts.skippedTotal()), skipped));
 		lines.add(String.format(Locale.ROOT, "  %s in %s, %s keys/s", bytes(this.counts.bytes()), duration(duration()),
 				number(Math.round(keysPerSecond()))));
+		this.databases.forEach((db,
+				counts) -> lines.add(String.format(Locale.ROOT, "  db%-3d read %s  %s %s  filtered %s  skipped %s", db,
+						number(counts.read()), this.dryRun ? "would write" : "written", number(counts.written()),
+						number(counts.filtered()), number(counts.skippedTotal()))));
+		if (!this.otherDatabases.isEmpty()) {
+			lines.add("  not copied: other databases of the source hold keys: "
+					+ ServerInfo.describeKeyspace(this.otherDatabases) + " (--all-databases copies them)");
+		}
 		return lines;
 	}
 

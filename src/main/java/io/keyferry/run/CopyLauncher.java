@@ -10,6 +10,7 @@ import io.keyferry.KeyferryException;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.FunctionLibraries;
 import io.keyferry.redis.RedisConnector;
+import io.keyferry.redis.ServerInfo;
 import io.keyferry.job.CopySettings;
 import io.keyferry.job.SourceLayout;
 import io.keyferry.job.RunMonitor;
@@ -390,7 +391,8 @@ public class CopyLauncher {
 		}
 		else {
 			this.monitor.info("starting run #" + settings.run() + ": " + settings.source().redacted() + " -> "
-					+ settings.target().redacted() + (settings.dryRun() ? " (dry run)" : ""));
+					+ settings.target().redacted() + (settings.allDatabases() ? ", all databases" : "")
+					+ (settings.dryRun() ? " (dry run)" : ""));
 		}
 		// from here on the run is being started: after a lost connection it is resumed
 		// (or its run created again) by reading the repository again
@@ -401,9 +403,11 @@ public class CopyLauncher {
 			this.recovery.removeRunWithoutExecution(settings);
 		}
 		copyFunctions(settings);
+		java.util.SortedMap<Integer, Long> otherDatabases = otherDatabases(settings);
 		JobExecution execution;
 		try {
-			execution = this.jobOperator.start(this.jobFactory.create(settings), settings.toJobParameters());
+			execution = this.jobOperator.start(this.jobFactory.create(settings, otherDatabases),
+					settings.toJobParameters());
 		}
 		catch (Exception ex) {
 			throw new KeyferryException("could not start the run: " + ex.getMessage(),
@@ -441,6 +445,26 @@ public class CopyLauncher {
 		this.monitor
 			.info(FunctionLibraries.copy(this.connector, settings.source(), settings.target(), settings.onConflict())
 				.describe());
+	}
+
+	/**
+	 * The databases of a standalone source, besides the one copied, that hold keys now
+	 * ({@code INFO keyspace}); said now and in the run's summary, since nothing else
+	 * would. None for an {@code --all-databases} run, nor for a cluster (database 0
+	 * only).
+	 */
+	private java.util.SortedMap<Integer, Long> otherDatabases(CopySettings settings) {
+		if (settings.allDatabases()) {
+			return new java.util.TreeMap<>();
+		}
+		java.util.SortedMap<Integer, Long> databases = this.connector.keyspace(settings.source());
+		databases.remove(settings.source().database());
+		if (!databases.isEmpty()) {
+			this.monitor.warn("the source has keys in databases that this run does not copy: "
+					+ ServerInfo.describeKeyspace(databases)
+					+ "; copy them with --all-databases, or one at a time with /db in both URIs");
+		}
+		return databases;
 	}
 
 	/**

@@ -156,6 +156,10 @@ public final class Preflight {
 			ServerInfo targetInfo = infoUnlessDenied(t, target);
 			checkServers(source, sourceInfo, target, targetInfo);
 			checkClusterOptions(settings, sourceInfo, targetInfo);
+			if (settings.allDatabases()) {
+				checkStandalone(source, sourceInfo);
+				checkStandalone(target, targetInfo);
+			}
 			// with INFO denied the version is unknown: whether the server knows the newer
 			// command decides which set it needs
 			boolean absoluteExpiry = (sourceInfo != null)
@@ -164,11 +168,16 @@ public final class Preflight {
 			String targetVersion = (targetInfo != null) ? targetInfo.version()
 					: (knows(t, target, "smismember", settings.timeout()) ? null : "6.0");
 			checkFunctions(settings, sourceInfo, targetInfo);
-			List<String> sourceCommands = new ArrayList<>(RequiredCommands.source(source, settings.onConflict(),
-					settings.type(), absoluteExpiry, sourceInfo != null && sourceInfo.clusterEnabled()));
+			// --all-databases selects every database but 0 on both sides: SELECT is
+			// needed
+			Endpoint sourceConnections = settings.allDatabases() ? source.withDatabase(1) : source;
+			Endpoint targetConnections = settings.allDatabases() ? target.withDatabase(1) : target;
+			List<String> sourceCommands = new ArrayList<>(
+					RequiredCommands.source(sourceConnections, settings.onConflict(), settings.type(), absoluteExpiry,
+							sourceInfo != null && sourceInfo.clusterEnabled()));
 			List<String> targetCommands = new ArrayList<>(
-					RequiredCommands.target(target, settings.onConflict(), settings.dryRun(), settings.type(),
-							targetVersion, targetInfo != null && targetInfo.clusterEnabled()));
+					RequiredCommands.target(targetConnections, settings.onConflict(), settings.dryRun(),
+							settings.type(), targetVersion, targetInfo != null && targetInfo.clusterEnabled()));
 			if (settings.functions()) {
 				sourceCommands.addAll(FunctionLibraries.commands());
 				if (!settings.dryRun()) {
@@ -189,6 +198,9 @@ public final class Preflight {
 				checkReplicas(connector, settings, absoluteExpiry);
 			}
 			checkScanType(s.connection().sync(), settings);
+			if (settings.allDatabases()) {
+				return checkDatabases(connector, settings, RedisConnector.keyspace(s.connection(), source));
+			}
 			return sourceInfo.clusterEnabled() ? clusterKeys(connector, source, s) : sourceInfo.keys();
 		}
 	}
@@ -235,6 +247,60 @@ public final class Preflight {
 						+ " is a standalone server", "give one host:port in --" + endpoint.role());
 			}
 		}
+	}
+
+	/**
+	 * Refuses {@code --all-databases} with a Redis Cluster, which has database 0 only.
+	 */
+	private static void checkStandalone(Endpoint endpoint, ServerInfo info) {
+		if (info != null && info.clusterEnabled()) {
+			throw KeyferryException.usage(
+					"--all-databases needs standalone servers, and the " + endpoint.role() + " " + endpoint.redacted()
+							+ " is a Redis Cluster, which has database 0 only",
+					"leave out --all-databases to copy the cluster's keys");
+		}
+	}
+
+	/**
+	 * Selects, on both servers, each database of the source that holds keys, as the
+	 * partitions of an {@code --all-databases} run will: the user must be allowed
+	 * {@code SELECT} and the target must have the database.
+	 * @return the keys of those databases
+	 */
+	private static long checkDatabases(RedisConnector connector, CopySettings settings,
+			java.util.SortedMap<Integer, Long> databases) {
+		for (int database : databases.keySet()) {
+			if (database == 0) {
+				continue;
+			}
+			for (Endpoint side : List.of(settings.source(), settings.target())) {
+				Endpoint selected = side.withDatabase(database);
+				try (RedisConnector.Connection connection = connector.connect(selected)) {
+					// selected: the connection is usable
+				}
+				catch (KeyferryException ex) {
+					if (side == settings.target() && outOfRange(ex)) {
+						throw KeyferryException.usage(
+								"the source has keys in database " + database + ", which the target "
+										+ settings.target().redacted() + " does not have",
+								"give the target at least " + (databases.lastKey() + 1)
+										+ " databases (its 'databases' setting), or copy without --all-databases, one database at a time with /db in both URIs",
+								ex);
+					}
+					throw ex;
+				}
+			}
+		}
+		return databases.values().stream().mapToLong(Long::longValue).sum();
+	}
+
+	private static boolean outOfRange(Throwable failure) {
+		for (Throwable t = failure; t != null && t.getCause() != t; t = t.getCause()) {
+			if (String.valueOf(t.getMessage()).contains("DB index is out of range")) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	/**

@@ -73,6 +73,29 @@ class CopySettingsTests {
 		assertThat(parameters.toString()).doesNotContain("secret");
 	}
 
+	@Test
+	void allDatabasesIsAnotherRunThanDatabaseZeroAndSurvivesTheJobParameters() {
+		CopySettings databaseZero = settings("redis://h1:7000", ReadFrom.MASTER);
+		CopySettings every = new CopySettings(databaseZero.source(), databaseZero.target(), "*", null, false, 1,
+				ConflictPolicy.REPLACE, 1000, 1000, 4, 1, 512L * 1024 * 1024, CopySettings.DEFAULT_CHUNK_BYTES, 0,
+				Duration.ofSeconds(10), Backoff.DEFAULT, ReadFrom.MASTER, false, null, true);
+
+		JobParameters parameters = every.toJobParameters();
+		CopySettings stored = CopySettings.fromJobParameters(parameters);
+
+		assertThat(stored.allDatabases()).isTrue();
+		assertThat(stored.copyKey()).isEqualTo(every.copyKey()).isNotEqualTo(databaseZero.copyKey());
+		assertThat(parameters.getIdentifyingParameters())
+			.isNotEqualTo(databaseZero.toJobParameters().getIdentifyingParameters());
+		assertThat(parameters.getIdentifyingParameters()).extracting((parameter) -> parameter.name())
+			.contains(JobNames.ALL_DATABASES);
+		// a run without the option keeps the parameters it had before the option existed
+		assertThat(databaseZero.toJobParameters().parameters()).extracting((parameter) -> parameter.name())
+			.doesNotContain(JobNames.ALL_DATABASES);
+		assertThat(CopySettings.fromJobParameters(databaseZero.toJobParameters()).allDatabases()).isFalse();
+		assertThat(every.withRun(2).withPartitions(4).allDatabases()).isTrue();
+	}
+
 	private static CopySettings settings(String source, ReadFrom readFrom) {
 		return new CopySettings(Endpoint.parse("source", source), Endpoint.parse("target", "redis://t:6379"), "*", null,
 				false, 1, ConflictPolicy.REPLACE, 1000, 1000, 4, 1, 512L * 1024 * 1024,

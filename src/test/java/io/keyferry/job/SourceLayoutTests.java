@@ -37,6 +37,18 @@ class SourceLayoutTests {
 	}
 
 	@Test
+	void theDatabasesOfAnAllDatabasesRunWeighByTheirShareOfTheKeys() {
+		// db0 holds 90% of the keys and is done; db3 (10%, two slices) is half done
+		StepExecution db0 = partition(10, "db0.node0.range0", 1.0, 1);
+		db0.getExecutionContext().putDouble(Checkpoint.DATABASE_SHARE, 0.9);
+		StepExecution db3a = partition(11, "db3.node0.range0", 1.0, 2);
+		db3a.getExecutionContext().putDouble(Checkpoint.DATABASE_SHARE, 0.1);
+		StepExecution db3b = partition(12, "db3.node0.range1", 0.0, 2);
+		db3b.getExecutionContext().putDouble(Checkpoint.DATABASE_SHARE, 0.1);
+		assertThat(SourceLayout.scanned(List.of(db0, db3a, db3b)).getAsDouble()).isCloseTo(0.95, within(1e-9));
+	}
+
+	@Test
 	void aPartitionRunAgainInALaterPassCountsByItsLatestRun() {
 		List<StepExecution> steps = List.of(partition(10, "node0.range0", 1.0, 1),
 				partition(20, "node0.range0", 0.1, 1));

@@ -319,4 +319,26 @@ class EndpointTests {
 		assertThat(ex.getHint()).contains("host1:port1,host2:port2");
 	}
 
+	@ParameterizedTest
+	@ValueSource(
+			strings = { "redis://h:6379/0", "redis://h:6379/3", "rediss://u:p%2F1@h:6379/15", "redis://u:a/b@h/2" })
+	void aUriWithADatabaseNamesIt(String uri) {
+		assertThat(Endpoint.namesDatabase(uri)).isTrue();
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "redis://h:6379", "redis://h:6379/", "redis://u:pass/word@h:6379", "redis://h1:1,h2:2" })
+	void aUriWithoutAPathNamesNoDatabase(String uri) {
+		assertThat(Endpoint.namesDatabase(uri)).isFalse();
+	}
+
+	@Test
+	void withDatabaseKeepsCredentialsAndSelectsTheDatabase() {
+		Endpoint endpoint = Endpoint.parse("source", "redis://app:secret@h:6379").withDatabase(15);
+
+		assertThat(endpoint.redacted()).isEqualTo("redis://app@h:6379/15");
+		assertThat(endpoint.hasPassword()).isTrue();
+		assertThat(endpoint.toRedisUri(Duration.ofSeconds(1)).getDatabase()).isEqualTo(15);
+	}
+
 }

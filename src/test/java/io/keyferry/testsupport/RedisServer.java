@@ -651,10 +651,10 @@ public final class RedisServer implements AutoCloseable {
 
 		/**
 		 * Chooses a port whose cluster bus port (port + 10000) is free too, for a node of
-		 * a {@link RedisCluster}.
+		 * a {@link RedisCluster} or a lone {@code --cluster-enabled yes} server.
 		 * @return this builder
 		 */
-		Builder clusterBusPort() {
+		public Builder clusterBusPort() {
 			this.clusterBusPort = true;
 			return this;
 		}

@@ -15,6 +15,18 @@ public final class Checkpoint {
 	 */
 	public static final String SLOTS = "scan.slots";
 
+	/**
+	 * The database this partition copies, selected on the source and the target alike
+	 * ({@code --all-databases}); absent when the endpoints name it.
+	 */
+	public static final String DATABASE = "scan.database";
+
+	/**
+	 * The share of the source's keys this partition's database held when the partition
+	 * was made, for progress ({@code --all-databases}; 1 otherwise).
+	 */
+	public static final String DATABASE_SHARE = "scan.database.share";
+
 	public static final String RANGE_INDEX = "scan.range.index";
 
 	public static final String RANGE_COUNT = "scan.range.count";

@@ -89,7 +89,7 @@ public class ScanKeyReader implements ItemStreamReader<KeyBatch> {
 	public void open(ExecutionContext context) {
 		this.range = new ScanRange(context.getInt(Checkpoint.RANGE_INDEX, 0),
 				context.getInt(Checkpoint.RANGE_COUNT, 1));
-		this.weight = 1.0 / this.range.count();
+		this.weight = context.getDouble(Checkpoint.DATABASE_SHARE, 1.0) / this.range.count();
 		this.done = Boolean.parseBoolean(context.getString(Checkpoint.DONE, "false"));
 		this.pageCursor = context.containsKey(Checkpoint.CURSOR)
 				? Long.parseUnsignedLong(context.getString(Checkpoint.CURSOR)) : this.range.startCursor();

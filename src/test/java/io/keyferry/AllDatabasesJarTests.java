@@ -1,0 +1,259 @@
+package io.keyferry;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+
+import io.keyferry.testsupport.CopySummary;
+import io.keyferry.testsupport.JsonDocument;
+import io.keyferry.testsupport.KeyferryProcess;
+import io.keyferry.testsupport.KeyferryProcesses;
+import io.keyferry.testsupport.Keyspace;
+import io.keyferry.testsupport.KeyspaceComparison;
+import io.keyferry.testsupport.RedisServer;
+import io.keyferry.testsupport.RedisServerExtension;
+import io.keyferry.testsupport.RepositoryProbe;
+import io.keyferry.testsupport.TestData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The packaged jar with {@code --all-databases}: every database of the source that holds
+ * keys (here 0, 3 and 15, with TTLs and binary key names) ends in the same database of
+ * the target, compared key by key; a run killed with SIGKILL resumes in one more
+ * execution that reads fewer keys than the source holds, and copies a database that
+ * received its first keys in between; without the option, the summary names the databases
+ * left out. A database is compared by swapping it with database 0 of both servers
+ * ({@code SWAPDB}, which keeps TTLs) while no copy runs, the fixtures reading database 0.
+ */
+@ExtendWith(RedisServerExtension.class)
+class AllDatabasesJarTests {
+
+	private static final Duration RUN_TIMEOUT = Duration.ofSeconds(120);
+
+	private static final Duration PROGRESS_TIMEOUT = Duration.ofSeconds(60);
+
+	/** 128 + 9: the process ended by SIGKILL before it could finish. */
+	private static final int EXIT_SIGKILL = 137;
+
+	private static final int[] DATABASES = { 0, 3, 15 };
+
+	@TempDir
+	Path home;
+
+	@RegisterExtension
+	final KeyferryProcesses processes = new KeyferryProcesses();
+
+	@Test
+	void copiesEveryDatabaseWithKeysToTheSameDatabase(RedisServer source, RedisServer target) {
+		Map<Integer, Long> sizes = load(source, 700);
+
+		KeyferryProcess copy = this.processes.start(KeyferryProcess.in(this.home), "copy", "--source", source.uri(),
+				"--target", target.uri(), "--all-databases", "--json", "--progress", "off");
+
+		assertThat(copy.waitFor(RUN_TIMEOUT)).as(copy::describe).isEqualTo(0);
+		CopySummary summary = copy.summary().assertCountsAddUp();
+		assertThat(summary.status()).isEqualTo("COMPLETED");
+		assertThat(summary.written()).isEqualTo(total(sizes));
+		assertThat(written(summary)).isEqualTo(sizes);
+		assertThat(copy.stderr()).doesNotContain("does not copy");
+		assertThat(databasesOf(target)).as("databases of the target").containsExactly("db0", "db3", "db15");
+		assertSameDatabases(source, target, DATABASES);
+	}
+
+	@Test
+	void resumesAfterSigkillAndCopiesADatabaseThatGotKeysMeanwhile(RedisServer source, RedisServer target) {
+		Map<Integer, Long> sizes = load(source, 1500);
+		long total = total(sizes);
+		RepositoryProbe repository = new RepositoryProbe(this.home);
+		String[] copy = { "copy", "--source", source.uri(), "--target", target.uri(), "--all-databases", "--json",
+				"--chunk-size", "100", "--scan-count", "100", "--rate-limit", "1000", "--progress", "off" };
+
+		KeyferryProcess killed = this.processes.start(KeyferryProcess.in(this.home), copy);
+		repository.awaitCommittedChunks(killed, 5, PROGRESS_TIMEOUT);
+		killed.kill();
+		assertThat(killed.waitFor(RUN_TIMEOUT)).as(killed::describe).isEqualTo(EXIT_SIGKILL);
+		long killedExecution = repository.latestExecutionId();
+		assertThat(repository.stepStatuses(killedExecution)).containsKeys("copy-partition:db0.node0.range0",
+				"copy-partition:db3.node0.range0", "copy-partition:db15.node0.range0");
+		// a database that held no keys when the run began: the resumed execution copies
+		// it too (nothing lost covers the keys present from the start to the end)
+		inDatabase(7, () -> TestData.keys(200).seed(7).prefix("db7:").ttlFraction(0.3).loadInto(source), source);
+
+		KeyferryProcess resumed = this.processes.start(KeyferryProcess.in(this.home), copy);
+
+		assertThat(resumed.waitFor(RUN_TIMEOUT)).as(resumed::describe).isEqualTo(0);
+		assertThat(resumed.stderr()).contains("resuming run " + repository.runId(killedExecution));
+		CopySummary summary = resumed.summary().assertCountsAddUp();
+		assertThat(summary.status()).isEqualTo("COMPLETED");
+		assertThat(summary.runId()).isEqualTo(repository.runId(killedExecution));
+		assertThat(summary.read()).as("keys read by the resumed execution").isPositive().isLessThan(total + 200);
+		assertThat(written(summary)).containsOnlyKeys(0, 3, 7, 15).containsEntry(7, 200L);
+		assertSameDatabases(source, target, 0, 3, 7, 15);
+
+		KeyferryProcess show = this.processes.start(KeyferryProcess.in(this.home), "show",
+				Long.toString(summary.executionId()), "--json");
+		assertThat(show.waitFor(RUN_TIMEOUT)).as(show::describe).isEqualTo(0);
+		Map<String, Object> details = JsonDocument.object(show.stdout());
+		assertThat((List<?>) details.get("databases")).as("per-database counts in show").hasSize(4);
+		assertThat(JsonDocument.asObject(details.get("parameters"))).containsEntry("allDatabases", true);
+		assertThat(show.stdout()).contains("copy-partition:db7.node0.range0");
+	}
+
+	@Test
+	void withoutTheOptionTheSummaryNamesTheDatabasesLeftOut(RedisServer source, RedisServer target) {
+		Map<Integer, Long> sizes = load(source, 300);
+
+		KeyferryProcess json = this.processes.start(KeyferryProcess.in(this.home), "copy", "--source", source.uri(),
+				"--target", target.uri(), "--json", "--progress", "off");
+		assertThat(json.waitFor(RUN_TIMEOUT)).as(json::describe).isEqualTo(0);
+		assertThat(json.summary().written()).isEqualTo(sizes.get(0));
+		assertThat(json.summary().field("otherDatabases")).isEqualTo(Map.of("3", sizes.get(3), "15", sizes.get(15)));
+		assertThat(json.stderr()).contains("the source has keys in databases that this run does not copy: db3 ("
+				+ sizes.get(3) + " keys), db15 (" + sizes.get(15) + " keys); copy them with --all-databases");
+
+		KeyferryProcess text = this.processes.start(KeyferryProcess.in(this.home), "copy", "--source", source.uri(),
+				"--target", target.uri(), "--progress", "off");
+		assertThat(text.waitFor(RUN_TIMEOUT)).as(text::describe).isEqualTo(0);
+		assertThat(text.stdout()).contains("not copied: other databases of the source hold keys: db3 (" + sizes.get(3)
+				+ " keys), db15 (" + sizes.get(15) + " keys) (--all-databases copies them)");
+		assertThat(databasesOf(target)).as("databases of the target").containsExactly("db0");
+		KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
+	}
+
+	@Test
+	void worksWithAConfigFileFilterRenamesAndConflictPolicy(RedisServer source, RedisServer target) throws IOException {
+		load(source, 600);
+		// a key the target already has, under its new name, in database 3: kept under
+		// skip
+		String existing = "hash:7";
+		inDatabase(3, () -> target.sync().hset("new:db3:" + existing, "field", "target's own"), target);
+		Path config = this.home.resolve("copy.yaml");
+		Files.writeString(config,
+				String.join("\n", "source: " + source.uri(), "target: " + target.uri(), "all-databases: true",
+						"match: 'db*:hash:*'", "type: hash", "rename-prefix: ['db3:=new:db3:']", "on-conflict: skip",
+						""));
+
+		KeyferryProcess copy = this.processes.start(KeyferryProcess.in(this.home), "copy", "--config",
+				config.toString(), "--json", "--progress", "off");
+
+		assertThat(copy.waitFor(RUN_TIMEOUT)).as(copy::describe).isEqualTo(0);
+		CopySummary summary = copy.summary().assertCountsAddUp();
+		assertThat(summary.skipped()).containsEntry("exists", 1L);
+		UnaryOperator<ByteBuffer> hashesRenamed = (key) -> {
+			String name = new String(key.array(), java.nio.charset.StandardCharsets.ISO_8859_1);
+			if (!name.matches("(?s)db\\d+:hash:.*") || name.equals("db3:" + existing)) {
+				return null;
+			}
+			return ByteBuffer
+				.wrap(name.replaceFirst("^db3:", "new:db3:").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+		};
+		for (int database : DATABASES) {
+			inDatabase(database, () -> {
+				KeyspaceComparison comparison = KeyspaceComparison.compare(Keyspace.of(source), Keyspace.of(target),
+						KeyspaceComparison.LOOSE_TTL_TOLERANCE, hashesRenamed);
+				assertThat(comparison.targetKeys()).as("keys of database %d", database).isPositive();
+				if (database != 3) {
+					assertThat(comparison.isSame()).as("database %d: %s", database, comparison.report()).isTrue();
+					return;
+				}
+				// the target's own key, which no source key replaced
+				assertThat(comparison.differences()).as(comparison::report)
+					.singleElement()
+					.satisfies((difference) -> assertThat(difference.printableKey()).isEqualTo("new:db3:" + existing))
+					.satisfies(
+							(difference) -> assertThat(difference.status()).isEqualTo(KeyspaceComparison.Status.EXTRA));
+				assertThat(target.sync().hget("new:db3:" + existing, "field")).isEqualTo("target's own");
+			}, source, target);
+		}
+	}
+
+	/**
+	 * Loads keys of every type, a third with a TTL, the first three with binary names,
+	 * into databases 0, 3 and 15, each with names and values of its own.
+	 * @return the keys of each database
+	 */
+	private static Map<Integer, Long> load(RedisServer source, int keys) {
+		Map<Integer, Long> sizes = new LinkedHashMap<>();
+		for (int database : DATABASES) {
+			int count = keys + database * 10;
+			inDatabase(database,
+					() -> TestData.keys(count)
+						.seed(database)
+						.prefix("db" + database + ":")
+						.ttlFraction(0.3)
+						.loadInto(source),
+					source);
+			sizes.put(database, (long) count);
+		}
+		return sizes;
+	}
+
+	/** The databases INFO keyspace lists, e.g. {@code db0}. */
+	private static List<String> databasesOf(RedisServer server) {
+		return server.sync()
+			.info("keyspace")
+			.lines()
+			.filter((line) -> line.startsWith("db"))
+			.map((line) -> line.substring(0, line.indexOf(':')))
+			.toList();
+	}
+
+	private static long total(Map<Integer, Long> sizes) {
+		return sizes.values().stream().mapToLong(Long::longValue).sum();
+	}
+
+	/** The keys written per database, from the summary's {@code databases}. */
+	private static Map<Integer, Long> written(CopySummary summary) {
+		Map<Integer, Long> written = new LinkedHashMap<>();
+		for (Object entry : (List<?>) summary.field("databases")) {
+			Map<String, Object> database = JsonDocument.asObject(entry);
+			written.put((int) JsonDocument.number(database, "database"), JsonDocument.number(database, "written"));
+		}
+		return written;
+	}
+
+	private static void assertSameDatabases(RedisServer source, RedisServer target, int... databases) {
+		for (int database : databases) {
+			inDatabase(database, () -> {
+				KeyspaceComparison comparison = KeyspaceComparison.compare(source, target,
+						KeyspaceComparison.LOOSE_TTL_TOLERANCE);
+				assertThat(comparison.isSame()).as("database %d: %s", database, comparison.report()).isTrue();
+				assertThat(comparison.sourceKeys()).as("keys of database %d", database).isPositive();
+			}, source, target);
+		}
+	}
+
+	/**
+	 * Runs {@code action} with database {@code database} of each server seen as database
+	 * 0, and swaps them back afterwards.
+	 */
+	private static void inDatabase(int database, Runnable action, RedisServer... servers) {
+		if (database == 0) {
+			action.run();
+			return;
+		}
+		for (RedisServer server : servers) {
+			server.sync().swapdb(0, database);
+		}
+		try {
+			action.run();
+		}
+		finally {
+			for (RedisServer server : servers) {
+				server.sync().swapdb(0, database);
+			}
+		}
+	}
+
+}
