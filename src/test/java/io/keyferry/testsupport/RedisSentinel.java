@@ -58,7 +58,11 @@ public final class RedisSentinel implements AutoCloseable {
 
 	private StatefulRedisSentinelConnection<String, String> connection;
 
-	private RedisSentinel(RedisServer first, RedisServer second, Path dir, Process process, int port) {
+	private final String sentinelPassword;
+
+	private RedisSentinel(RedisServer first, RedisServer second, Path dir, Process process, int port,
+			String sentinelPassword) {
+		this.sentinelPassword = sentinelPassword;
 		this.first = first;
 		this.second = second;
 		this.dir = dir;
@@ -75,34 +79,54 @@ public final class RedisSentinel implements AutoCloseable {
 	 * @return the running group
 	 */
 	public static RedisSentinel start() {
+		return start(null, null);
+	}
+
+	/**
+	 * Starts a group whose servers require a password ({@code requirepass}, and
+	 * {@code masterauth} on both so that either can replicate from the other) and whose
+	 * Sentinel requires another one ({@code requirepass} of the Sentinel).
+	 * @param password the servers' password, or {@code null}
+	 * @param sentinelPassword the Sentinel's password, or {@code null}
+	 * @return the running group
+	 */
+	public static RedisSentinel start(String password, String sentinelPassword) {
 		Path binary = RedisBinaries.choose().binary().orElseGet(RedisBinaries::embeddedRedis62);
-		RedisServer master = RedisServer.builder().binary(binary).start();
+		RedisServer master = server(binary, password).start();
 		RedisServer replica = null;
 		Path dir = null;
 		try {
-			replica = RedisServer.builder()
-				.binary(binary)
-				.args("--replicaof", RedisServer.HOST, Integer.toString(master.port()))
+			replica = server(binary, password).args("--replicaof", RedisServer.HOST, Integer.toString(master.port()))
 				.start();
 			RedisServer started = replica;
 			await("the replica's link to the master", () -> started.info("master_link_status").equals("up"));
 			dir = Files.createTempDirectory("keyferry-sentinel-");
 			int port = freePort();
 			Path config = dir.resolve("sentinel.conf");
-			Files.writeString(config,
-					String.join("\n", "port " + port, "bind " + RedisServer.HOST, "daemonize no", "dir " + dir,
+			List<String> lines = new java.util.ArrayList<>(
+					List.of("port " + port, "bind " + RedisServer.HOST, "daemonize no", "dir " + dir,
 							"sentinel monitor " + MASTER_NAME + " " + RedisServer.HOST + " " + master.port() + " 1",
 							"sentinel down-after-milliseconds " + MASTER_NAME + " 1000",
-							"sentinel failover-timeout " + MASTER_NAME + " 5000", "") + "\n");
+							"sentinel failover-timeout " + MASTER_NAME + " 5000"));
+			if (password != null) {
+				lines.add("sentinel auth-pass " + MASTER_NAME + " " + password);
+			}
+			if (sentinelPassword != null) {
+				lines.add("requirepass " + sentinelPassword);
+			}
+			Files.writeString(config, String.join("\n", lines) + "\n");
 			Process process = new ProcessBuilder(binary.toString(), config.toString(), "--sentinel")
 				.directory(dir.toFile())
 				.redirectErrorStream(true)
 				.redirectOutput(Redirect.appendTo(dir.resolve("sentinel.log").toFile()))
 				.start();
 			RUNNING.add(process);
-			RedisSentinel sentinel = new RedisSentinel(master, replica, dir, process, port);
+			RedisSentinel sentinel = new RedisSentinel(master, replica, dir, process, port, sentinelPassword);
 			try {
-				await("the Sentinel to answer PING", () -> RespProbe.ping(port).equals("+PONG"));
+				await("the Sentinel to answer PING", () -> {
+					String reply = RespProbe.ping(port);
+					return reply.equals("+PONG") || reply.startsWith("-NOAUTH");
+				});
 				await("the Sentinel to know the replica", () -> sentinel.knowsReplica(started));
 				return sentinel;
 			}
@@ -127,6 +151,16 @@ public final class RedisSentinel implements AutoCloseable {
 	 */
 	public String uri() {
 		return "redis-sentinel://" + RedisServer.HOST + ":" + this.port + "#" + MASTER_NAME;
+	}
+
+	/**
+	 * The URI with the servers' password (not the Sentinel's), percent-encoded.
+	 * @param password the password
+	 * @return e.g. {@code redis-sentinel://:pw@127.0.0.1:40123#mymaster}
+	 */
+	public String uri(String password) {
+		return "redis-sentinel://:" + java.net.URLEncoder.encode(password, StandardCharsets.UTF_8).replace("+", "%20")
+				+ "@" + RedisServer.HOST + ":" + this.port + "#" + MASTER_NAME;
 	}
 
 	public int port() {
@@ -224,10 +258,19 @@ public final class RedisSentinel implements AutoCloseable {
 
 	private RedisSentinelCommands<String, String> sentinel() {
 		if (this.connection == null || !this.connection.isOpen()) {
-			this.connection = this.client.connectSentinel(
-					RedisURI.Builder.redis(RedisServer.HOST, this.port).withTimeout(Duration.ofSeconds(10)).build());
+			RedisURI.Builder uri = RedisURI.Builder.redis(RedisServer.HOST, this.port)
+				.withTimeout(Duration.ofSeconds(10));
+			if (this.sentinelPassword != null) {
+				uri.withPassword(this.sentinelPassword.toCharArray());
+			}
+			this.connection = this.client.connectSentinel(uri.build());
 		}
 		return this.connection.sync();
+	}
+
+	private static RedisServer.Builder server(Path binary, String password) {
+		RedisServer.Builder builder = RedisServer.builder().binary(binary);
+		return (password != null) ? builder.password(password).args("--masterauth", password) : builder;
 	}
 
 	private static void await(String what, BooleanSupplier condition) {
