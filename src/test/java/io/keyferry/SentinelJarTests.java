@@ -99,6 +99,20 @@ class SentinelJarTests {
 	}
 
 	@Test
+	void aSentinelThatWantsAPasswordSaysWhereToPutIt(RedisServer source) {
+		KeyferryProcess copy = start("copy", "--source", source.uri(), "--target", targetGroup.uri(PASSWORD));
+
+		assertThat(copy.waitFor(RUN_TIMEOUT)).as(copy::describe).isEqualTo(2);
+		assertThat(copy.stderr())
+			.contains(
+					"error: the Sentinels of target redis-sentinel://127.0.0.1:" + targetGroup.port()
+							+ "/0#mymaster refused keyferry's connection: it answered NOAUTH",
+					"hint: a Sentinel with requirepass needs its password in KEYFERRY_TARGET_SENTINEL_PASSWORD "
+							+ "(the URI's password is the master's)")
+			.doesNotContain("S3cret");
+	}
+
+	@Test
 	void resumesFromTheNewMasterAfterKillAndSourceFailover(RedisServer target) {
 		RedisServer oldMaster = emptied(sourceGroup);
 		TestData.keys(KEYS).loadInto(oldMaster);
