@@ -288,7 +288,10 @@ public class CopyCommand implements Callable<Integer> {
 	private static Endpoint withSecret(Endpoint endpoint, Path passwordFile) {
 		if (passwordFile != null && !endpoint.hasPassword()) {
 			String password = ConfigFile.readSecret(passwordFile, endpoint.role() + " password");
-			return endpoint.withPasswordFrom((variable) -> password);
+			// the file holds the data nodes' password; a Sentinel's comes from its
+			// variable
+			return endpoint.withPasswordFrom(
+					(variable) -> variable.equals(endpoint.passwordVariable()) ? password : System.getenv(variable));
 		}
 		return endpoint.withPasswordFrom(System::getenv);
 	}

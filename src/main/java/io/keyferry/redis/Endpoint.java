@@ -15,8 +15,13 @@ import io.lettuce.core.RedisURI;
  * {@code rediss://…}. A Redis Cluster may be given by several seeds,
  * {@code redis://h1:p1,h2:p2}: {@link #host()} and {@link #port()} are the first, the
  * others are in {@link #moreSeeds()}, and a connection goes to the first that answers
- * ({@link RedisConnector#connect}). The password is kept only in memory:
- * {@link #redacted()} is the form that may be stored, logged and compared.
+ * ({@link RedisConnector#connect}). A master watched by Redis Sentinel is given as
+ * {@code redis-sentinel://[user[:password]@]s1:p1[,s2:p2][/db]#master}: host, port and
+ * further seeds are then the Sentinels, {@link #sentinel()} holds the master's name, and
+ * each connection (and each reconnection) asks the Sentinels for the current master. The
+ * URI's credentials are the data nodes'; the Sentinels are asked without credentials
+ * unless {@code KEYFERRY_<ROLE>_SENTINEL_PASSWORD} is set. Passwords are kept only in
+ * memory: {@link #redacted()} is the form that may be stored, logged and compared.
  *
  * @param role "source" or "target", used in messages and to find the password variable
  * @param tls whether the scheme is {@code rediss}
@@ -28,15 +33,56 @@ import io.lettuce.core.RedisURI;
  * @param moreSeeds the seeds after the first, for a Redis Cluster; empty for one server
  * @param tlsSettings how TLS connections are made (CA, client certificate, verification);
  * file paths only
+ * @param sentinel the master's name and the Sentinels' password when the host and seeds
+ * are Sentinels; {@code null} for a Redis server or cluster
  */
 public record Endpoint(String role, boolean tls, String user, char[] password, String host, int port, int database,
-		List<Seed> moreSeeds, TlsSettings tlsSettings) {
+		List<Seed> moreSeeds, TlsSettings tlsSettings, Sentinel sentinel) {
 
 	private static final int DEFAULT_PORT = 6379;
+
+	private static final int DEFAULT_SENTINEL_PORT = 26379;
 
 	public Endpoint {
 		moreSeeds = (moreSeeds != null) ? List.copyOf(moreSeeds) : List.of();
 		tlsSettings = (tlsSettings != null) ? tlsSettings : TlsSettings.DEFAULT;
+	}
+
+	/**
+	 * An endpoint that is not a Sentinel's.
+	 * @param role "source" or "target"
+	 * @param tls whether to use TLS
+	 * @param user the ACL user or {@code null}
+	 * @param password the password or {@code null}
+	 * @param host the host
+	 * @param port the port
+	 * @param database the logical database
+	 * @param moreSeeds the seeds after the first
+	 * @param tlsSettings the TLS settings
+	 */
+	public Endpoint(String role, boolean tls, String user, char[] password, String host, int port, int database,
+			List<Seed> moreSeeds, TlsSettings tlsSettings) {
+		this(role, tls, user, password, host, port, database, moreSeeds, tlsSettings, null);
+	}
+
+	/**
+	 * The master a Sentinel URI names, and how the Sentinels are authenticated.
+	 *
+	 * @param master the name the Sentinels monitor the master under (after {@code #})
+	 * @param password the Sentinels' password ({@code requirepass} of the Sentinels), or
+	 * {@code null} to ask them without credentials
+	 */
+	public record Sentinel(String master, char[] password) {
+
+		Sentinel withPassword(char[] password) {
+			return new Sentinel(this.master, password);
+		}
+
+		@Override
+		public String toString() {
+			return "Sentinel[" + this.master + "]";
+		}
+
 	}
 
 	/**
@@ -101,9 +147,11 @@ public record Endpoint(String role, boolean tls, String user, char[] password, S
 		String text = uri.trim();
 		int separator = text.indexOf("://");
 		String scheme = (separator > 0) ? text.substring(0, separator).toLowerCase(Locale.ROOT) : null;
-		if (!"redis".equals(scheme) && !"rediss".equals(scheme)) {
-			throw invalid(role, "the scheme must be redis:// or rediss://");
+		if (!"redis".equals(scheme) && !"rediss".equals(scheme) && !"redis-sentinel".equals(scheme)
+				&& !"rediss-sentinel".equals(scheme)) {
+			throw invalid(role, "the scheme must be redis://, rediss://, redis-sentinel:// or rediss-sentinel://");
 		}
+		boolean sentinel = scheme.endsWith("-sentinel");
 		String rest = text.substring(separator + 3);
 		// the host never holds an '@': everything before the last one is the user info,
 		// so a password with an unencoded '/', '#' or '?' is recognised as such
@@ -129,26 +177,51 @@ public record Endpoint(String role, boolean tls, String user, char[] password, S
 		if (tail.indexOf('?') >= 0) {
 			throw invalid(role, "query parameters (?...) are not supported");
 		}
-		if (tail.indexOf('#') >= 0) {
+		int hash = tail.indexOf('#');
+		if (hash >= 0 && !sentinel) {
 			throw invalid(role, "a fragment (#...) is not supported");
+		}
+		String master = null;
+		if (sentinel) {
+			master = (hash >= 0) ? tail.substring(hash + 1) : "";
+			tail = (hash >= 0) ? tail.substring(0, hash) : tail;
+			checkMasterName(role, master);
 		}
 		if (authority.isEmpty()) {
 			throw invalid(role, "it has no host");
 		}
 		List<Seed> seeds = new ArrayList<>();
 		for (String seed : authority.split(",", -1)) {
-			seeds.add(parseSeed(role, seed));
+			seeds.add(parseSeed(role, seed, sentinel ? DEFAULT_SENTINEL_PORT : DEFAULT_PORT));
 		}
 		int database = parseDatabase(role, tail);
 		Seed first = seeds.get(0);
-		return new Endpoint(role, "rediss".equals(scheme), user, password, first.host(), first.port(), database,
-				List.copyOf(seeds.subList(1, seeds.size())));
+		return new Endpoint(role, scheme.startsWith("rediss"), user, password, first.host(), first.port(), database,
+				List.copyOf(seeds.subList(1, seeds.size())), TlsSettings.DEFAULT,
+				sentinel ? new Sentinel(master, null) : null);
+	}
+
+	/**
+	 * Accepts a master name as Sentinel configurations write them: letters, digits,
+	 * {@code -}, {@code _} and {@code .}.
+	 */
+	private static void checkMasterName(String role, String master) {
+		if (master.isEmpty()) {
+			throw KeyferryException.usage("invalid " + role + " URI: a Sentinel URI names no master",
+					"end it with #<master name> as the Sentinels know it, e.g. redis-sentinel://host:26379#mymaster "
+							+ "(SENTINEL MASTERS on a Sentinel lists the names)");
+		}
+		if (!master.chars().allMatch(Endpoint::isHostCharacter)) {
+			throw KeyferryException.usage(
+					"invalid " + role + " URI: the master name after # holds a character " + "keyferry does not accept",
+					"use the master's name as the Sentinels know it (letters, digits, '-', '_' and '.')");
+		}
 	}
 
 	/**
 	 * Parses one {@code host[:port]} of the authority; an IPv6 address in brackets.
 	 */
-	private static Seed parseSeed(String role, String authority) {
+	private static Seed parseSeed(String role, String authority, int defaultPort) {
 		String host;
 		String portText;
 		if (authority.startsWith("[")) {
@@ -179,7 +252,7 @@ public record Endpoint(String role, boolean tls, String user, char[] password, S
 			throw invalid(role,
 					authority.isEmpty() ? "a seed in the host list (h1:p1,h2:p2) is empty" : "it has no host");
 		}
-		int port = DEFAULT_PORT;
+		int port = defaultPort;
 		if (portText != null) {
 			if (portText.isEmpty() || !portText.chars().allMatch((c) -> c >= '0' && c <= '9') || portText.length() > 5
 					|| Integer.parseInt(portText) < 1 || Integer.parseInt(portText) > 65535) {
@@ -254,7 +327,8 @@ public record Endpoint(String role, boolean tls, String user, char[] password, S
 
 	private static KeyferryException invalid(String role, String why) {
 		return KeyferryException.usage("invalid " + role + " URI: " + why,
-				"use redis://[user[:password]@]host:port[/db] (a cluster: host1:port1,host2:port2) or rediss://… for TLS");
+				"use redis://[user[:password]@]host:port[/db] (a cluster: host1:port1,host2:port2), rediss://… for TLS, "
+						+ "or redis-sentinel://[user[:password]@]host:port[,host:port][/db]#master");
 	}
 
 	/**
@@ -264,15 +338,40 @@ public record Endpoint(String role, boolean tls, String user, char[] password, S
 	 * @return the endpoint with credentials
 	 */
 	public Endpoint withPasswordFrom(java.util.function.Function<String, String> environment) {
+		Endpoint endpoint = this;
+		if (this.sentinel != null && this.sentinel.password() == null) {
+			String sentinelPassword = environment.apply(sentinelPasswordVariable());
+			if (sentinelPassword != null && !sentinelPassword.isEmpty()) {
+				endpoint = new Endpoint(this.role, this.tls, this.user, this.password, this.host, this.port,
+						this.database, this.moreSeeds, this.tlsSettings,
+						this.sentinel.withPassword(sentinelPassword.toCharArray()));
+			}
+		}
 		if (this.password != null) {
-			return this;
+			return endpoint;
 		}
 		String fromEnv = environment.apply(passwordVariable());
 		if (fromEnv == null || fromEnv.isEmpty()) {
-			return this;
+			return endpoint;
 		}
 		return new Endpoint(this.role, this.tls, this.user, fromEnv.toCharArray(), this.host, this.port, this.database,
-				this.moreSeeds, this.tlsSettings);
+				this.moreSeeds, this.tlsSettings, endpoint.sentinel);
+	}
+
+	/**
+	 * The environment variable holding the password of this endpoint's Sentinels.
+	 * @return e.g. {@code KEYFERRY_SOURCE_SENTINEL_PASSWORD}
+	 */
+	public String sentinelPasswordVariable() {
+		return "KEYFERRY_" + this.role.toUpperCase(Locale.ROOT) + "_SENTINEL_PASSWORD";
+	}
+
+	/**
+	 * Whether the host and seeds are Sentinels that name the server.
+	 * @return whether this is a {@code redis-sentinel://} endpoint
+	 */
+	public boolean isSentinel() {
+		return this.sentinel != null;
 	}
 
 	/**
@@ -282,7 +381,7 @@ public record Endpoint(String role, boolean tls, String user, char[] password, S
 	 */
 	public Endpoint withTls(TlsSettings settings) {
 		return new Endpoint(this.role, this.tls, this.user, this.password, this.host, this.port, this.database,
-				this.moreSeeds, settings);
+				this.moreSeeds, settings, this.sentinel);
 	}
 
 	/**
@@ -293,7 +392,7 @@ public record Endpoint(String role, boolean tls, String user, char[] password, S
 	 */
 	public Endpoint withDatabase(int newDatabase) {
 		return new Endpoint(this.role, this.tls, this.user, this.password, this.host, this.port, newDatabase,
-				this.moreSeeds, this.tlsSettings);
+				this.moreSeeds, this.tlsSettings, this.sentinel);
 	}
 
 	/**
@@ -345,7 +444,8 @@ public record Endpoint(String role, boolean tls, String user, char[] password, S
 	 * @return e.g. {@code redis://app@10.0.0.1:6379/0}
 	 */
 	public String redacted() {
-		StringBuilder sb = new StringBuilder(this.tls ? "rediss://" : "redis://");
+		StringBuilder sb = new StringBuilder(this.tls ? "rediss" : "redis");
+		sb.append((this.sentinel != null) ? "-sentinel://" : "://");
 		if (this.user != null) {
 			sb.append(encode(this.user)).append('@');
 		}
@@ -354,16 +454,19 @@ public record Endpoint(String role, boolean tls, String user, char[] password, S
 			sb.append(',').append(seed.address());
 		}
 		sb.append('/').append(this.database);
+		if (this.sentinel != null) {
+			sb.append('#').append(this.sentinel.master());
+		}
 		return sb.toString();
 	}
 
 	/**
 	 * Every seed as an endpoint of its own, with this endpoint's credentials, in the
 	 * order given.
-	 * @return this endpoint alone when it has one seed
+	 * @return this endpoint alone when it has one seed or is a Sentinel's
 	 */
 	public List<Endpoint> seeds() {
-		if (this.moreSeeds.isEmpty()) {
+		if (this.moreSeeds.isEmpty() || this.sentinel != null) {
 			return List.of(this);
 		}
 		List<Endpoint> seeds = new ArrayList<>();
@@ -409,12 +512,21 @@ public record Endpoint(String role, boolean tls, String user, char[] password, S
 	 * @return the URI
 	 */
 	public RedisURI toRedisUri(Duration timeout) {
-		RedisURI.Builder builder = RedisURI.builder()
-			.withHost(this.host)
-			.withPort(this.port)
-			.withDatabase(this.database)
-			.withSsl(this.tls)
-			.withTimeout(timeout);
+		RedisURI.Builder builder;
+		if (this.sentinel != null) {
+			// Lettuce asks the Sentinels for the master's address on every connect and
+			// reconnect; the URI's credentials go to the master only
+			CharSequence sentinelPassword = (this.sentinel.password() != null)
+					? java.nio.CharBuffer.wrap(this.sentinel.password()) : null;
+			builder = RedisURI.Builder.sentinel(this.host, this.port, this.sentinel.master(), sentinelPassword);
+			for (Seed seed : this.moreSeeds) {
+				builder.withSentinel(seed.host(), seed.port(), sentinelPassword);
+			}
+		}
+		else {
+			builder = RedisURI.builder().withHost(this.host).withPort(this.port);
+		}
+		builder.withDatabase(this.database).withSsl(this.tls).withTimeout(timeout);
 		if (this.tls) {
 			builder.withVerifyPeer(this.tlsSettings.verifyMode());
 		}

@@ -77,7 +77,9 @@ final class EventLoops implements NettyCustomizer {
 	public void afterChannelInitialized(Channel channel) {
 		AtomicReference<Channel> pending = this.connecting;
 		if (pending != null) {
-			pending.compareAndSet(null, channel);
+			// the last one: a connect through Sentinel first opens (and closes) a channel
+			// to a Sentinel, then the master's
+			pending.set(channel);
 		}
 		this.delegate.afterChannelInitialized(channel);
 	}

@@ -92,12 +92,15 @@ public final class RedisConnector implements AutoCloseable {
 	/**
 	 * Connects and authenticates, translating failures into messages with hints. An
 	 * endpoint with several seeds connects to the first that answers, in the order given;
-	 * when none does, the last one's failure is thrown, the others' suppressed in it.
+	 * when none does, the last one's failure is thrown, the others' suppressed in it. A
+	 * Sentinel endpoint connects to the master its Sentinels name now (Lettuce asks them
+	 * in the order given), and again on every reconnection: after a failover the
+	 * connection leads to the new master.
 	 * @param endpoint the server
 	 * @return the connection
 	 */
 	public Connection connect(Endpoint endpoint) {
-		if (endpoint.moreSeeds().isEmpty()) {
+		if (endpoint.moreSeeds().isEmpty() || endpoint.isSentinel()) {
 			return connectSeed(endpoint);
 		}
 		List<RuntimeException> failures = new ArrayList<>();
@@ -242,6 +245,12 @@ public final class RedisConnector implements AutoCloseable {
 
 	static KeyferryException describeConnectFailure(Endpoint endpoint, Throwable failure) {
 		String where = endpoint.role() + " " + endpoint.redacted();
+		if (endpoint.isSentinel()) {
+			KeyferryException sentinelFailure = describeSentinelFailure(endpoint, failure);
+			if (sentinelFailure != null) {
+				return sentinelFailure;
+			}
+		}
 		for (Throwable t = failure; t != null; t = t.getCause()) {
 			if (t instanceof RedisCommandExecutionException ex) {
 				String message = String.valueOf(ex.getMessage());
@@ -296,6 +305,64 @@ public final class RedisConnector implements AutoCloseable {
 		}
 		return KeyferryException.usage("cannot connect to " + where + ": " + rootMessage(failure),
 				"check the host, port and network; use rediss:// for TLS servers", failure);
+	}
+
+	/**
+	 * Describes a failure to learn the master from the Sentinels (Lettuce's messages for
+	 * an unknown master name and for Sentinels it could not use), or returns {@code null}
+	 * for a failure of the master itself.
+	 */
+	private static KeyferryException describeSentinelFailure(Endpoint endpoint, Throwable failure) {
+		String where = endpoint.role() + " " + endpoint.redacted();
+		String sentinels = endpoint.address() + endpoint.moreSeeds()
+			.stream()
+			.map((seed) -> ", " + seed.address())
+			.collect(java.util.stream.Collectors.joining());
+		for (Throwable t = failure; t != null && t.getCause() != t; t = t.getCause()) {
+			String message = String.valueOf(t.getMessage());
+			if (message.startsWith("Cannot provide redisAddress using sentinel for masterId")) {
+				return KeyferryException.usage(
+						"the Sentinels of " + where + " know no master named '" + endpoint.sentinel().master() + "'",
+						"check the name after # (SENTINEL MASTERS on a Sentinel lists the masters it watches)",
+						failure);
+			}
+			if (message.startsWith("Cannot connect to a Redis Sentinel")) {
+				String detail = sentinelRefusal(t);
+				if (detail != null) {
+					return KeyferryException
+						.usage("the Sentinels of " + where + " refused keyferry's connection: " + detail,
+								"a Sentinel with requirepass needs its password in "
+										+ endpoint.sentinelPasswordVariable() + " (the URI's password is the master's)",
+								failure);
+				}
+				return KeyferryException.usage("cannot reach a Sentinel of " + where + " (tried " + sentinels + ")",
+						"check that Redis Sentinel runs there and is reachable from here (a Sentinel listens on port "
+								+ DEFAULT_SENTINEL_PORT + " unless told otherwise)",
+						failure);
+			}
+		}
+		return null;
+	}
+
+	private static final int DEFAULT_SENTINEL_PORT = 26379;
+
+	/**
+	 * The error a Sentinel answered (an authentication failure), found among the causes
+	 * and suppressed failures of Lettuce's "cannot connect" exception.
+	 */
+	private static String sentinelRefusal(Throwable failure) {
+		List<Throwable> candidates = new ArrayList<>();
+		candidates.add(failure);
+		candidates.addAll(List.of(failure.getSuppressed()));
+		for (Throwable candidate : candidates) {
+			for (Throwable t = candidate; t != null && t.getCause() != t; t = t.getCause()) {
+				if (t instanceof RedisCommandExecutionException) {
+					String code = RedisFailures.code(String.valueOf(t.getMessage()));
+					return code.isEmpty() ? "it answered an error" : "it answered " + code;
+				}
+			}
+		}
+		return null;
 	}
 
 	private static String rootMessage(Throwable failure) {

@@ -241,7 +241,14 @@ public final class Preflight {
 				Map.entry(settings.target(), Optional.ofNullable(targetInfo)))) {
 			Endpoint endpoint = side.getKey();
 			boolean standalone = side.getValue().map((info) -> !info.clusterEnabled()).orElse(false);
-			if (standalone && !endpoint.moreSeeds().isEmpty()) {
+			boolean cluster = side.getValue().map(ServerInfo::clusterEnabled).orElse(false);
+			if (cluster && endpoint.isSentinel()) {
+				throw KeyferryException.usage("the " + endpoint.role() + " " + endpoint.redacted()
+						+ " is a Sentinel's master in cluster mode, which keyferry does not copy through Sentinel",
+						"give a cluster node as --" + endpoint.role()
+								+ " redis://host:port (a Redis Cluster fails over " + "without Sentinel)");
+			}
+			if (standalone && !endpoint.moreSeeds().isEmpty() && !endpoint.isSentinel()) {
 				throw KeyferryException.usage("the " + endpoint.role() + " " + endpoint.redacted()
 						+ " lists several hosts, which only a Redis Cluster may have, and " + endpoint.address()
 						+ " is a standalone server", "give one host:port in --" + endpoint.role());

@@ -341,4 +341,117 @@ class EndpointTests {
 		assertThat(endpoint.toRedisUri(Duration.ofSeconds(1)).getDatabase()).isEqualTo(15);
 	}
 
+	@Test
+	void parsesSentinelUriWithSeveralSentinelsAndTheMasterName() {
+		Endpoint endpoint = Endpoint.parse("source", "redis-sentinel://app:s3cret@s1.example.com:26380,s2/3#mymaster");
+
+		assertThat(endpoint.isSentinel()).isTrue();
+		assertThat(endpoint.sentinel().master()).isEqualTo("mymaster");
+		assertThat(endpoint.host()).isEqualTo("s1.example.com");
+		assertThat(endpoint.port()).isEqualTo(26380);
+		assertThat(endpoint.moreSeeds()).containsExactly(new Endpoint.Seed("s2", 26379));
+		assertThat(endpoint.database()).isEqualTo(3);
+		assertThat(endpoint.user()).isEqualTo("app");
+		assertThat(endpoint.password()).containsExactly("s3cret".toCharArray());
+		assertThat(endpoint.seeds()).containsExactly(endpoint);
+		assertThat(endpoint.redacted()).isEqualTo("redis-sentinel://app@s1.example.com:26380,s2:26379/3#mymaster");
+		assertThat(Endpoint.parse("source", endpoint.redacted())).isEqualTo(endpoint);
+	}
+
+	@Test
+	void sentinelUriWithTlsAndDefaults() {
+		Endpoint endpoint = Endpoint.parse("target", "rediss-sentinel://10.0.0.1#cache-1.prod_a");
+
+		assertThat(endpoint.tls()).isTrue();
+		assertThat(endpoint.port()).isEqualTo(26379);
+		assertThat(endpoint.database()).isZero();
+		assertThat(endpoint.sentinel().master()).isEqualTo("cache-1.prod_a");
+		assertThat(endpoint.redacted()).isEqualTo("rediss-sentinel://10.0.0.1:26379/0#cache-1.prod_a");
+	}
+
+	@Test
+	void sentinelAndPlainUrisOfTheSameHostAreDifferentEndpoints() {
+		Endpoint sentinel = Endpoint.parse("source", "redis-sentinel://h:26379#m");
+
+		assertThat(sentinel).isNotEqualTo(Endpoint.parse("source", "redis://h:26379"));
+		assertThat(sentinel).isNotEqualTo(Endpoint.parse("source", "redis-sentinel://h:26379#other"));
+		assertThat(Endpoint.parse("source", "redis://h:1").isSentinel()).isFalse();
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "redis-sentinel://h:26379", "redis-sentinel://h:26379/0#", "redis-sentinel://h#" })
+	void sentinelUriWithoutMasterNameIsRefusedWithAHint(String uri) {
+		KeyferryException ex = catchThrowableOfType(KeyferryException.class, () -> Endpoint.parse("source", uri));
+
+		assertThat(ex.isUsage()).isTrue();
+		assertThat(ex.getMessage()).isEqualTo("invalid source URI: a Sentinel URI names no master");
+		assertThat(ex.getHint()).contains("#<master name>", "SENTINEL MASTERS");
+	}
+
+	@Test
+	void sentinelMasterNameWithOddCharactersIsRefused() {
+		KeyferryException ex = catchThrowableOfType(KeyferryException.class,
+				() -> Endpoint.parse("source", "redis-sentinel://h:1#my master"));
+
+		assertThat(ex.getMessage()).contains("master name");
+	}
+
+	@Test
+	void plainUriStillRefusesAFragment() {
+		KeyferryException ex = catchThrowableOfType(KeyferryException.class,
+				() -> Endpoint.parse("source", "redis://h:1#mymaster"));
+
+		assertThat(ex.getMessage()).isEqualTo("invalid source URI: a fragment (#...) is not supported");
+		assertThat(ex.getHint()).contains("redis-sentinel://");
+	}
+
+	@Test
+	void sentinelLettuceUriAuthenticatesTheMasterAndNotTheSentinels() {
+		Endpoint endpoint = Endpoint.parse("source", "redis-sentinel://app:s3cret@s1:26380,s2:26381/2#mymaster");
+
+		RedisURI uri = endpoint.toRedisUri(Duration.ofSeconds(3));
+
+		assertThat(uri.getSentinelMasterId()).isEqualTo("mymaster");
+		assertThat(uri.getDatabase()).isEqualTo(2);
+		assertThat(uri.getSentinels()).extracting(RedisURI::getHost, RedisURI::getPort)
+			.containsExactly(org.assertj.core.groups.Tuple.tuple("s1", 26380),
+					org.assertj.core.groups.Tuple.tuple("s2", 26381));
+		RedisCredentials master = uri.getCredentialsProvider().resolveCredentials().block();
+		assertThat(master.getUsername()).isEqualTo("app");
+		assertThat(master.getPassword()).containsExactly("s3cret".toCharArray());
+		for (RedisURI sentinel : uri.getSentinels()) {
+			RedisCredentials credentials = sentinel.getCredentialsProvider().resolveCredentials().block();
+			assertThat(credentials.hasPassword()).isFalse();
+		}
+	}
+
+	@Test
+	void sentinelPasswordComesFromItsOwnVariableAndGoesToTheSentinelsOnly() {
+		Map<String, String> environment = Map.of("KEYFERRY_SOURCE_PASSWORD", "data-pw",
+				"KEYFERRY_SOURCE_SENTINEL_PASSWORD", "sentinel-pw");
+
+		Endpoint endpoint = Endpoint.parse("source", "redis-sentinel://s1:26380,s2:26381#m")
+			.withPasswordFrom(environment::get);
+		RedisURI uri = endpoint.toRedisUri(Duration.ofSeconds(3));
+
+		assertThat(endpoint.sentinelPasswordVariable()).isEqualTo("KEYFERRY_SOURCE_SENTINEL_PASSWORD");
+		assertThat(uri.getCredentialsProvider().resolveCredentials().block().getPassword())
+			.containsExactly("data-pw".toCharArray());
+		for (RedisURI sentinel : uri.getSentinels()) {
+			assertThat(sentinel.getCredentialsProvider().resolveCredentials().block().getPassword())
+				.containsExactly("sentinel-pw".toCharArray());
+		}
+		assertThat(endpoint.redacted()).isEqualTo("redis-sentinel://s1:26380,s2:26381/0#m")
+			.doesNotContain("pw")
+			.isEqualTo(endpoint.toString());
+		assertThat(endpoint.sentinel().toString()).doesNotContain("pw");
+	}
+
+	@Test
+	void withTlsKeepsTheSentinel() {
+		Endpoint endpoint = Endpoint.parse("source", "rediss-sentinel://s1#m").withTls(TlsSettings.DEFAULT);
+
+		assertThat(endpoint.sentinel().master()).isEqualTo("m");
+	}
+
 }

@@ -122,7 +122,7 @@ public final class ServerIdentities {
 		}
 		if (sourceChanged) {
 			return "source " + this.source.redacted() + " is a new server process since the checkpoint (run_id "
-					+ "changed: restarted or failed over); its SCAN cursors are not valid in the new process";
+					+ "changed: " + howChanged(this.source) + "); its SCAN cursors are not valid in the new process";
 		}
 		if (targetChanged && now.target().contains("@")) {
 			// a cluster: every master's nodeId@runId
@@ -132,10 +132,15 @@ public final class ServerIdentities {
 		}
 		if (targetChanged) {
 			return "target " + this.target.redacted() + " is a new server process since the checkpoint (run_id "
-					+ "changed: restarted or failed over); keys written to the old process may be lost, so they are "
-					+ "copied again";
+					+ "changed: " + howChanged(this.target) + "); keys written to the old process may be lost, so "
+					+ "they are copied again";
 		}
 		return null;
+	}
+
+	private static String howChanged(Endpoint endpoint) {
+		return endpoint.isSentinel() ? "the Sentinels' master " + endpoint.sentinel().master()
+				+ " was restarted or failed over to another server" : "restarted or failed over";
 	}
 
 	/**
