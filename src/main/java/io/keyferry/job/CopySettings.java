@@ -13,6 +13,7 @@ import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.PrefixRenames;
 import io.keyferry.redis.ReadFrom;
 import io.keyferry.redis.TlsSettings;
+import io.keyferry.redis.WriteMode;
 import org.springframework.batch.core.job.parameters.JobParameters;
 import org.springframework.batch.core.job.parameters.JobParametersBuilder;
 
@@ -43,15 +44,29 @@ import org.springframework.batch.core.job.parameters.JobParametersBuilder;
  * @param readFrom which node of a cluster source each partition scans
  * @param functions copy the source's function libraries too ({@code --functions})
  * @param renames the {@code --rename-prefix} rules: which name each key is written under
+ * @param writeMode {@code --write-mode}: RESTORE, type by type, or type by type where
+ * RESTORE cannot write a key
  */
 public record CopySettings(Endpoint source, Endpoint target, String match, String type, boolean dryRun, long run,
 		ConflictPolicy onConflict, int scanCount, int chunkSize, int threads, int partitions, long maxValueBytes,
 		long chunkBytes, long rateLimit, Duration timeout, Backoff backoff, ReadFrom readFrom, boolean functions,
-		PrefixRenames renames) {
+		PrefixRenames renames, WriteMode writeMode) {
 
 	public CopySettings {
 		readFrom = (readFrom != null) ? readFrom : ReadFrom.MASTER;
 		renames = (renames != null) ? renames : PrefixRenames.NONE;
+		writeMode = (writeMode != null) ? writeMode : WriteMode.AUTO;
+	}
+
+	/**
+	 * Settings with the default write mode ({@link WriteMode#AUTO}).
+	 */
+	public CopySettings(Endpoint source, Endpoint target, String match, String type, boolean dryRun, long run,
+			ConflictPolicy onConflict, int scanCount, int chunkSize, int threads, int partitions, long maxValueBytes,
+			long chunkBytes, long rateLimit, Duration timeout, Backoff backoff, ReadFrom readFrom, boolean functions,
+			PrefixRenames renames) {
+		this(source, target, match, type, dryRun, run, onConflict, scanCount, chunkSize, threads, partitions,
+				maxValueBytes, chunkBytes, rateLimit, timeout, backoff, readFrom, functions, renames, WriteMode.AUTO);
 	}
 
 	/**
@@ -136,19 +151,22 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 	public CopySettings withRun(long newRun) {
 		return new CopySettings(this.source, this.target, this.match, this.type, this.dryRun, newRun, this.onConflict,
 				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
-				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions, this.renames);
+				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions, this.renames,
+				this.writeMode);
 	}
 
 	public CopySettings withPartitions(int newPartitions) {
 		return new CopySettings(this.source, this.target, this.match, this.type, this.dryRun, this.run, this.onConflict,
 				this.scanCount, this.chunkSize, this.threads, newPartitions, this.maxValueBytes, this.chunkBytes,
-				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions, this.renames);
+				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions, this.renames,
+				this.writeMode);
 	}
 
 	public CopySettings withEndpoints(Endpoint newSource, Endpoint newTarget) {
 		return new CopySettings(newSource, newTarget, this.match, this.type, this.dryRun, this.run, this.onConflict,
 				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
-				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions, this.renames);
+				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions, this.renames,
+				this.writeMode);
 	}
 
 	/**
@@ -175,6 +193,7 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 			.addLong(JobNames.SCAN_COUNT, (long) this.scanCount, false)
 			.addString(JobNames.READ_FROM, this.readFrom.id(), false)
 			.addString(JobNames.FUNCTIONS, Boolean.toString(this.functions), false)
+			.addString(JobNames.WRITE_MODE, this.writeMode.id(), false)
 			.addLong(JobNames.CHUNK_SIZE, (long) this.chunkSize, false)
 			.addLong(JobNames.THREADS, (long) this.threads, false)
 			.addLong(JobNames.PARTITIONS, (long) this.partitions, false)
@@ -241,7 +260,8 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 						Duration.ofMillis(parameters.getLong(JobNames.RETRY_BACKOFF_MS)), Backoff.DEFAULT.max()),
 				ReadFrom.of(parameters.getString(JobNames.READ_FROM, ReadFrom.MASTER.id())),
 				Boolean.parseBoolean(parameters.getString(JobNames.FUNCTIONS, "false")),
-				PrefixRenames.fromParameter(parameters.getString(JobNames.RENAME_PREFIX, "")));
+				PrefixRenames.fromParameter(parameters.getString(JobNames.RENAME_PREFIX, "")),
+				WriteMode.of(parameters.getString(JobNames.WRITE_MODE, WriteMode.AUTO.id())));
 	}
 
 }
