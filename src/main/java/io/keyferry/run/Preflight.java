@@ -171,9 +171,12 @@ public final class Preflight {
 			List<String> targetCommands = new ArrayList<>(
 					RequiredCommands.target(target, settings.onConflict(), settings.dryRun(), settings.type(),
 							targetVersion, targetInfo != null && targetInfo.clusterEnabled()));
-			if (!settings.dryRun() && settings.writeMode()
-				.mayWriteByTypes((sourceInfo != null) ? sourceInfo.version() : null, targetVersion)) {
-				// only when keys may be written type by type: least privilege otherwise
+			// only when keys may be written type by type: least privilege otherwise (with
+			// INFO denied, the versions are unknown, and the run is refused for INFO
+			// first: once granted, the versions decide)
+			boolean versionsKnown = sourceInfo != null && targetInfo != null;
+			if (!settings.dryRun() && (settings.writeMode() == WriteMode.TYPES || (versionsKnown
+					&& settings.writeMode().mayWriteByTypes(sourceInfo.version(), targetInfo.version())))) {
 				sourceCommands.addAll(TypeWriter.sourceCommands(settings.type()));
 				targetCommands.addAll(TypeWriter.targetCommands(settings.type(), settings.onConflict(), targetVersion));
 			}
