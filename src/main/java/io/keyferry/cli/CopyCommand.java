@@ -12,6 +12,7 @@ import io.keyferry.job.CopySettings;
 import io.keyferry.run.Preflight;
 import io.keyferry.redis.Backoff;
 import io.keyferry.redis.ConflictPolicy;
+import io.keyferry.redis.WriteMode;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.PrefixRenames;
 import io.keyferry.redis.ReadFrom;
@@ -84,6 +85,10 @@ public class CopyCommand implements Callable<Integer> {
 	@Option(names = "--on-conflict", paramLabel = "POLICY", defaultValue = "replace",
 			description = "When a key exists in the target: replace, skip (recorded with reason 'exists') or fail.")
 	String onConflict;
+
+	@Option(names = "--write-mode", paramLabel = "MODE", defaultValue = "auto",
+			description = "How keys are written: restore (RESTORE of the DUMP payload only; a payload the target cannot read is skipped), types (every key with its type's commands), or auto (RESTORE, and type by type each key whose payload the target cannot read, e.g. a target older than the source).")
+	String writeMode;
 
 	@Option(names = "--functions",
 			description = "Also copy the source's function libraries (Redis 7+: FUNCTION DUMP / FUNCTION RESTORE on every target master) under --on-conflict: replace overwrites a library of the same name, skip keeps the target's, fail refuses to start.")
@@ -217,6 +222,14 @@ public class CopyCommand implements Callable<Integer> {
 			throw KeyferryException.usage("invalid --on-conflict '" + this.onConflict + "'",
 					"use replace, skip or fail");
 		}
+		WriteMode mode;
+		try {
+			mode = WriteMode.of(this.writeMode);
+		}
+		catch (IllegalArgumentException ex) {
+			throw KeyferryException.usage("invalid --write-mode '" + this.writeMode + "'",
+					"use restore, types or auto");
+		}
 		String normalizedType = (this.type != null) ? this.type.toLowerCase(java.util.Locale.ROOT) : null;
 		if (normalizedType != null && !TYPES.contains(normalizedType)) {
 			throw KeyferryException.usage("invalid --type '" + this.type + "'",
@@ -249,7 +262,7 @@ public class CopyCommand implements Callable<Integer> {
 		return new CopySettings(sourceEndpoint, targetEndpoint, this.match, normalizedType, this.dryRun, 0, policy,
 				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
 				this.rateLimit, this.timeout, new Backoff(this.retries, this.retryBackoff, Backoff.DEFAULT.max()), from,
-				this.functions, renames(), this.allDatabases);
+				this.functions, renames(), this.allDatabases, mode);
 	}
 
 	/**

@@ -99,6 +99,7 @@ public class ShowCommand implements Callable<Integer> {
 		map.put("written", counts.written());
 		map.put("filtered", counts.filtered());
 		map.put("skipped", Json.withFieldNames(counts.skipped()));
+		map.put("fallback", Json.withFieldNames(counts.fallback()));
 		map.put("bytes", counts.bytes());
 		return map;
 	}

@@ -18,6 +18,7 @@ import io.keyferry.redis.RedisConnector;
 import io.keyferry.redis.RedisFailures;
 import io.keyferry.redis.Restorer;
 import io.keyferry.redis.TargetRoute;
+import io.keyferry.redis.TypeWriter;
 import io.keyferry.redis.ValueComparison;
 import io.keyferry.job.item.SkipLog;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -98,6 +99,11 @@ class CopyJobConfiguration {
 		CopySettings settings = resources.settings();
 		TargetRoute route = resources.targetRoute();
 		Map<StatefulRedisConnection<byte[], byte[]>, ValueComparison> comparisons = new IdentityHashMap<>();
+		Restorer.Fallback fallback = settings.writeMode()
+			.mayWriteByTypes(resources.sourceInfo().version(), resources.targetVersion())
+					? new Restorer.Fallback(new TypeWriter(resources.source().connection(), settings.timeout(),
+							resources.targetVersion()), settings.writeMode(), settings.source())
+					: null;
 		Restorer restorer = new Restorer(route, settings.target(),
 				new Restorer.Options(settings.onConflict(), settings.dryRun(), settings.maxValueBytes(),
 						resources.targetRdbVersion(), settings.backoff(), settings.timeout(),
@@ -110,7 +116,8 @@ class CopyJobConfiguration {
 					.targetHolds(dump),
 				(key) -> settings.backoff()
 					.call(() -> fetcher(resources).fetch(List.of(key)).get(0), monitor::isStopRequested,
-							(failure) -> RedisFailures.describe("source", settings.source(), failure)));
+							(failure) -> RedisFailures.describe("source", settings.source(), failure)),
+				fallback);
 		StepExecution step = resources.stepExecution();
 		return new RestoreWriter(restorer, skippedKeys, monitor, step.getJobExecutionId(), step.getId());
 	}

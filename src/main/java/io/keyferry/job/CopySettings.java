@@ -13,6 +13,7 @@ import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.PrefixRenames;
 import io.keyferry.redis.ReadFrom;
 import io.keyferry.redis.TlsSettings;
+import io.keyferry.redis.WriteMode;
 import org.springframework.batch.core.job.parameters.JobParameters;
 import org.springframework.batch.core.job.parameters.JobParametersBuilder;
 
@@ -46,15 +47,41 @@ import org.springframework.batch.core.job.parameters.JobParametersBuilder;
  * @param allDatabases copy every database of a standalone source that holds keys, each to
  * the same database of the target ({@code --all-databases}); the endpoints then name
  * database 0
+ * @param writeMode {@code --write-mode}: RESTORE, type by type, or type by type where
+ * RESTORE cannot write a key
  */
 public record CopySettings(Endpoint source, Endpoint target, String match, String type, boolean dryRun, long run,
 		ConflictPolicy onConflict, int scanCount, int chunkSize, int threads, int partitions, long maxValueBytes,
 		long chunkBytes, long rateLimit, Duration timeout, Backoff backoff, ReadFrom readFrom, boolean functions,
-		PrefixRenames renames, boolean allDatabases) {
+		PrefixRenames renames, boolean allDatabases, WriteMode writeMode) {
 
 	public CopySettings {
 		readFrom = (readFrom != null) ? readFrom : ReadFrom.MASTER;
 		renames = (renames != null) ? renames : PrefixRenames.NONE;
+		writeMode = (writeMode != null) ? writeMode : WriteMode.AUTO;
+	}
+
+	/**
+	 * Settings that copy the databases the endpoints name, with a write mode.
+	 */
+	public CopySettings(Endpoint source, Endpoint target, String match, String type, boolean dryRun, long run,
+			ConflictPolicy onConflict, int scanCount, int chunkSize, int threads, int partitions, long maxValueBytes,
+			long chunkBytes, long rateLimit, Duration timeout, Backoff backoff, ReadFrom readFrom, boolean functions,
+			PrefixRenames renames, WriteMode writeMode) {
+		this(source, target, match, type, dryRun, run, onConflict, scanCount, chunkSize, threads, partitions,
+				maxValueBytes, chunkBytes, rateLimit, timeout, backoff, readFrom, functions, renames, false, writeMode);
+	}
+
+	/**
+	 * Settings with the default write mode ({@link WriteMode#AUTO}).
+	 */
+	public CopySettings(Endpoint source, Endpoint target, String match, String type, boolean dryRun, long run,
+			ConflictPolicy onConflict, int scanCount, int chunkSize, int threads, int partitions, long maxValueBytes,
+			long chunkBytes, long rateLimit, Duration timeout, Backoff backoff, ReadFrom readFrom, boolean functions,
+			PrefixRenames renames, boolean allDatabases) {
+		this(source, target, match, type, dryRun, run, onConflict, scanCount, chunkSize, threads, partitions,
+				maxValueBytes, chunkBytes, rateLimit, timeout, backoff, readFrom, functions, renames, allDatabases,
+				WriteMode.AUTO);
 	}
 
 	/**
@@ -65,7 +92,8 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 			long chunkBytes, long rateLimit, Duration timeout, Backoff backoff, ReadFrom readFrom, boolean functions,
 			PrefixRenames renames) {
 		this(source, target, match, type, dryRun, run, onConflict, scanCount, chunkSize, threads, partitions,
-				maxValueBytes, chunkBytes, rateLimit, timeout, backoff, readFrom, functions, renames, false);
+				maxValueBytes, chunkBytes, rateLimit, timeout, backoff, readFrom, functions, renames, false,
+				WriteMode.AUTO);
 	}
 
 	/**
@@ -154,21 +182,21 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 		return new CopySettings(this.source, this.target, this.match, this.type, this.dryRun, newRun, this.onConflict,
 				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
 				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions, this.renames,
-				this.allDatabases);
+				this.allDatabases, this.writeMode);
 	}
 
 	public CopySettings withPartitions(int newPartitions) {
 		return new CopySettings(this.source, this.target, this.match, this.type, this.dryRun, this.run, this.onConflict,
 				this.scanCount, this.chunkSize, this.threads, newPartitions, this.maxValueBytes, this.chunkBytes,
 				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions, this.renames,
-				this.allDatabases);
+				this.allDatabases, this.writeMode);
 	}
 
 	public CopySettings withEndpoints(Endpoint newSource, Endpoint newTarget) {
 		return new CopySettings(newSource, newTarget, this.match, this.type, this.dryRun, this.run, this.onConflict,
 				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
 				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions, this.renames,
-				this.allDatabases);
+				this.allDatabases, this.writeMode);
 	}
 
 	/**
@@ -200,6 +228,7 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 			.addLong(JobNames.SCAN_COUNT, (long) this.scanCount, false)
 			.addString(JobNames.READ_FROM, this.readFrom.id(), false)
 			.addString(JobNames.FUNCTIONS, Boolean.toString(this.functions), false)
+			.addString(JobNames.WRITE_MODE, this.writeMode.id(), false)
 			.addLong(JobNames.CHUNK_SIZE, (long) this.chunkSize, false)
 			.addLong(JobNames.THREADS, (long) this.threads, false)
 			.addLong(JobNames.PARTITIONS, (long) this.partitions, false)
@@ -267,7 +296,8 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 				ReadFrom.of(parameters.getString(JobNames.READ_FROM, ReadFrom.MASTER.id())),
 				Boolean.parseBoolean(parameters.getString(JobNames.FUNCTIONS, "false")),
 				PrefixRenames.fromParameter(parameters.getString(JobNames.RENAME_PREFIX, "")),
-				Boolean.parseBoolean(parameters.getString(JobNames.ALL_DATABASES, "false")));
+				Boolean.parseBoolean(parameters.getString(JobNames.ALL_DATABASES, "false")),
+				WriteMode.of(parameters.getString(JobNames.WRITE_MODE, WriteMode.AUTO.id())));
 	}
 
 }

@@ -55,6 +55,9 @@ public final class JobNames {
 	 */
 	public static final String ALL_DATABASES = "all-databases";
 
+	/** {@code --write-mode}: restore, types or auto (not identifying). */
+	public static final String WRITE_MODE = "write-mode";
+
 	public static final String CHUNK_SIZE = "chunk-size";
 
 	public static final String THREADS = "threads";

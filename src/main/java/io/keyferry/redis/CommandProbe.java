@@ -17,6 +17,7 @@ import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.output.CommandOutput;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
+import io.lettuce.core.protocol.ProtocolKeyword;
 
 /**
  * Finds out, without changing anything, which commands a server refuses to run for the
@@ -31,7 +32,10 @@ import io.lettuce.core.protocol.CommandType;
  * or is refused after the permission check and before it changes anything
  * ({@code RESTORE} of an invalid payload). Redis checks a command's permission before its
  * keys', so a refusal of the probe's key (the user's key patterns do not cover it) still
- * proves the command itself is allowed. Stateless.
+ * proves the command itself is allowed. The two commands that always create their key
+ * ({@code SADD}, {@code RPUSH}: the type-by-type writes) are probed last, only when
+ * {@code DEL} is allowed, and their random key is deleted in the same pipeline.
+ * Stateless.
  */
 public final class CommandProbe {
 
@@ -63,12 +67,31 @@ public final class CommandProbe {
 	 */
 	public static List<Refusal> refusals(StatefulRedisConnection<byte[], byte[]> connection, Endpoint endpoint,
 			List<String> commands, Duration timeout) {
+		List<String> harmless = commands.stream().filter((c) -> !CREATING.contains(c)).toList();
+		List<String> creating = commands.stream().filter(CREATING::contains).toList();
+		List<Refusal> refusals = probe(connection, endpoint, harmless, timeout, false);
+		boolean delete = harmless.contains("del") && refusals.stream().noneMatch((r) -> r.command().equals("del"));
+		if (!creating.isEmpty() && delete) {
+			refusals = new ArrayList<>(refusals);
+			refusals.addAll(probe(connection, endpoint, creating, timeout, true));
+		}
+		return refusals;
+	}
+
+	/** Commands without a form that leaves a missing key missing. */
+	private static final java.util.Set<String> CREATING = java.util.Set.of("sadd", "rpush");
+
+	private static List<Refusal> probe(StatefulRedisConnection<byte[], byte[]> connection, Endpoint endpoint,
+			List<String> commands, Duration timeout, boolean deleteAfter) {
 		byte[] key = ("keyferry:probe:" + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
 		List<RedisFuture<Void>> replies = new ArrayList<>(commands.size());
 		for (String command : commands) {
 			replies.add(connection.async()
-				.dispatch(CommandType.valueOf(command.toUpperCase(Locale.ROOT)), new Ignored(),
-						arguments(command, key, endpoint.database())));
+				.dispatch(keyword(command), new Ignored(), arguments(command, key, endpoint.database())));
+		}
+		if (deleteAfter) {
+			// sent after the probes on the same connection: runs after them
+			connection.async().dispatch(CommandType.DEL, new Ignored(), new CommandArgs<>(CODEC).addKey(key));
 		}
 		List<Refusal> refusals = new ArrayList<>();
 		for (int i = 0; i < commands.size(); i++) {
@@ -106,6 +129,23 @@ public final class CommandProbe {
 		return reply.toLowerCase(Locale.ROOT).contains("unknown command");
 	}
 
+	private static ProtocolKeyword keyword(String command) {
+		byte[] bytes = command.toUpperCase(Locale.ROOT).getBytes(StandardCharsets.US_ASCII);
+		return new ProtocolKeyword() {
+
+			@Override
+			public byte[] getBytes() {
+				return bytes;
+			}
+
+			@Override
+			public String toString() {
+				return command.toUpperCase(Locale.ROOT);
+			}
+
+		};
+	}
+
 	static CommandArgs<byte[], byte[]> arguments(String command, byte[] key, int database) {
 		CommandArgs<byte[], byte[]> args = new CommandArgs<>(CODEC);
 		switch (command) {
@@ -119,13 +159,33 @@ public final class CommandProbe {
 			// a library that cannot exist: nothing listed
 			case "function" -> args.add("LIST").add("LIBRARYNAME").addKey(key);
 			case "getrange", "lrange", "zrange" -> args.addKey(key).add(0).add(0);
-			case "sscan", "hscan" -> args.addKey(key).add(0).add("COUNT").add(1);
+			case "sscan", "hscan", "zscan" -> args.addKey(key).add(0).add("COUNT").add(1);
+			// type-by-type reads: a missing key or group is an error after the
+			// permission check
+			case "xinfo" -> args.add("STREAM").addKey(key);
+			case "xpending" -> args.addKey(key).add("g");
+			// type-by-type writes, in forms that fail after the permission check or do
+			// nothing to a missing key
+			case "pexpireat" -> args.addKey(key).add(1);
+			case "rename", "renamenx" -> args.addKey(key).addKey(key);
+			case "set" -> args.addKey(key).addValue(new byte[] { 'v' }).add("XX");
+			case "setrange" -> args.addKey(key).add(0).addValue(new byte[0]);
+			case "hset" ->
+				args.addKey(key).addValue(new byte[] { 'f' }).addValue(new byte[] { 'v' }).addValue(new byte[] { 'f' });
+			case "zadd" -> args.addKey(key).add("NX").add("XX").add(1).addValue(new byte[] { 'm' });
+			case "xadd" -> args.addKey(key).add("0-0").addValue(new byte[] { 'f' }).addValue(new byte[] { 'v' });
+			case "xgroup" -> args.add("CREATE").addKey(key).add("g").add("$");
+			case "xsetid" -> args.addKey(key).add("0-1");
+			case "xclaim" -> args.addKey(key).add("g").add("c").add(0).add("0-1");
+			// probed last and deleted at once (see CREATING)
+			case "sadd", "rpush" -> args.addKey(key).addValue(new byte[] { 'm' });
 			case "smismember", "sismember" -> args.addKey(key).addValue(new byte[] { 'm' });
 			case "hmget" -> args.addKey(key).addValue(new byte[] { 'f' });
 			case "xrange" -> args.addKey(key).add("-").add("+").add("COUNT").add(1);
 			// an invalid payload: refused after the permission check, nothing written
 			case "restore" -> args.addKey(key).add(0).addValue(new byte[] { 0 });
-			case "dump", "pexpiretime", "pttl", "exists", "type", "strlen", "llen", "scard", "zcard", "hlen", "xlen" ->
+			case "del", "dump", "pexpiretime", "pttl", "exists", "type", "strlen", "llen", "scard", "zcard", "hlen",
+					"xlen" ->
 				args.addKey(key);
 			default -> throw new IllegalArgumentException("no probe for command " + command);
 		}

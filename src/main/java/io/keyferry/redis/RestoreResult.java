@@ -9,8 +9,15 @@ package io.keyferry.redis;
  * @param reason why it was skipped, {@code null} otherwise
  * @param detail the target's reply for a skip, {@code null} otherwise
  * @param bytes the payload bytes written, 0 unless written
+ * @param fallback why a written key was written type by type, {@code null} when it was
+ * restored from its payload
  */
-public record RestoreResult(KeyDump dump, Outcome outcome, SkipReason reason, String detail, long bytes) {
+public record RestoreResult(KeyDump dump, Outcome outcome, SkipReason reason, String detail, long bytes,
+		FallbackReason fallback) {
+
+	public RestoreResult(KeyDump dump, Outcome outcome, SkipReason reason, String detail, long bytes) {
+		this(dump, outcome, reason, detail, bytes, null);
+	}
 
 	/** The three ends of a key: every read key has exactly one. */
 	public enum Outcome {
@@ -32,6 +39,10 @@ public record RestoreResult(KeyDump dump, Outcome outcome, SkipReason reason, St
 		return new RestoreResult(dump, Outcome.WRITTEN, null, null, dump.size());
 	}
 
+	static RestoreResult writtenByTypes(KeyDump dump, FallbackReason reason) {
+		return new RestoreResult(dump, Outcome.WRITTEN, null, null, dump.size(), reason);
+	}
+
 	static RestoreResult filtered(KeyDump dump) {
 		return new RestoreResult(dump, Outcome.FILTERED, null, null, 0);
 	}
@@ -50,7 +61,7 @@ public record RestoreResult(KeyDump dump, Outcome outcome, SkipReason reason, St
 			return this;
 		}
 		return new RestoreResult(new KeyDump(this.dump.key(), null, this.dump.expireAt()), this.outcome, this.reason,
-				this.detail, this.bytes);
+				this.detail, this.bytes, this.fallback);
 	}
 
 }

@@ -51,6 +51,19 @@ public final class Restorer {
 
 	private final java.util.function.Function<byte[], KeyDump> refetch;
 
+	private final Fallback fallback;
+
+	/**
+	 * How keys whose payload the target cannot read are written instead.
+	 *
+	 * @param writer writes a key type by type
+	 * @param mode {@link WriteMode#TYPES} for every key, {@link WriteMode#AUTO} for the
+	 * keys that need it
+	 * @param source the source (for messages about its failures)
+	 */
+	public record Fallback(TypeWriter writer, WriteMode mode, Endpoint source) {
+	}
+
 	/**
 	 * How to write.
 	 *
@@ -113,6 +126,24 @@ public final class Restorer {
 	public Restorer(TargetRoute route, Endpoint endpoint, Options options, BooleanSupplier stopping,
 			java.util.function.Predicate<KeyDump> targetHoldsValue,
 			java.util.function.Function<byte[], KeyDump> refetch) {
+		this(route, endpoint, options, stopping, targetHoldsValue, refetch, null);
+	}
+
+	/**
+	 * Creates a restorer that writes keys type by type where RESTORE cannot write them.
+	 * @param route where each key goes
+	 * @param endpoint the target (for messages)
+	 * @param options how to write
+	 * @param stopping whether a stop was requested (abandons retries)
+	 * @param targetHoldsValue as for the other constructors
+	 * @param refetch as for the other constructors
+	 * @param fallback how to write keys type by type, {@code null} for RESTORE only
+	 * ({@code --write-mode restore}, or a target that reads the source's format)
+	 */
+	public Restorer(TargetRoute route, Endpoint endpoint, Options options, BooleanSupplier stopping,
+			java.util.function.Predicate<KeyDump> targetHoldsValue,
+			java.util.function.Function<byte[], KeyDump> refetch, Fallback fallback) {
+		this.fallback = fallback;
 		this.refetch = refetch;
 		this.route = route;
 		this.endpoint = endpoint;
@@ -144,6 +175,8 @@ public final class Restorer {
 		int n = dumps.size();
 		RestoreResult[] results = new RestoreResult[n];
 		List<Integer> pending = new ArrayList<>(n);
+		// keys to write type by type, in read order
+		java.util.TreeMap<Integer, FallbackReason> byTypes = new java.util.TreeMap<>();
 		for (int i = 0; i < n; i++) {
 			KeyDump dump = dumps.get(i);
 			if (dump.isDeferred()) {
@@ -158,14 +191,20 @@ public final class Restorer {
 						+ " bytes exceeds --max-value-bytes " + this.options.maxValueBytes());
 			}
 			else {
-				pending.add(i);
+				FallbackReason reason = fallbackBeforeWriting(dump);
+				if (reason != null) {
+					byTypes.put(i, reason);
+				}
+				else {
+					pending.add(i);
+				}
 			}
 		}
 		this.asked.clear();
 		int retries = 0;
 		int redirects = 0;
 		while (!pending.isEmpty()) {
-			Attempt attempt = attemptOnce(dumps, pending, results);
+			Attempt attempt = attemptOnce(dumps, pending, results, byTypes);
 			if (pending.isEmpty()) {
 				break;
 			}
@@ -186,7 +225,85 @@ public final class Restorer {
 			}
 			this.options.backoff().pause(retries, this.stopping);
 		}
+		for (Map.Entry<Integer, FallbackReason> key : byTypes.entrySet()) {
+			results[key.getKey()] = writeByTypes(dumps.get(key.getKey()), key.getValue());
+		}
 		return Arrays.asList(results);
+	}
+
+	/**
+	 * Why a key is written type by type without trying RESTORE first, or {@code null}.
+	 */
+	private FallbackReason fallbackBeforeWriting(KeyDump dump) {
+		if (this.fallback == null || this.options.dryRun()) {
+			return null;
+		}
+		if (this.fallback.mode() == WriteMode.TYPES) {
+			return FallbackReason.WRITE_MODE;
+		}
+		int targetVersion = this.options.targetRdbVersion();
+		if (targetVersion > 0 && RdbVersion.ofPayload(dump.payload()) > targetVersion) {
+			return FallbackReason.OLDER_TARGET;
+		}
+		return null;
+	}
+
+	/**
+	 * Writes a key type by type, retrying transient failures of either server like a
+	 * write (each attempt starts the key again).
+	 */
+	private RestoreResult writeByTypes(KeyDump dump, FallbackReason reason) {
+		byte[] targetKey = this.options.renames().targetKey(dump.key());
+		long targetOffset = this.options.targetClockOffset();
+		boolean replace = this.options.policy() == ConflictPolicy.REPLACE;
+		for (int retry = 1;; retry++) {
+			String side = "target";
+			Endpoint failed = this.endpoint;
+			RuntimeException failure;
+			try {
+				TypeWriter.Result result = this.fallback.writer()
+					.write(dump.key(), targetKey, this.route.connectionFor(targetKey),
+							() -> dump.restoreExpiry(System.currentTimeMillis(), targetOffset), replace);
+				return switch (result.outcome()) {
+					case WRITTEN -> RestoreResult.writtenByTypes(dump, reason);
+					case GONE, EXPIRED -> RestoreResult.filtered(dump);
+					case EXISTS -> {
+						RestoreResult existing = keyProblem(dump, "BUSYKEY Target key name already exists.");
+						yield (existing.outcome() == RestoreResult.Outcome.WRITTEN)
+								? RestoreResult.writtenByTypes(dump, reason) : existing;
+					}
+					case UNSUPPORTED -> RestoreResult.skipped(dump, SkipReason.REJECTED,
+							"the target cannot read its payload (RDB format " + RdbVersion.ofPayload(dump.payload())
+									+ ") and keyferry has no commands to write a value of type " + result.type());
+				};
+			}
+			catch (TypeWriter.SourceFailure ex) {
+				side = "source";
+				failed = this.fallback.source();
+				failure = (RuntimeException) ex.getCause();
+			}
+			catch (RedisException ex) {
+				failure = ex;
+			}
+			if (failure instanceof RedisCommandExecutionException error) {
+				String message = String.valueOf(error.getMessage());
+				String code = RedisFailures.code(message);
+				boolean redirected = this.route.cluster() && (code.equals("MOVED") || code.equals("ASK"));
+				RedisFailures.Kind kind = RedisFailures.classifyReply(message);
+				if (!redirected && kind == RedisFailures.Kind.KEY) {
+					return RestoreResult.skipped(dump, SkipReason.OTHER,
+							"writing it type by type, the " + side + " answered: " + message);
+				}
+				if (!redirected && kind == RedisFailures.Kind.FATAL) {
+					throw RedisFailures.describe(side, failed, error);
+				}
+			}
+			if (retry > this.options.backoff().retries()) {
+				throw RedisFailures.describe(side, failed, failure);
+			}
+			this.route.refresh();
+			this.options.backoff().pause(retry, this.stopping);
+		}
 	}
 
 	/**
@@ -202,7 +319,8 @@ public final class Restorer {
 	private record Sent(int index, Pipeline batch, int reply) {
 	}
 
-	private Attempt attemptOnce(List<KeyDump> dumps, List<Integer> pending, RestoreResult[] results) {
+	private Attempt attemptOnce(List<KeyDump> dumps, List<Integer> pending, RestoreResult[] results,
+			Map<Integer, FallbackReason> byTypes) {
 		long targetOffset = this.options.targetClockOffset();
 		long now = System.currentTimeMillis();
 		List<Sent> sent = new ArrayList<>(pending.size());
@@ -291,6 +409,11 @@ public final class Restorer {
 					continue;
 				}
 				RedisFailures.Kind kind = RedisFailures.classifyReply(message);
+				if (kind == RedisFailures.Kind.KEY && this.fallback != null && !this.options.dryRun()
+						&& message.contains("payload version or checksum")) {
+					byTypes.put(i, FallbackReason.REJECTED);
+					continue;
+				}
 				if (kind == RedisFailures.Kind.KEY) {
 					results[i] = keyProblem(dump, message);
 					continue;
@@ -422,7 +545,7 @@ public final class Restorer {
 		return KeyferryException.usage(
 				"the target is older than the source: it reads RDB format " + targetVersion
 						+ " but the source writes format " + sourceVersion,
-				"DUMP payloads only restore on the same or a newer Redis: use a target running at least the source's version");
+				"DUMP payloads only restore on the same or a newer Redis: use --write-mode auto (the default) to write such keys type by type, or a target running at least the source's version");
 	}
 
 }

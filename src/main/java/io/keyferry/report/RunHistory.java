@@ -159,6 +159,7 @@ public class RunHistory {
 			map.put("written", this.counts.written());
 			map.put("filtered", this.counts.filtered());
 			map.put("skipped", Json.withFieldNames(this.counts.skipped()));
+			map.put("fallback", Json.withFieldNames(this.counts.fallback()));
 			map.put("commits", this.commits);
 			map.put("rollbacks", this.rollbacks);
 			map.put("cursor", this.cursor);

@@ -126,6 +126,8 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 		map.put("filtered", this.counts.filtered());
 		map.put("skipped", Json.withFieldNames(this.counts.skipped()));
 		map.put("skippedTotal", this.counts.skippedTotal());
+		map.put("fallback", Json.withFieldNames(this.counts.fallback()));
+		map.put("fallbackTotal", this.counts.fallbackTotal());
 		map.put("bytes", this.counts.bytes());
 		map.put("startTime", Timestamps.json(this.startTime));
 		map.put("endTime", Timestamps.json(this.endTime));
@@ -176,9 +178,21 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 		if (!skipped.isEmpty()) {
 			skipped.append(')');
 		}
-		lines.add(String.format(Locale.ROOT, "  read %s  %s %s  filtered %s  skipped %s%s", number(this.counts.read()),
-				this.dryRun ? "would write" : "written", number(this.counts.written()), number(this.counts.filtered()),
-				number(this.counts.skippedTotal()), skipped));
+		StringBuilder fallback = new StringBuilder();
+		this.counts.fallback().forEach((reason, n) -> {
+			if (n > 0) {
+				fallback.append(fallback.isEmpty() ? " (type by type: " : ", ")
+					.append(reason)
+					.append(' ')
+					.append(number(n));
+			}
+		});
+		if (!fallback.isEmpty()) {
+			fallback.append(')');
+		}
+		lines.add(String.format(Locale.ROOT, "  read %s  %s %s%s  filtered %s  skipped %s%s",
+				number(this.counts.read()), this.dryRun ? "would write" : "written", number(this.counts.written()),
+				fallback, number(this.counts.filtered()), number(this.counts.skippedTotal()), skipped));
 		lines.add(String.format(Locale.ROOT, "  %s in %s, %s keys/s", bytes(this.counts.bytes()), duration(duration()),
 				number(Math.round(keysPerSecond()))));
 		this.databases.forEach((db,

@@ -16,6 +16,8 @@ import io.keyferry.redis.CommandProbe;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.FunctionLibraries;
 import io.keyferry.redis.RdbVersion;
+import io.keyferry.redis.TypeWriter;
+import io.keyferry.redis.WriteMode;
 import io.keyferry.redis.ReadFrom;
 import io.keyferry.redis.RedisConnector;
 import io.keyferry.redis.RedisFailures;
@@ -154,7 +156,7 @@ public final class Preflight {
 				RedisConnector.Connection t = connector.connect(target)) {
 			ServerInfo sourceInfo = infoUnlessDenied(s, source);
 			ServerInfo targetInfo = infoUnlessDenied(t, target);
-			checkServers(source, sourceInfo, target, targetInfo);
+			checkServers(source, sourceInfo, target, targetInfo, settings.writeMode());
 			checkClusterOptions(settings, sourceInfo, targetInfo);
 			if (settings.allDatabases()) {
 				checkStandalone(source, sourceInfo);
@@ -178,12 +180,23 @@ public final class Preflight {
 			List<String> targetCommands = new ArrayList<>(
 					RequiredCommands.target(targetConnections, settings.onConflict(), settings.dryRun(),
 							settings.type(), targetVersion, targetInfo != null && targetInfo.clusterEnabled()));
+			// only when keys may be written type by type: least privilege otherwise (with
+			// INFO denied, the versions are unknown, and the run is refused for INFO
+			// first: once granted, the versions decide)
+			boolean versionsKnown = sourceInfo != null && targetInfo != null;
+			if (!settings.dryRun() && (settings.writeMode() == WriteMode.TYPES || (versionsKnown
+					&& settings.writeMode().mayWriteByTypes(sourceInfo.version(), targetInfo.version())))) {
+				sourceCommands.addAll(TypeWriter.sourceCommands(settings.type()));
+				targetCommands.addAll(TypeWriter.targetCommands(settings.type(), settings.onConflict(), targetVersion));
+			}
 			if (settings.functions()) {
 				sourceCommands.addAll(FunctionLibraries.commands());
 				if (!settings.dryRun()) {
 					targetCommands.addAll(FunctionLibraries.commands());
 				}
 			}
+			sourceCommands = new ArrayList<>(new java.util.LinkedHashSet<>(sourceCommands));
+			targetCommands = new ArrayList<>(new java.util.LinkedHashSet<>(targetCommands));
 			List<CommandProbe.Refusal> sourceRefusals = CommandProbe.refusals(s.connection(), source, sourceCommands,
 					settings.timeout());
 			List<CommandProbe.Refusal> targetRefusals = CommandProbe.refusals(t.connection(), target, targetCommands,
@@ -384,7 +397,8 @@ public final class Preflight {
 		}
 	}
 
-	private static void checkServers(Endpoint source, ServerInfo sourceInfo, Endpoint target, ServerInfo targetInfo) {
+	private static void checkServers(Endpoint source, ServerInfo sourceInfo, Endpoint target, ServerInfo targetInfo,
+			WriteMode writeMode) {
 		for (var pair : List.of(Map.entry(source, Optional.ofNullable(sourceInfo)),
 				Map.entry(target, Optional.ofNullable(targetInfo)))) {
 			Endpoint endpoint = pair.getKey();
@@ -405,7 +419,8 @@ public final class Preflight {
 		}
 		var sourceRdb = RdbVersion.ofRedisVersion(sourceInfo.version());
 		var targetRdb = RdbVersion.ofRedisVersion(targetInfo.version());
-		if (sourceRdb.isPresent() && targetRdb.isPresent() && sourceRdb.getAsInt() > targetRdb.getAsInt()) {
+		if (writeMode == WriteMode.RESTORE && sourceRdb.isPresent() && targetRdb.isPresent()
+				&& sourceRdb.getAsInt() > targetRdb.getAsInt()) {
 			KeyferryException tooOld = Restorer.targetTooOld(sourceRdb.getAsInt(), targetRdb.getAsInt());
 			throw KeyferryException.usage(
 					"the target (Redis " + targetInfo.version() + ") is older than the source (Redis "

@@ -123,13 +123,14 @@ class PreflightIntegrationTests {
 	}
 
 	@Test
-	void targetOlderThanSourceIsRefused(RedisServer source, @RedisServerOptions(old = true) RedisServer target) {
+	void targetOlderThanSourceIsRefusedUnderWriteModeRestore(RedisServer source,
+			@RedisServerOptions(old = true) RedisServer target) {
 		this.target = target;
 		assertThat(source.version()).startsWith("7.");
 		assertThat(target.version()).startsWith("6.2.");
 		TestData.keys(50).loadInto(source);
 
-		CliRun run = rejected(CliRun.copy(this.home, source.uri(), target.uri()));
+		CliRun run = rejected(CliRun.copy(this.home, source.uri(), target.uri(), "--write-mode", "restore"));
 
 		assertThat(run.errorLine()).contains("older than the source")
 			.contains("Redis " + target.version())

@@ -108,6 +108,21 @@ public final class CopySummary {
 	}
 
 	/**
+	 * The keys written type by type, by reason ({@code olderTarget}, {@code rejected},
+	 * {@code writeMode}): part of {@link #written()}.
+	 * @return reason to count
+	 */
+	public Map<String, Long> fallback() {
+		Object fallback = field("fallback");
+		if (!(fallback instanceof Map<?, ?> map)) {
+			throw new AssertionError("'fallback' is not an object in " + this.json);
+		}
+		Map<String, Long> counts = new LinkedHashMap<>();
+		map.forEach((reason, count) -> counts.put((String) reason, ((Number) count).longValue()));
+		return counts;
+	}
+
+	/**
 	 * The {@code error} field, present when the execution did not complete.
 	 * @return the message or {@code null}
 	 */

@@ -362,10 +362,46 @@ public final class KeyspaceComparison {
 			case "stream" -> List.of(commands.xrange(key, Range.create("-", "+"))
 				.stream()
 				.map((message) -> message.getId() + normalize(new ArrayList<>(message.getBody().entrySet())))
-				.toList(), normalize(commands.xinfoGroups(key)));
+				.toList(), streamMetadata(commands, key));
 			case "none" -> "none";
 			default -> throw new IllegalStateException("cannot compare values of type " + type);
 		};
+	}
+
+	/**
+	 * What a stream holds besides its entries, in the fields every Redis version since
+	 * 6.2 reports (so that two versions compare): its last id, and per consumer group its
+	 * last-delivered id, consumers and pending entries (id, consumer, deliveries).
+	 */
+	private static Object streamMetadata(RedisClusterCommands<byte[], byte[]> commands, byte[] key) {
+		List<Object> metadata = new ArrayList<>();
+		metadata.add("last-generated-id=" + normalize(fields(commands.xinfoStream(key)).get("last-generated-id")));
+		for (Object group : commands.xinfoGroups(key)) {
+			Map<String, Object> fields = fields((List<?>) group);
+			byte[] name = (byte[]) fields.get("name");
+			List<String> consumers = commands.xinfoConsumers(key, name)
+				.stream()
+				.map((consumer) -> fields((List<?>) consumer))
+				.map((consumer) -> normalize(consumer.get("name")) + ":" + consumer.get("pending"))
+				.sorted()
+				.toList();
+			List<String> pending = commands
+				.xpending(key, name, Range.create("-", "+"), io.lettuce.core.Limit.create(0, Integer.MAX_VALUE))
+				.stream()
+				.map((entry) -> entry.getId() + "@" + entry.getConsumer() + "x" + entry.getRedeliveryCount())
+				.toList();
+			metadata.add(List.of(normalize(name), String.valueOf(normalize(fields.get("last-delivered-id"))),
+					String.valueOf(fields.get("pending")), consumers, pending));
+		}
+		return metadata;
+	}
+
+	private static Map<String, Object> fields(List<?> reply) {
+		Map<String, Object> map = new java.util.LinkedHashMap<>();
+		for (int i = 0; i + 1 < reply.size(); i += 2) {
+			map.put(new String((byte[]) reply.get(i), java.nio.charset.StandardCharsets.UTF_8), reply.get(i + 1));
+		}
+		return map;
 	}
 
 	/**

@@ -72,6 +72,12 @@ public final class Checkpoint {
 	/** Prefix of the per-reason skip counts, e.g. {@code count.skipped.exists}. */
 	public static final String COUNT_SKIPPED = "count.skipped.";
 
+	/**
+	 * Prefix of the counts of keys written type by type, by reason (e.g.
+	 * {@code count.fallback.older-target}).
+	 */
+	public static final String COUNT_FALLBACK = "count.fallback.";
+
 	private Checkpoint() {
 	}
 

@@ -4,13 +4,16 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import io.keyferry.redis.FallbackReason;
 import io.keyferry.redis.RestoreResult;
 import io.keyferry.redis.SkipReason;
 import org.springframework.batch.infrastructure.item.ExecutionContext;
 
 /**
  * Key counts of one partition or one execution: every key read ends written, filtered or
- * skipped (by reason), so {@code read = written + filtered + skipped}. Not thread-safe.
+ * skipped (by reason), so {@code read = written + filtered + skipped}; of the written
+ * keys, those written type by type are counted by the reason they could not be restored
+ * (the {@code fallback} counts, part of {@code written}). Not thread-safe.
  */
 public final class KeyCounts {
 
@@ -23,6 +26,8 @@ public final class KeyCounts {
 	private long bytes;
 
 	private final EnumMap<SkipReason, Long> skipped = new EnumMap<>(SkipReason.class);
+
+	private final EnumMap<FallbackReason, Long> fallback = new EnumMap<>(FallbackReason.class);
 
 	public void addRead(long keys) {
 		this.read += keys;
@@ -37,6 +42,9 @@ public final class KeyCounts {
 			case WRITTEN -> {
 				this.written++;
 				this.bytes += result.bytes();
+				if (result.fallback() != null) {
+					this.fallback.merge(result.fallback(), 1L, Long::sum);
+				}
 			}
 			case FILTERED -> this.filtered++;
 			case SKIPPED -> this.skipped.merge(result.reason(), 1L, Long::sum);
@@ -53,6 +61,7 @@ public final class KeyCounts {
 		this.filtered += other.filtered;
 		this.bytes += other.bytes;
 		other.skipped.forEach((reason, count) -> this.skipped.merge(reason, count, Long::sum));
+		other.fallback.forEach((reason, count) -> this.fallback.merge(reason, count, Long::sum));
 	}
 
 	public long read() {
@@ -87,6 +96,23 @@ public final class KeyCounts {
 		return result;
 	}
 
+	/**
+	 * Written keys that were written type by type, by the reason they could not be
+	 * restored, every reason present (0 when none).
+	 * @return reason id → count
+	 */
+	public Map<String, Long> fallback() {
+		Map<String, Long> result = new LinkedHashMap<>();
+		for (FallbackReason reason : FallbackReason.values()) {
+			result.put(reason.id(), this.fallback.getOrDefault(reason, 0L));
+		}
+		return result;
+	}
+
+	public long fallbackTotal() {
+		return this.fallback.values().stream().mapToLong(Long::longValue).sum();
+	}
+
 	public void writeTo(ExecutionContext context) {
 		context.putLong(Checkpoint.COUNT_READ, this.read);
 		context.putLong(Checkpoint.COUNT_WRITTEN, this.written);
@@ -94,6 +120,9 @@ public final class KeyCounts {
 		context.putLong(Checkpoint.COUNT_BYTES, this.bytes);
 		for (SkipReason reason : SkipReason.values()) {
 			context.putLong(Checkpoint.COUNT_SKIPPED + reason.id(), this.skipped.getOrDefault(reason, 0L));
+		}
+		for (FallbackReason reason : FallbackReason.values()) {
+			context.putLong(Checkpoint.COUNT_FALLBACK + reason.id(), this.fallback.getOrDefault(reason, 0L));
 		}
 	}
 
@@ -112,6 +141,12 @@ public final class KeyCounts {
 			long n = context.getLong(Checkpoint.COUNT_SKIPPED + reason.id(), 0);
 			if (n > 0) {
 				counts.skipped.put(reason, n);
+			}
+		}
+		for (FallbackReason reason : FallbackReason.values()) {
+			long n = context.getLong(Checkpoint.COUNT_FALLBACK + reason.id(), 0);
+			if (n > 0) {
+				counts.fallback.put(reason, n);
 			}
 		}
 		return counts;
