@@ -87,6 +87,9 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 	/** Payload bytes a chunk keeps in memory by default. */
 	public static final long DEFAULT_CHUNK_BYTES = 64L * 1024 * 1024;
 
+	/** Payloads larger than this are skipped by default ({@code --max-value-bytes}). */
+	public static final long DEFAULT_MAX_VALUE_BYTES = 512L * 1024 * 1024;
+
 	/**
 	 * The key that identifies "the same copy" across runs: source, target, filter, dry
 	 * run and the rename rules (only when there are any, so that runs without them keep

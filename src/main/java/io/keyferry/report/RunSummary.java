@@ -11,6 +11,8 @@ import java.util.OptionalDouble;
 
 import io.keyferry.job.JobNames;
 import io.keyferry.job.item.KeyCounts;
+import io.keyferry.job.item.VerifyCounts;
+import io.keyferry.redis.DifferenceKind;
 import io.keyferry.job.SourceLayout;
 import io.keyferry.job.item.Checkpoint;
 import org.springframework.batch.core.BatchStatus;
@@ -37,10 +39,30 @@ import org.springframework.batch.core.step.StepExecution;
  * @param scanned how far the scan got, 0 to 1
  * @param rescans times a partition was scanned again from its start because the source or
  * target process changed
+ * @param verify for a verify run, what it found: the run's final counts once its last
+ * pass ended, the first pass's counts of this execution before; {@code null} for a copy
+ * @param verifyExecutionChecked for a verify run, the keys this execution checked in its
+ * first pass (a resumed execution checks only what was left)
  */
 public record RunSummary(long executionId, long runId, long run, BatchStatus status, String source, String target,
 		String match, String type, boolean dryRun, KeyCounts counts, LocalDateTime startTime, LocalDateTime endTime,
-		double scanned, int rescans) {
+		double scanned, int rescans, VerifyCounts verify, long verifyExecutionChecked) {
+
+	/**
+	 * Whether this is a verify run.
+	 * @return true for {@code keyferry verify}
+	 */
+	public boolean isVerify() {
+		return this.verify != null;
+	}
+
+	/**
+	 * The job's name as the history shows it.
+	 * @return copy or verify
+	 */
+	public String job() {
+		return isVerify() ? JobNames.VERIFY_JOB : JobNames.JOB;
+	}
 
 	/**
 	 * Summarizes an execution loaded from the repository.
@@ -50,13 +72,23 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 	public static RunSummary of(JobExecution execution) {
 		KeyCounts counts = new KeyCounts();
 		int rescans = 0;
+		boolean verifyRun = JobNames.VERIFY_JOB.equals(execution.getJobInstance().getJobName());
+		VerifyCounts verified = new VerifyCounts();
+		VerifyCounts last = null;
 		for (StepExecution step : execution.getStepExecutions()) {
-			if (!step.getStepName().startsWith(JobNames.PARTITION_STEP)) {
+			if (verifyRun && step.getStepName().equals(JobNames.VERIFY_RECHECK_STEP)
+					&& step.getExecutionContext().containsKey(VerifyCounts.FINAL)) {
+				last = VerifyCounts.readFrom(step.getExecutionContext());
+			}
+			if (!JobNames.isPartitionStep(step.getStepName())) {
 				continue;
 			}
 			var context = step.getExecutionContext();
 			if (context.getLong(Checkpoint.COUNT_EXECUTION, -1) == step.getId()) {
 				counts.add(KeyCounts.readFrom(context));
+				if (verifyRun) {
+					verified.add(VerifyCounts.readFrom(context));
+				}
 			}
 			if (context.getLong(Checkpoint.RESCANS_EXECUTION, -1) == step.getId()) {
 				rescans += context.getInt(Checkpoint.RESCANS, 0);
@@ -69,7 +101,8 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 				parameters.getString(JobNames.TARGET, ""), parameters.getString(JobNames.MATCH, "*"),
 				parameters.getString(JobNames.TYPE, ""), Boolean.parseBoolean(parameters.getString(JobNames.DRY_RUN)),
 				counts, execution.getStartTime(), execution.getEndTime(),
-				(execution.getStatus() == BatchStatus.COMPLETED) ? 1.0 : scanned.orElse(0), rescans);
+				(execution.getStatus() == BatchStatus.COMPLETED) ? 1.0 : scanned.orElse(0), rescans,
+				verifyRun ? ((last != null) ? last : verified) : null, verified.checked());
 	}
 
 	public Duration duration() {
@@ -95,6 +128,7 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 		map.put("runId", this.runId);
 		map.put("run", this.run);
 		map.put("status", this.status.name());
+		map.put("job", job());
 		map.put("source", this.source);
 		map.put("target", this.target);
 		map.put("match", this.match);
@@ -112,6 +146,17 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 		map.put("keysPerSecond", Math.round(keysPerSecond()));
 		map.put("scanned", Math.round(this.scanned * 10000) / 10000.0);
 		map.put("rescans", this.rescans);
+		if (this.verify != null) {
+			map.put("checked", this.verify.checked());
+			map.put("equal", this.verify.equal());
+			map.put("missing", this.verify.count(DifferenceKind.MISSING));
+			map.put("differentType", this.verify.count(DifferenceKind.TYPE));
+			map.put("differentValue", this.verify.count(DifferenceKind.VALUE));
+			map.put("differentTtl", this.verify.count(DifferenceKind.TTL));
+			map.put("extra", this.verify.count(DifferenceKind.EXTRA));
+			map.put("differences", this.verify.total());
+			map.put("executionChecked", this.verifyExecutionChecked);
+		}
 		return map;
 	}
 
@@ -121,6 +166,9 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 	 */
 	public List<String> toText() {
 		List<String> lines = new ArrayList<>();
+		if (this.verify != null) {
+			return verifyText();
+		}
 		lines.add(String.format(Locale.ROOT, "%s%s  execution %d  run #%d", this.status.name(),
 				this.dryRun ? " (dry run: nothing written)" : "", this.executionId, this.run));
 		lines.add("  " + this.source + " -> " + this.target + "  match " + this.match
@@ -139,6 +187,26 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 				number(this.counts.skippedTotal()), skipped));
 		lines.add(String.format(Locale.ROOT, "  %s in %s, %s keys/s", bytes(this.counts.bytes()), duration(duration()),
 				number(Math.round(keysPerSecond()))));
+		return lines;
+	}
+
+	private List<String> verifyText() {
+		List<String> lines = new ArrayList<>();
+		String verdict = (this.status != BatchStatus.COMPLETED) ? ""
+				: (this.verify.total() == 0) ? ": target matches the source"
+						: ": " + number(this.verify.total()) + " difference" + ((this.verify.total() == 1) ? "" : "s");
+		lines.add(String.format(Locale.ROOT, "%s  verify execution %d  run #%d%s", this.status.name(), this.executionId,
+				this.run, verdict));
+		lines.add("  " + this.source + " -> " + this.target + "  match " + this.match
+				+ (this.type.isEmpty() ? "" : "  type " + this.type));
+		lines.add(String.format(Locale.ROOT,
+				"  checked %s  equal %s  missing %s  differentType %s  differentValue %s  differentTtl %s  extra %s",
+				number(this.verify.checked()), number(this.verify.equal()),
+				number(this.verify.count(DifferenceKind.MISSING)), number(this.verify.count(DifferenceKind.TYPE)),
+				number(this.verify.count(DifferenceKind.VALUE)), number(this.verify.count(DifferenceKind.TTL)),
+				number(this.verify.count(DifferenceKind.EXTRA))));
+		lines.add(String.format(Locale.ROOT, "  this execution checked %s keys in %s",
+				number(this.verifyExecutionChecked), duration(duration())));
 		return lines;
 	}
 
