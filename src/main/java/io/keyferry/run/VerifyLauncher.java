@@ -123,11 +123,11 @@ public class VerifyLauncher {
 		}
 		CopySettings copy = settings.copy();
 		if (resumed != null) {
-			this.monitor.info(String.format("resuming verify run %d (#%d) from execution %d (%s)",
+			this.monitor.info(String.format("resuming run %d (#%d, verify) from execution %d (%s)",
 					resumed.getJobInstanceId(), copy.run(), resumed.getId(), resumed.getStatus()));
 		}
 		else {
-			this.monitor.info("starting verify run #" + copy.run() + ": " + copy.source().redacted() + " -> "
+			this.monitor.info("starting run #" + copy.run() + " (verify): " + copy.source().redacted() + " -> "
 					+ copy.target().redacted());
 		}
 		this.monitor.reset();
