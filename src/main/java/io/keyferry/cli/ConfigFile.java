@@ -29,7 +29,7 @@ final class ConfigFile {
 	/** Options that may be given several times: a YAML list in the file. */
 	private static final Set<String> REPEATABLE = Set.of("rename-prefix");
 
-	private static final Set<String> FLAGS = Set.of("dry-run", "fresh", "functions", "all-databases", "json",
+	private static final Set<String> FLAGS = Set.of("dry-run", "fresh", "functions", "all-databases", "extra", "json",
 			"stacktrace", "verbose", "source-insecure", "target-insecure");
 
 	private ConfigFile() {
@@ -109,6 +109,41 @@ final class ConfigFile {
 	private static KeyferryException invalid(Path file, String why) {
 		return KeyferryException.usage("invalid config file " + file + ": " + why,
 				"see config/nightly.yml for an example; option names are the long command-line options without '--'");
+	}
+
+	/**
+	 * Fills the options of a command not given on its command line from its
+	 * {@code --config} file.
+	 * @param spec the command's spec, parsed
+	 * @param config the file, or {@code null}
+	 * @param command the subcommand's name
+	 */
+	static void apply(picocli.CommandLine.Model.CommandSpec spec, Path config, String command) {
+		if (config == null) {
+			return;
+		}
+		Set<String> names = new java.util.HashSet<>();
+		spec.options().forEach((option) -> names.add(option.longestName().replaceFirst("^--", "")));
+		List<String> arguments = arguments(config, names);
+		picocli.CommandLine fileLine = new picocli.CommandLine(new KeyferryCommand());
+		List<String> all = new java.util.ArrayList<>();
+		all.add(command);
+		all.addAll(arguments);
+		picocli.CommandLine.ParseResult fileResult;
+		try {
+			fileResult = fileLine.parseArgs(all.toArray(String[]::new)).subcommand();
+		}
+		catch (picocli.CommandLine.ParameterException ex) {
+			throw KeyferryException.usage("invalid config file " + config + ": " + ex.getMessage(),
+					"option names are the long command-line options without '--'");
+		}
+		picocli.CommandLine.ParseResult given = spec.commandLine().getParseResult();
+		for (picocli.CommandLine.Model.OptionSpec option : spec.options()) {
+			picocli.CommandLine.Model.OptionSpec fileOption = fileResult.matchedOption(option.longestName());
+			if (fileOption != null && !given.hasMatchedOption(option.longestName())) {
+				option.setValue(fileOption.getValue());
+			}
+		}
 	}
 
 	/**

@@ -17,6 +17,9 @@ public final class ExitCode {
 	/** The run was stopped; it is resumable. */
 	public static final int STOPPED = 3;
 
+	/** A verify completed and the target still differs from the source. */
+	public static final int DIFFERENT = 4;
+
 	private ExitCode() {
 	}
 

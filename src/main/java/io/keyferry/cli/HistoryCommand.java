@@ -83,6 +83,10 @@ public class HistoryCommand implements Callable<Integer> {
 		RunSummary s = entry.summary();
 		String filter = "match " + s.match() + (s.type().isEmpty() ? "" : " type " + s.type())
 				+ (s.dryRun() ? " dry-run" : "");
+		if (s.isVerify()) {
+			filter = "verify: checked " + RunSummary.number(s.verify().checked()) + ", "
+					+ RunSummary.number(s.verify().total()) + " different; " + filter;
+		}
 		String line = String.format(Locale.ROOT,
 				"%-6d %-5s %-10s %-" + timeWidth + "s %9s %,12d %,12d %,10d %,10d %,9d  %s -> %s [%s]", s.executionId(),
 				"#" + s.run(), s.status(), Timestamps.text(s.startTime()), RunSummary.duration(s.duration()),

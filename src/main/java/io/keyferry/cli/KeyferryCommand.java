@@ -18,11 +18,12 @@ import picocli.CommandLine.ScopeType;
  */
 @Command(name = "keyferry", mixinStandardHelpOptions = true, versionProvider = KeyferryCommand.Version.class,
 		description = "Copies keys from one Redis to another with SCAN, DUMP and RESTORE, and resumes from its last checkpoint after a failure, a stop or a kill.",
-		subcommands = { CopyCommand.class, ResumeCommand.class, StopCommand.class, HistoryCommand.class,
-				ShowCommand.class, PruneCommand.class, ScheduleCommand.class },
+		subcommands = { CopyCommand.class, VerifyCommand.class, ResumeCommand.class, StopCommand.class,
+				HistoryCommand.class, ShowCommand.class, PruneCommand.class, ScheduleCommand.class },
 		exitCodeListHeading = "%nExit codes:%n",
 		exitCodeList = { "0:completed", "1:failed (resumable: run the same command again)",
-				"2:usage or configuration error (nothing written)", "3:stopped (resumable)" })
+				"2:usage or configuration error (nothing written)", "3:stopped (resumable)",
+				"4:verify: the target differs from the source" })
 public class KeyferryCommand {
 
 	@Option(names = "--home", scope = ScopeType.INHERIT, paramLabel = "DIR",

@@ -24,6 +24,9 @@ final class RunPrinter {
 		String message = (problem != null) ? problem.message() : null;
 		String hint = (problem != null) ? problem.hint() : null;
 		int exitCode = exitCode(outcome);
+		if (exitCode == ExitCode.OK && summary.isVerify() && summary.verify().total() > 0) {
+			exitCode = ExitCode.DIFFERENT;
+		}
 		if (json) {
 			Map<String, Object> map = summary.toMap();
 			map.put("exitCode", exitCode);

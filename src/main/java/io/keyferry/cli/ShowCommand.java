@@ -10,6 +10,7 @@ import io.keyferry.KeyferryException;
 import io.keyferry.job.BatchRuntime;
 import io.keyferry.job.JobNames;
 import io.keyferry.job.item.KeyCounts;
+import io.keyferry.repository.Differences;
 import io.keyferry.repository.SkippedKeys;
 import io.keyferry.redis.KeyNames;
 import io.keyferry.report.Json;
@@ -41,14 +42,20 @@ public class ShowCommand implements Callable<Integer> {
 			description = "How many skipped keys to list.")
 	String skipped;
 
+	@Option(names = "--differences", paramLabel = "N|all", defaultValue = "20",
+			description = "How many keys that differ to list (a verify run).")
+	String differences;
+
 	@Override
 	public Integer call() {
 		int limit = skippedLimit(this.skipped);
+		int differenceLimit = limit("--differences", this.differences);
 		java.util.Map<String, Object> repository = this.parent.repository();
 		BatchRuntime.requireRepository(this.parent.home(), repository);
 		try (ConfigurableApplicationContext context = BatchRuntime.start(this.parent.home(), this.parent.verbose,
 				repository)) {
-			RunHistory.Details details = context.getBean(RunHistory.class).show(this.executionId, limit);
+			RunHistory.Details details = context.getBean(RunHistory.class)
+				.show(this.executionId, limit, differenceLimit);
 			if (this.json) {
 				this.parent.out.println(Json.write(toMap(details)));
 			}
@@ -60,6 +67,10 @@ public class ShowCommand implements Callable<Integer> {
 	}
 
 	static int skippedLimit(String value) {
+		return limit("--skipped", value);
+	}
+
+	static int limit(String option, String value) {
 		if ("all".equalsIgnoreCase(value)) {
 			return Integer.MAX_VALUE;
 		}
@@ -72,7 +83,7 @@ public class ShowCommand implements Callable<Integer> {
 		catch (NumberFormatException ex) {
 			// fall through
 		}
-		throw KeyferryException.usage("invalid --skipped '" + value + "'", "use a number or 'all'");
+		throw KeyferryException.usage("invalid " + option + " '" + value + "'", "use a number or 'all'");
 	}
 
 	static Map<String, Object> toMap(RunHistory.Details details) {
@@ -83,6 +94,10 @@ public class ShowCommand implements Callable<Integer> {
 		map.put("runTotals", counts(details.runTotals()));
 		map.put("skippedCount", details.skippedCount());
 		map.put("skippedKeys", details.skipped().stream().map(ShowCommand::skip).toList());
+		if (details.entry().summary().isVerify()) {
+			map.put("differenceCount", details.differenceCount());
+			map.put("differenceKeys", details.differences().stream().map(ShowCommand::difference).toList());
+		}
 		return map;
 	}
 
@@ -109,6 +124,15 @@ public class ShowCommand implements Callable<Integer> {
 		map.put("key", KeyNames.escape(skip.key()));
 		map.put("reason", skip.reason());
 		map.put("detail", skip.detail());
+		return map;
+	}
+
+	private static Map<String, Object> difference(Differences.Difference difference) {
+		Map<String, Object> map = new LinkedHashMap<>();
+		map.put("key", KeyNames.escape(difference.key()));
+		map.put("kind", Json.fieldName(difference.kind().id()));
+		map.put("detail", difference.detail());
+		map.put("pass", difference.pass());
 		return map;
 	}
 
@@ -166,6 +190,16 @@ public class ShowCommand implements Callable<Integer> {
 		for (SkippedKeys.SkippedKey skip : details.skipped()) {
 			out.println("  " + skip.reason() + "  \"" + KeyNames.escape(skip.key()) + "\""
 					+ ((skip.detail() != null) ? "  " + skip.detail() : ""));
+		}
+		if (s.isVerify()) {
+			out.println();
+			out.println("differences: " + details.differenceCount()
+					+ ((details.differences().size() < details.differenceCount())
+							? " (showing " + details.differences().size() + ")" : ""));
+			for (Differences.Difference difference : details.differences()) {
+				out.println("  " + difference.kind().id() + "  \"" + KeyNames.escape(difference.key()) + "\""
+						+ ((difference.detail() != null) ? "  " + difference.detail() : ""));
+			}
 		}
 	}
 

@@ -129,6 +129,9 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 	/** Payload bytes a chunk keeps in memory by default. */
 	public static final long DEFAULT_CHUNK_BYTES = 64L * 1024 * 1024;
 
+	/** Payloads larger than this are skipped by default ({@code --max-value-bytes}). */
+	public static final long DEFAULT_MAX_VALUE_BYTES = 512L * 1024 * 1024;
+
 	/**
 	 * The key that identifies "the same copy" across runs: source, target, filter, dry
 	 * run and the rename rules (only when there are any, so that runs without them keep
@@ -176,6 +179,19 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 	public int batchesPerChunk() {
 		int batch = batchSize();
 		return Math.max(1, (this.chunkSize + batch - 1) / batch);
+	}
+
+	/**
+	 * These settings copying every database or not, with a write mode.
+	 * @param newAllDatabases {@code --all-databases}
+	 * @param newWriteMode {@code --write-mode}
+	 * @return the settings
+	 */
+	public CopySettings withModes(boolean newAllDatabases, WriteMode newWriteMode) {
+		return new CopySettings(this.source, this.target, this.match, this.type, this.dryRun, this.run, this.onConflict,
+				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
+				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions, this.renames,
+				newAllDatabases, newWriteMode);
 	}
 
 	public CopySettings withRun(long newRun) {

@@ -16,6 +16,21 @@ public final class JobNames {
 	/** The worker step run once per partition (source node and cursor slice). */
 	public static final String PARTITION_STEP = "copy-partition";
 
+	/** The verify job: compares a target with its source. */
+	public static final String VERIFY_JOB = "verify";
+
+	/** The partitioned step of the verify job (first pass over the source's keys). */
+	public static final String VERIFY_STEP = "verify";
+
+	/** The worker step of the verify job, run once per partition. */
+	public static final String VERIFY_PARTITION_STEP = "verify-partition";
+
+	/** The verify job's scan of the target for keys the source lacks. */
+	public static final String VERIFY_EXTRA_STEP = "verify-extra";
+
+	/** The verify job's later passes over the keys that differed. */
+	public static final String VERIFY_RECHECK_STEP = "verify-recheck";
+
 	// identifying job parameters
 
 	public static final String SOURCE = "source";
@@ -84,6 +99,35 @@ public final class JobNames {
 	 */
 	public static final String OTHER_DATABASES = "source.other-databases";
 
+	// verify job parameters (--extra is identifying, the others are not)
+
+	/** Whether the target is scanned for keys the source lacks. */
+	public static final String EXTRA = "extra";
+
+	public static final String TTL_TOLERANCE_MS = "ttl-tolerance-ms";
+
+	public static final String PASSES = "passes";
+
+	public static final String PASS_PAUSE_MS = "pass-pause-ms";
+
+	/**
+	 * Whether a step is a partition of a copy or a verify run.
+	 * @param stepName the step's name
+	 * @return true for a partition's step
+	 */
+	public static boolean isPartitionStep(String stepName) {
+		return stepName.startsWith(PARTITION_STEP) || stepName.startsWith(VERIFY_PARTITION_STEP);
+	}
+
+	/**
+	 * Whether a job is one of keyferry's (copy or verify).
+	 * @param jobName the job's name
+	 * @return true for copy and verify
+	 */
+	public static boolean isRunJob(String jobName) {
+		return JOB.equals(jobName) || VERIFY_JOB.equals(jobName);
+	}
+
 	/**
 	 * The job parameter of a side's TLS option.
 	 * @param role "source" or "target"
@@ -102,7 +146,7 @@ public final class JobNames {
 	 * @return whether it is a flag
 	 */
 	public static boolean isFlag(String name) {
-		return DRY_RUN.equals(name) || FUNCTIONS.equals(name) || ALL_DATABASES.equals(name)
+		return DRY_RUN.equals(name) || FUNCTIONS.equals(name) || ALL_DATABASES.equals(name) || EXTRA.equals(name)
 				|| tls("source", "insecure").equals(name) || tls("target", "insecure").equals(name);
 	}
 

@@ -137,7 +137,7 @@ public class SourceLayout implements Partitioner {
 	public static OptionalDouble scanned(Collection<StepExecution> steps) {
 		Map<String, StepExecution> latest = new HashMap<>();
 		for (StepExecution step : steps) {
-			if (step.getStepName().startsWith(JobNames.PARTITION_STEP)) {
+			if (JobNames.isPartitionStep(step.getStepName())) {
 				latest.merge(step.getStepName(), step, (a, b) -> (a.getId() > b.getId()) ? a : b);
 			}
 		}

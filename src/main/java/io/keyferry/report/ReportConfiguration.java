@@ -3,6 +3,7 @@ package io.keyferry.report;
 import javax.sql.DataSource;
 
 import io.keyferry.run.RunOwners;
+import io.keyferry.repository.Differences;
 import io.keyferry.repository.SkippedKeys;
 import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.context.annotation.Bean;
@@ -15,8 +16,8 @@ class ReportConfiguration {
 
 	@Bean
 	RunHistory runHistory(JobRepository jobRepository, DataSource dataSource, SkippedKeys skippedKeys,
-			RunOwners runOwners) {
-		return new RunHistory(jobRepository, new JdbcTemplate(dataSource), skippedKeys, runOwners);
+			RunOwners runOwners, Differences differences) {
+		return new RunHistory(jobRepository, new JdbcTemplate(dataSource), skippedKeys, runOwners, differences);
 	}
 
 }

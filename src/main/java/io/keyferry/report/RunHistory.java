@@ -13,6 +13,7 @@ import io.keyferry.KeyferryException;
 import io.keyferry.job.JobNames;
 import io.keyferry.job.item.KeyCounts;
 import io.keyferry.run.RunOwners;
+import io.keyferry.repository.Differences;
 import io.keyferry.repository.SkippedKeys;
 import io.keyferry.repository.RepositorySchema;
 import io.keyferry.job.item.Checkpoint;
@@ -40,7 +41,11 @@ public class RunHistory {
 
 	private final RunOwners owners;
 
-	public RunHistory(JobRepository jobRepository, JdbcTemplate jdbc, SkippedKeys skippedKeys, RunOwners owners) {
+	private final Differences differences;
+
+	public RunHistory(JobRepository jobRepository, JdbcTemplate jdbc, SkippedKeys skippedKeys, RunOwners owners,
+			Differences differences) {
+		this.differences = differences;
 		this.jobRepository = jobRepository;
 		this.jdbc = jdbc;
 		this.skippedKeys = skippedKeys;
@@ -93,9 +98,10 @@ public class RunHistory {
 	 */
 	public List<Entry> list(int limit, BatchStatus status) {
 		String sql = "SELECT E.JOB_EXECUTION_ID FROM BATCH_JOB_EXECUTION E JOIN BATCH_JOB_INSTANCE I"
-				+ " ON I.JOB_INSTANCE_ID = E.JOB_INSTANCE_ID WHERE I.JOB_NAME = ?"
+				+ " ON I.JOB_INSTANCE_ID = E.JOB_INSTANCE_ID WHERE I.JOB_NAME IN (?, ?)"
 				+ ((status != null) ? " AND E.STATUS = ?" : "") + " ORDER BY E.JOB_EXECUTION_ID DESC";
-		Object[] args = (status != null) ? new Object[] { JobNames.JOB, status.name() } : new Object[] { JobNames.JOB };
+		Object[] args = (status != null) ? new Object[] { JobNames.JOB, JobNames.VERIFY_JOB, status.name() }
+				: new Object[] { JobNames.JOB, JobNames.VERIFY_JOB };
 		JdbcTemplate limited = new JdbcTemplate(this.jdbc.getDataSource());
 		limited.setMaxRows(limit);
 		List<Long> ids = limited.queryForList(sql, Long.class, args);
@@ -186,9 +192,13 @@ public class RunHistory {
 	 * @param runTotals the counts summed over the run's executions
 	 * @param skipped the execution's skipped keys (up to the limit asked)
 	 * @param skippedCount how many keys it skipped in all
+	 * @param differences for a verify run, the keys that differ as last compared (up to
+	 * the limit asked)
+	 * @param differenceCount for a verify run, how many keys differ in all
 	 */
 	public record Details(Entry entry, Map<String, Object> parameters, List<Step> steps, List<RunSummary> runExecutions,
-			KeyCounts runTotals, List<SkippedKeys.SkippedKey> skipped, long skippedCount) {
+			KeyCounts runTotals, List<SkippedKeys.SkippedKey> skipped, long skippedCount,
+			List<Differences.Difference> differences, long differenceCount) {
 	}
 
 	/**
@@ -198,6 +208,17 @@ public class RunHistory {
 	 * @return the details
 	 */
 	public Details show(long executionId, int skippedLimit) {
+		return show(executionId, skippedLimit, 0);
+	}
+
+	/**
+	 * The details of an execution, with a verify run's differences.
+	 * @param executionId the execution
+	 * @param skippedLimit how many skipped keys to list
+	 * @param differenceLimit how many differences of a verify run to list
+	 * @return the details
+	 */
+	public Details show(long executionId, int skippedLimit, int differenceLimit) {
 		JobExecution execution;
 		try {
 			execution = this.jobRepository.getJobExecution(executionId);
@@ -205,7 +226,7 @@ public class RunHistory {
 		catch (org.springframework.dao.EmptyResultDataAccessException ex) {
 			execution = null;
 		}
-		if (execution == null || !JobNames.JOB.equals(execution.getJobInstance().getJobName())) {
+		if (execution == null || !JobNames.isRunJob(execution.getJobInstance().getJobName())) {
 			throw KeyferryException.usage("no execution " + executionId + " in the job repository",
 					"list the executions with keyferry history");
 		}
@@ -228,8 +249,12 @@ public class RunHistory {
 		runExecutions.sort(Comparator.comparingLong(RunSummary::executionId));
 		List<SkippedKeys.SkippedKey> skipped = (skippedLimit > 0) ? this.skippedKeys.find(executionId, skippedLimit)
 				: List.of();
+		boolean verify = JobNames.VERIFY_JOB.equals(execution.getJobInstance().getJobName());
+		long runId = execution.getJobInstanceId();
+		List<Differences.Difference> differences = (verify && differenceLimit > 0)
+				? this.differences.page(runId, 0, differenceLimit) : List.of();
 		return new Details(entry(execution), parameters, steps, runExecutions, totals, skipped,
-				this.skippedKeys.count(executionId));
+				this.skippedKeys.count(executionId), differences, verify ? this.differences.counts(runId).total() : 0);
 	}
 
 	private static Step step(StepExecution step) {
@@ -274,7 +299,8 @@ public class RunHistory {
 		int runs = 0;
 		int executions = 0;
 		long skipped = 0;
-		List<JobInstance> instances = this.jobRepository.findJobInstances(JobNames.JOB);
+		List<JobInstance> instances = new ArrayList<>(this.jobRepository.findJobInstances(JobNames.JOB));
+		instances.addAll(this.jobRepository.findJobInstances(JobNames.VERIFY_JOB));
 		for (JobInstance instance : instances) {
 			List<JobExecution> all = this.jobRepository.getJobExecutions(instance);
 			JobExecution last = this.jobRepository.getLastJobExecution(instance);
@@ -295,6 +321,7 @@ public class RunHistory {
 					this.jdbc.update("DELETE FROM " + RepositorySchema.OWNER_TABLE + " WHERE JOB_EXECUTION_ID = ?",
 							execution.getId());
 				}
+				this.differences.deleteRun(instance.getInstanceId());
 				this.jobRepository.deleteJobInstance(instance);
 			}
 		}

@@ -13,6 +13,8 @@ import java.util.TreeMap;
 
 import io.keyferry.job.JobNames;
 import io.keyferry.job.item.KeyCounts;
+import io.keyferry.job.item.VerifyCounts;
+import io.keyferry.redis.DifferenceKind;
 import io.keyferry.job.SourceLayout;
 import io.keyferry.job.item.Checkpoint;
 import io.keyferry.redis.ServerInfo;
@@ -47,11 +49,31 @@ import org.springframework.batch.core.step.StepExecution;
  * @param otherDatabases the databases of the source, besides the one copied, that held
  * keys when the execution started, with their key counts (empty for an
  * {@code --all-databases} run)
+ * @param verify for a verify run, what it found: the run's final counts once its last
+ * pass ended, the first pass's counts of this execution before; {@code null} for a copy
+ * @param verifyExecutionChecked for a verify run, the keys this execution checked in its
+ * first pass (a resumed execution checks only what was left)
  */
 public record RunSummary(long executionId, long runId, long run, BatchStatus status, String source, String target,
 		String match, String type, boolean dryRun, KeyCounts counts, LocalDateTime startTime, LocalDateTime endTime,
 		double scanned, int rescans, boolean allDatabases, SortedMap<Integer, KeyCounts> databases,
-		SortedMap<Integer, Long> otherDatabases) {
+		SortedMap<Integer, Long> otherDatabases, VerifyCounts verify, long verifyExecutionChecked) {
+
+	/**
+	 * Whether this is a verify run.
+	 * @return true for {@code keyferry verify}
+	 */
+	public boolean isVerify() {
+		return this.verify != null;
+	}
+
+	/**
+	 * The job's name as the history shows it.
+	 * @return copy or verify
+	 */
+	public String job() {
+		return isVerify() ? JobNames.VERIFY_JOB : JobNames.JOB;
+	}
 
 	/**
 	 * Summarizes an execution loaded from the repository.
@@ -62,8 +84,15 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 		KeyCounts counts = new KeyCounts();
 		SortedMap<Integer, KeyCounts> databases = new TreeMap<>();
 		int rescans = 0;
+		boolean verifyRun = JobNames.VERIFY_JOB.equals(execution.getJobInstance().getJobName());
+		VerifyCounts verified = new VerifyCounts();
+		VerifyCounts last = null;
 		for (StepExecution step : execution.getStepExecutions()) {
-			if (!step.getStepName().startsWith(JobNames.PARTITION_STEP)) {
+			if (verifyRun && step.getStepName().equals(JobNames.VERIFY_RECHECK_STEP)
+					&& step.getExecutionContext().containsKey(VerifyCounts.FINAL)) {
+				last = VerifyCounts.readFrom(step.getExecutionContext());
+			}
+			if (!JobNames.isPartitionStep(step.getStepName())) {
 				continue;
 			}
 			var context = step.getExecutionContext();
@@ -75,6 +104,9 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 				counts.add(ofStep);
 				if (ofDatabase != null) {
 					ofDatabase.add(ofStep);
+				}
+				if (verifyRun) {
+					verified.add(VerifyCounts.readFrom(context));
 				}
 			}
 			if (context.getLong(Checkpoint.RESCANS_EXECUTION, -1) == step.getId()) {
@@ -90,7 +122,8 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 				counts, execution.getStartTime(), execution.getEndTime(),
 				(execution.getStatus() == BatchStatus.COMPLETED) ? 1.0 : scanned.orElse(0), rescans,
 				Boolean.parseBoolean(parameters.getString(JobNames.ALL_DATABASES, "false")), databases,
-				ServerInfo.parseKeyspace(execution.getExecutionContext().getString(JobNames.OTHER_DATABASES, "")));
+				ServerInfo.parseKeyspace(execution.getExecutionContext().getString(JobNames.OTHER_DATABASES, "")),
+				verifyRun ? ((last != null) ? last : verified) : null, verified.checked());
 	}
 
 	public Duration duration() {
@@ -116,6 +149,7 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 		map.put("runId", this.runId);
 		map.put("run", this.run);
 		map.put("status", this.status.name());
+		map.put("job", job());
 		map.put("source", this.source);
 		map.put("target", this.target);
 		map.put("match", this.match);
@@ -156,6 +190,17 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 			this.otherDatabases.forEach((db, keys) -> other.put(Integer.toString(db), keys));
 			map.put("otherDatabases", other);
 		}
+		if (this.verify != null) {
+			map.put("checked", this.verify.checked());
+			map.put("equal", this.verify.equal());
+			map.put("missing", this.verify.count(DifferenceKind.MISSING));
+			map.put("differentType", this.verify.count(DifferenceKind.TYPE));
+			map.put("differentValue", this.verify.count(DifferenceKind.VALUE));
+			map.put("differentTtl", this.verify.count(DifferenceKind.TTL));
+			map.put("extra", this.verify.count(DifferenceKind.EXTRA));
+			map.put("differences", this.verify.total());
+			map.put("executionChecked", this.verifyExecutionChecked);
+		}
 		return map;
 	}
 
@@ -165,6 +210,9 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 	 */
 	public List<String> toText() {
 		List<String> lines = new ArrayList<>();
+		if (this.verify != null) {
+			return verifyText();
+		}
 		lines.add(String.format(Locale.ROOT, "%s%s  execution %d  run #%d", this.status.name(),
 				this.dryRun ? " (dry run: nothing written)" : "", this.executionId, this.run));
 		lines.add("  " + this.source + " -> " + this.target + "  match " + this.match
@@ -203,6 +251,26 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 			lines.add("  not copied: other databases of the source hold keys: "
 					+ ServerInfo.describeKeyspace(this.otherDatabases) + " (--all-databases copies them)");
 		}
+		return lines;
+	}
+
+	private List<String> verifyText() {
+		List<String> lines = new ArrayList<>();
+		String verdict = (this.status != BatchStatus.COMPLETED) ? ""
+				: (this.verify.total() == 0) ? ": target matches the source"
+						: ": " + number(this.verify.total()) + " difference" + ((this.verify.total() == 1) ? "" : "s");
+		lines.add(String.format(Locale.ROOT, "%s  verify execution %d  run #%d%s", this.status.name(), this.executionId,
+				this.run, verdict));
+		lines.add("  " + this.source + " -> " + this.target + "  match " + this.match
+				+ (this.type.isEmpty() ? "" : "  type " + this.type));
+		lines.add(String.format(Locale.ROOT,
+				"  checked %s  equal %s  missing %s  differentType %s  differentValue %s  differentTtl %s  extra %s",
+				number(this.verify.checked()), number(this.verify.equal()),
+				number(this.verify.count(DifferenceKind.MISSING)), number(this.verify.count(DifferenceKind.TYPE)),
+				number(this.verify.count(DifferenceKind.VALUE)), number(this.verify.count(DifferenceKind.TTL)),
+				number(this.verify.count(DifferenceKind.EXTRA))));
+		lines.add(String.format(Locale.ROOT, "  this execution checked %s keys in %s",
+				number(this.verifyExecutionChecked), duration(duration())));
 		return lines;
 	}
 

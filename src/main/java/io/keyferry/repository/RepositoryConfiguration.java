@@ -23,4 +23,9 @@ class RepositoryConfiguration {
 		return new SkippedKeys(new JdbcTemplate(dataSource));
 	}
 
+	@Bean
+	Differences differences(DataSource dataSource, RepositorySchema schema) {
+		return new Differences(new JdbcTemplate(dataSource));
+	}
+
 }

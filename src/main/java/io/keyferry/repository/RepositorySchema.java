@@ -32,6 +32,9 @@ public class RepositorySchema implements InitializingBean {
 
 	public static final String SKIPPED_KEY_TABLE = "KEYFERRY_SKIPPED_KEY";
 
+	/** The keys that differ in each verify run. */
+	public static final String DIFFERENCE_TABLE = "KEYFERRY_VERIFY_DIFFERENCE";
+
 	public static final String OWNER_TABLE = "KEYFERRY_RUN_OWNER";
 
 	/** The lease of each copy (copy key) that a process is starting or running. */

@@ -477,7 +477,7 @@ public class CopyLauncher {
 	static List<Throwable> failures(JobExecution execution) {
 		List<Throwable> failures = new ArrayList<>();
 		for (StepExecution step : execution.getStepExecutions()) {
-			if (step.getStepName().startsWith(JobNames.PARTITION_STEP)) {
+			if (JobNames.isPartitionStep(step.getStepName())) {
 				failures.addAll(step.getFailureExceptions());
 			}
 		}

@@ -8,7 +8,11 @@ import io.keyferry.job.EndpointCredentials;
 import io.keyferry.job.LeaseFence;
 import io.keyferry.job.RunMonitor;
 import io.keyferry.job.SourceLayout;
+import io.keyferry.job.VerifyJobFactory;
+import io.keyferry.job.item.DifferenceWriter;
 import io.keyferry.job.item.DumpProcessor;
+import io.keyferry.job.item.VerifyProcessor;
+import io.keyferry.repository.Differences;
 import io.keyferry.job.item.RestoreWriter;
 import io.keyferry.job.item.ScanKeyReader;
 import io.keyferry.redis.Endpoint;
@@ -48,6 +52,27 @@ class RunConfiguration {
 							credentials.resolve(settings.target()));
 					return new SourceLayout(resolved, connector, isCluster(connector, resolved.source()));
 				});
+	}
+
+	@Bean
+	VerifyJobFactory verifyJobFactory(JobRepository jobRepository, PlatformTransactionManager transactionManager,
+			ScanKeyReader scanKeyReader, VerifyProcessor verifyProcessor, DifferenceWriter differenceWriter,
+			RunOwners runOwners, RunLease runLease, RunMonitor runMonitor, RedisConnector connector,
+			EndpointCredentials credentials, Differences differences) {
+		return new VerifyJobFactory(jobRepository, transactionManager, scanKeyReader, verifyProcessor, differenceWriter,
+				runOwners, new LeaseFence(runLease::confirm), runMonitor, (settings) -> {
+					CopySettings resolved = settings.withEndpoints(credentials.resolve(settings.source()),
+							credentials.resolve(settings.target()));
+					return new SourceLayout(resolved, connector, isCluster(connector, resolved.source()));
+				}, connector, differences, credentials);
+	}
+
+	@Bean
+	VerifyLauncher verifyLauncher(JobOperator jobOperator, JobRepository jobRepository,
+			VerifyJobFactory verifyJobFactory, RunOwners runOwners, RunLease runLease, EndpointCredentials credentials,
+			RedisConnector connector, RunMonitor monitor, DataSource dataSource, RepositorySchema schema) {
+		return new VerifyLauncher(jobOperator, jobRepository, verifyJobFactory, runOwners, runLease, credentials,
+				connector, monitor, new JdbcTemplate(dataSource));
 	}
 
 	private static boolean isCluster(RedisConnector connector, Endpoint source) {

@@ -125,9 +125,21 @@ final class RunRecovery {
 	 * it right now.
 	 */
 	void removeRunWithoutExecution(CopySettings settings) {
-		JobInstance instance = this.jobRepository.getJobInstance(JobNames.JOB, settings.toJobParameters());
+		removeRunWithoutExecution(JobNames.JOB, settings.toJobParameters(), settings.run());
+	}
+
+	/**
+	 * Removes the job instance of a new run of a job that has no execution (see
+	 * {@link #removeRunWithoutExecution(CopySettings)}).
+	 * @param jobName the job
+	 * @param parameters the run's parameters
+	 * @param run the run's number
+	 */
+	void removeRunWithoutExecution(String jobName,
+			org.springframework.batch.core.job.parameters.JobParameters parameters, long run) {
+		JobInstance instance = this.jobRepository.getJobInstance(jobName, parameters);
 		if (instance != null && this.jobRepository.getJobExecutions(instance).isEmpty()) {
-			this.monitor.info("run " + instance.getInstanceId() + " (#" + settings.run()
+			this.monitor.info("run " + instance.getInstanceId() + " (#" + run
 					+ ") was created by a process that was killed before it copied anything: starting it again");
 			this.jobRepository.deleteJobInstance(instance);
 		}

@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import io.keyferry.job.JobNames;
 import io.keyferry.repository.RepositorySchema;
 
 import static org.assertj.core.api.Assertions.fail;
@@ -26,7 +25,8 @@ import static org.assertj.core.api.Assertions.fail;
  */
 public final class RepositoryProbe {
 
-	private static final String PARTITION_STEPS = JobNames.PARTITION_STEP + "%";
+	/** The partitions of copy and verify runs. */
+	private static final String PARTITION_STEPS = "%-partition:%";
 
 	private final String url;
 

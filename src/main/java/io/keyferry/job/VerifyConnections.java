@@ -1,0 +1,116 @@
+package io.keyferry.job;
+
+import io.keyferry.redis.ClusterTarget;
+import io.keyferry.redis.Endpoint;
+import io.keyferry.redis.KeyVerifier;
+import io.keyferry.redis.RdbVersion;
+import io.keyferry.redis.RedisConnector;
+import io.keyferry.redis.RedisFailures;
+import io.keyferry.redis.ServerClock;
+import io.keyferry.redis.ServerInfo;
+import io.keyferry.redis.TargetRoute;
+
+/**
+ * Connections to both sides of a verify run outside its partitions (the scan of the
+ * target for extra keys, the later passes): each side's seed and, for a cluster, a
+ * connection per master that serves a key's slot. Opened when a step starts, closed when
+ * it ends. Not thread-safe.
+ */
+final class VerifyConnections implements AutoCloseable {
+
+	private final RedisConnector.Connection source;
+
+	private final RedisConnector.Connection target;
+
+	private final ClusterTarget sourceCluster;
+
+	private final ClusterTarget targetCluster;
+
+	private final ServerInfo targetInfo;
+
+	private final KeyVerifier verifier;
+
+	VerifyConnections(VerifySettings settings, RedisConnector connector) {
+		CopySettings copy = settings.copy();
+		RedisConnector.Connection s = connector.connect(copy.source());
+		RedisConnector.Connection t = null;
+		ClusterTarget sc = null;
+		ClusterTarget tc = null;
+		try {
+			t = connector.connect(copy.target());
+			ServerInfo sourceInfo = RedisConnector.info(s.connection(), copy.source());
+			this.targetInfo = RedisConnector.info(t.connection(), copy.target());
+			sc = sourceInfo.clusterEnabled() ? new ClusterTarget(connector, copy.source()) : null;
+			tc = this.targetInfo.clusterEnabled() ? new ClusterTarget(connector, copy.target()) : null;
+			boolean sourceAbsolute = RdbVersion.ofRedisVersion(sourceInfo.version()).orElse(0) >= 10;
+			boolean targetAbsolute = RdbVersion.ofRedisVersion(this.targetInfo.version()).orElse(0) >= 10;
+			KeyVerifier.Options options = new KeyVerifier.Options(copy.timeout(), settings.ttlTolerance(),
+					copy.renames(), sourceAbsolute, sourceAbsolute ? clockOffset(s, copy.source()) : 0, targetAbsolute,
+					targetAbsolute ? clockOffset(t, copy.target()) : 0, this.targetInfo.version());
+			TargetRoute sourceRoute = (sc != null) ? sc : TargetRoute.single(s.connection());
+			TargetRoute targetRoute = (tc != null) ? tc : TargetRoute.single(t.connection());
+			this.verifier = new KeyVerifier(sourceRoute::connectionFor, copy.source(), targetRoute::connectionFor,
+					copy.target(), options);
+		}
+		catch (RuntimeException ex) {
+			closeAll(s, t, sc, tc);
+			throw ex;
+		}
+		this.source = s;
+		this.target = t;
+		this.sourceCluster = sc;
+		this.targetCluster = tc;
+	}
+
+	private static long clockOffset(RedisConnector.Connection connection, Endpoint endpoint) {
+		try {
+			return ServerClock.offsetMillis(connection.connection());
+		}
+		catch (RuntimeException ex) {
+			throw RedisFailures.describe(endpoint.role(), endpoint, ex);
+		}
+	}
+
+	KeyVerifier verifier() {
+		return this.verifier;
+	}
+
+	/**
+	 * The target's seed connection.
+	 * @return the connection
+	 */
+	RedisConnector.Connection target() {
+		return this.target;
+	}
+
+	boolean targetIsCluster() {
+		return this.targetCluster != null;
+	}
+
+	/**
+	 * The target's process now.
+	 * @return its run_id
+	 */
+	String targetRunId() {
+		return RedisConnector.runId(this.target.connection());
+	}
+
+	@Override
+	public void close() {
+		closeAll(this.source, this.target, this.sourceCluster, this.targetCluster);
+	}
+
+	private static void closeAll(AutoCloseable... resources) {
+		for (AutoCloseable resource : resources) {
+			if (resource != null) {
+				try {
+					resource.close();
+				}
+				catch (Exception ex) {
+					// closing: nothing left to do with it
+				}
+			}
+		}
+	}
+
+}

@@ -1,0 +1,192 @@
+package io.keyferry.job;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import io.keyferry.job.item.VerifyCounts;
+import io.keyferry.redis.Backoff;
+import io.keyferry.redis.DifferenceKind;
+import io.keyferry.redis.KeyVerdict;
+import io.keyferry.redis.RedisConnector;
+import io.keyferry.redis.RedisFailures;
+import io.keyferry.repository.Differences;
+import org.springframework.batch.core.ExitStatus;
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.listener.StepExecutionListener;
+import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.batch.core.scope.context.ChunkContext;
+import org.springframework.batch.core.step.StepContribution;
+import org.springframework.batch.core.step.StepExecution;
+import org.springframework.batch.core.step.tasklet.Tasklet;
+import org.springframework.batch.infrastructure.item.ExecutionContext;
+import org.springframework.batch.infrastructure.repeat.RepeatStatus;
+
+/**
+ * The later passes of a verify run: after a pause, every key recorded as different is
+ * compared again, a page of records per call (one transaction each: the records updated
+ * or deleted with the position saved in the step's context), so that keys changed by
+ * writes during the first pass settle and only keys that still differ in the last pass
+ * remain. At the end it saves the run's final counts in its context
+ * ({@link VerifyCounts}, {@link #FINAL}). Restartable: resumes at the saved pass and
+ * record. Not thread-safe (one step thread).
+ */
+final class VerifyPasses implements Tasklet, StepExecutionListener {
+
+	/** Marks the step's context as holding the run's final counts. */
+	static final String FINAL = VerifyCounts.FINAL;
+
+	private static final String PASS = "verify.pass";
+
+	private static final String AFTER = "verify.pass.after";
+
+	private static final int PAGE = 500;
+
+	private final VerifySettings settings;
+
+	private final RedisConnector connector;
+
+	private final Differences differences;
+
+	private final JobRepository jobRepository;
+
+	private final RunMonitor monitor;
+
+	private VerifyConnections connections;
+
+	VerifyPasses(VerifySettings settings, RedisConnector connector, Differences differences,
+			JobRepository jobRepository, RunMonitor monitor) {
+		this.settings = settings;
+		this.connector = connector;
+		this.differences = differences;
+		this.jobRepository = jobRepository;
+		this.monitor = monitor;
+	}
+
+	@Override
+	public RepeatStatus execute(StepContribution contribution, ChunkContext chunkContext) {
+		StepExecution step = chunkContext.getStepContext().getStepExecution();
+		ExecutionContext context = step.getExecutionContext();
+		long runId = step.getJobExecution().getJobInstanceId();
+		int pass = context.getInt(PASS, 2);
+		long after = context.getLong(AFTER, 0);
+		if (this.monitor.isStopRequested()) {
+			step.setTerminateOnly();
+			return RepeatStatus.CONTINUABLE;
+		}
+		if (pass > this.settings.passes()) {
+			finish(step, runId);
+			return RepeatStatus.FINISHED;
+		}
+		if (after == 0) {
+			long left = this.differences.counts(runId).total();
+			if (left == 0) {
+				finish(step, runId);
+				return RepeatStatus.FINISHED;
+			}
+			this.monitor.info("pass " + pass + " of " + this.settings.passes() + ": comparing again " + left + " key"
+					+ ((left == 1) ? "" : "s") + " that differed, after " + this.settings.passPause().toMillis()
+					+ " ms");
+			TestHalt.at("before-pass");
+			pause();
+		}
+		List<Differences.Difference> rows = this.differences.page(runId, after, PAGE);
+		if (rows.isEmpty()) {
+			context.putInt(PASS, pass + 1);
+			context.putLong(AFTER, 0);
+			return RepeatStatus.CONTINUABLE;
+		}
+		compareAgain(rows, pass);
+		context.putInt(PASS, pass);
+		context.putLong(AFTER, rows.get(rows.size() - 1).id());
+		return RepeatStatus.CONTINUABLE;
+	}
+
+	private void compareAgain(List<Differences.Difference> rows, int pass) {
+		List<Differences.Difference> extra = new ArrayList<>();
+		List<Differences.Difference> others = new ArrayList<>();
+		for (Differences.Difference row : rows) {
+			((row.kind() == DifferenceKind.EXTRA) ? extra : others).add(row);
+		}
+		Backoff backoff = this.settings.copy().backoff();
+		if (!others.isEmpty()) {
+			List<KeyVerdict> verdicts = backoff.call(
+					() -> connections().verifier().verify(others.stream().map(Differences.Difference::key).toList()),
+					this.monitor::isStopRequested,
+					(failure) -> RedisFailures.describe("source", this.settings.copy().source(), failure));
+			for (int i = 0; i < others.size(); i++) {
+				KeyVerdict verdict = verdicts.get(i);
+				if (verdict.isDifferent()) {
+					this.differences.update(others.get(i).id(), verdict.kind(), verdict.detail(), pass);
+				}
+				else {
+					this.differences.delete(others.get(i).id());
+				}
+			}
+		}
+		if (!extra.isEmpty()) {
+			List<byte[]> keys = extra.stream().map(Differences.Difference::key).toList();
+			List<byte[]> still = backoff.call(() -> connections().verifier().extra(keys), this.monitor::isStopRequested,
+					(failure) -> RedisFailures.describe("target", this.settings.copy().target(), failure));
+			for (Differences.Difference row : extra) {
+				if (still.stream().anyMatch((key) -> java.util.Arrays.equals(key, row.key()))) {
+					this.differences.update(row.id(), DifferenceKind.EXTRA, row.detail(), pass);
+				}
+				else {
+					this.differences.delete(row.id());
+				}
+			}
+		}
+	}
+
+	/**
+	 * Saves the run's final counts: the differences recorded now, and the keys checked in
+	 * the first pass over all of the run's executions.
+	 */
+	private void finish(StepExecution step, long runId) {
+		VerifyCounts counts = this.differences.counts(runId);
+		VerifyCounts checked = new VerifyCounts();
+		for (JobExecution execution : this.jobRepository.getJobExecutions(step.getJobExecution().getJobInstance())) {
+			for (StepExecution partition : execution.getStepExecutions()) {
+				ExecutionContext context = partition.getExecutionContext();
+				if (JobNames.isPartitionStep(partition.getStepName())
+						&& context.getLong(io.keyferry.job.item.Checkpoint.COUNT_EXECUTION, -1) == partition.getId()) {
+					checked.add(VerifyCounts.readFrom(context));
+				}
+			}
+		}
+		counts.addRead(checked.read());
+		counts.addChecked(checked.checked());
+		counts.writeTo(step.getExecutionContext());
+		step.getExecutionContext().putString(FINAL, "true");
+	}
+
+	private void pause() {
+		long until = System.nanoTime() + this.settings.passPause().toNanos();
+		while (System.nanoTime() < until && !this.monitor.isStopRequested()) {
+			try {
+				Thread.sleep(Math.min(50, Math.max(1, (until - System.nanoTime()) / 1_000_000)));
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				return;
+			}
+		}
+	}
+
+	private VerifyConnections connections() {
+		if (this.connections == null) {
+			this.connections = new VerifyConnections(this.settings, this.connector);
+		}
+		return this.connections;
+	}
+
+	@Override
+	public ExitStatus afterStep(StepExecution stepExecution) {
+		if (this.connections != null) {
+			this.connections.close();
+			this.connections = null;
+		}
+		return null;
+	}
+
+}

@@ -1,0 +1,23 @@
+package io.keyferry.job.item;
+
+import java.util.List;
+
+import io.keyferry.redis.KeyVerdict;
+
+/**
+ * Where a verify run records the keys that differ, in the caller's transaction (see
+ * {@code repository.Differences}). A key recorded again replaces its earlier record, so a
+ * page read again after a resume does not count a key twice.
+ */
+public interface DifferenceLog {
+
+	/**
+	 * Records differences.
+	 * @param runId the run (job instance)
+	 * @param jobExecutionId the execution that found them
+	 * @param pass the pass (1 for the scan of the source)
+	 * @param differences the verdicts of keys that differ
+	 */
+	void record(long runId, long jobExecutionId, int pass, List<KeyVerdict> differences);
+
+}

@@ -1,0 +1,194 @@
+package io.keyferry.run;
+
+import io.keyferry.KeyferryException;
+import io.keyferry.job.CopySettings;
+import io.keyferry.job.EndpointCredentials;
+import io.keyferry.job.JobNames;
+import io.keyferry.job.RunMonitor;
+import io.keyferry.job.VerifyJobFactory;
+import io.keyferry.job.VerifySettings;
+import io.keyferry.redis.RedisConnector;
+import org.springframework.batch.core.BatchStatus;
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.launch.JobOperator;
+import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * Starts and resumes verify runs, with the copy's machinery: the pre-flight checks, a
+ * {@link RunLease} on the verify key held from before the run's state is read until the
+ * execution ends, recovery of an execution left running by a process that is gone, and
+ * resumption of the last run when it failed or was stopped (its checkpoints kept). Not
+ * thread-safe: one launch at a time per process.
+ */
+public class VerifyLauncher {
+
+	private final JobOperator jobOperator;
+
+	private final JobRepository jobRepository;
+
+	private final VerifyJobFactory jobFactory;
+
+	private final RunLease lease;
+
+	private final EndpointCredentials credentials;
+
+	private final RedisConnector connector;
+
+	private final RunMonitor monitor;
+
+	private final RunLookup lookup;
+
+	private final RunRecovery recovery;
+
+	public VerifyLauncher(JobOperator jobOperator, JobRepository jobRepository, VerifyJobFactory jobFactory,
+			RunOwners owners, RunLease lease, EndpointCredentials credentials, RedisConnector connector,
+			RunMonitor monitor, JdbcTemplate jdbc) {
+		this.jobOperator = jobOperator;
+		this.jobRepository = jobRepository;
+		this.jobFactory = jobFactory;
+		this.lease = lease;
+		this.credentials = credentials;
+		this.connector = connector;
+		this.monitor = monitor;
+		this.lookup = new RunLookup(jobRepository, jdbc);
+		this.recovery = new RunRecovery(jobOperator, jobRepository, owners, monitor, this.lookup);
+	}
+
+	/**
+	 * Runs {@code keyferry verify}: resumes the last run with the same source, target and
+	 * filter when it is unfinished (unless {@code fresh}), otherwise starts the next run.
+	 * @param requested the settings given (run number ignored)
+	 * @param fresh start a new run even if the last one is unfinished
+	 * @return the outcome
+	 */
+	public CopyOutcome verify(VerifySettings requested, boolean fresh) {
+		this.credentials.register(requested.copy().source());
+		this.credentials.register(requested.copy().target());
+		long sourceKeys = preflight(requested.copy());
+		if (requested.extra()) {
+			checkExtraTarget(requested.copy());
+		}
+		String key = requested.verifyKey();
+		RunLease.Attempt attempt = this.lease.acquire(key);
+		if (!attempt.acquired()) {
+			String who = (attempt.holder() != null) ? attempt.holder().describe() : "another process";
+			throw new KeyferryException(
+					requested.copy().source().redacted() + " -> " + requested.copy().target().redacted()
+							+ " is being verified right now by " + who,
+					"wait for it to finish, or stop it with: keyferry stop");
+		}
+		try {
+			return verifyHolding(requested, fresh, sourceKeys, attempt.holder());
+		}
+		finally {
+			this.lease.release();
+		}
+	}
+
+	private CopyOutcome verifyHolding(VerifySettings requested, boolean fresh, long sourceKeys,
+			RunLease.Holder previous) {
+		JobExecution last = this.lookup.findLast(requested.verifyKey());
+		if (last == null) {
+			return launch(withPartitions(requested, sourceKeys, 1), null, sourceKeys);
+		}
+		last = this.recovery.settle(last, previous);
+		long run = last.getJobParameters().getLong(JobNames.RUN, 0L);
+		if (last.getStatus() == BatchStatus.FAILED || last.getStatus() == BatchStatus.STOPPED) {
+			if (!fresh) {
+				CopySettings stored = CopySettings.fromJobParameters(last.getJobParameters());
+				return launch(requested.withCopy(requested.copy().withRun(run).withPartitions(stored.partitions())),
+						last, sourceKeys);
+			}
+			try {
+				this.jobOperator.abandon(last);
+			}
+			catch (Exception ex) {
+				throw new KeyferryException(
+						"could not abandon verify run " + last.getJobInstanceId() + ": " + ex.getMessage(), "try again",
+						ex);
+			}
+			this.monitor.info("abandoned unfinished verify run " + last.getJobInstanceId() + " because of --fresh");
+		}
+		return launch(withPartitions(requested, sourceKeys, run + 1), null, sourceKeys);
+	}
+
+	private static VerifySettings withPartitions(VerifySettings settings, long sourceKeys, long run) {
+		return settings.withCopy(CopyLauncher.withPartitions(settings.copy(), sourceKeys).withRun(run));
+	}
+
+	private CopyOutcome launch(VerifySettings settings, JobExecution resumed, long sourceKeys) {
+		if (this.monitor.isStopRequested()) {
+			throw new KeyferryException("stopped before the run started", "nothing was compared");
+		}
+		CopySettings copy = settings.copy();
+		if (resumed != null) {
+			this.monitor.info(String.format("resuming run %d (#%d, verify) from execution %d (%s)",
+					resumed.getJobInstanceId(), copy.run(), resumed.getId(), resumed.getStatus()));
+		}
+		else {
+			this.monitor.info("starting run #" + copy.run() + " (verify): " + copy.source().redacted() + " -> "
+					+ copy.target().redacted());
+		}
+		this.monitor.reset();
+		this.monitor.setSourceKeys(sourceKeys);
+		if (resumed == null) {
+			this.recovery.removeRunWithoutExecution(JobNames.VERIFY_JOB, settings.toJobParameters(), copy.run());
+		}
+		JobExecution execution;
+		try {
+			execution = this.jobOperator.start(this.jobFactory.create(settings), settings.toJobParameters());
+		}
+		catch (Exception ex) {
+			throw new KeyferryException("could not start the verify run: " + ex.getMessage(),
+					"check the job repository; see the log in $KEYFERRY_HOME/logs", ex);
+		}
+		finally {
+			this.monitor.setCurrentExecution(null);
+		}
+		JobExecution stored = this.jobRepository.getJobExecution(execution.getId());
+		return new CopyOutcome((stored != null) ? stored : execution, CopyLauncher.failures(execution));
+	}
+
+	/**
+	 * Asks the execution running in this process to stop (SIGTERM, Ctrl-C).
+	 */
+	public void stopCurrent() {
+		this.monitor.requestStop();
+		JobExecution current = this.monitor.currentExecution();
+		if (current != null && current.isRunning() && !current.isStopping()) {
+			try {
+				this.jobOperator.stop(current);
+			}
+			catch (Exception ex) {
+				// the stop flag alone ends the run at the next chunk boundary
+			}
+		}
+	}
+
+	/**
+	 * Refuses {@code --extra} with a cluster target, whose scan is not written yet.
+	 */
+	private void checkExtraTarget(CopySettings copy) {
+		try (RedisConnector.Connection connection = this.connector.connect(copy.target())) {
+			if (RedisConnector.info(connection.connection(), copy.target()).clusterEnabled()) {
+				throw KeyferryException.usage(
+						"--extra needs a standalone target: scanning a Redis Cluster target for extra keys is not supported yet",
+						"verify without --extra");
+			}
+		}
+	}
+
+	/**
+	 * Checks both servers before the run starts, as a dry-run copy would (verify writes
+	 * nothing).
+	 */
+	private long preflight(CopySettings copy) {
+		CopySettings readOnly = new CopySettings(copy.source(), copy.target(), copy.match(), copy.type(), true,
+				copy.run(), copy.onConflict(), copy.scanCount(), copy.chunkSize(), copy.threads(), copy.partitions(),
+				copy.maxValueBytes(), copy.chunkBytes(), copy.rateLimit(), copy.timeout(), copy.backoff(),
+				copy.readFrom(), false, copy.renames());
+		return Preflight.check(this.connector, readOnly);
+	}
+
+}
