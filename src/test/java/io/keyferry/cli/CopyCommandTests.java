@@ -38,7 +38,8 @@ class CopyCommandTests {
 		CliRun run = copy("--source", "http://127.0.0.1:6379", "--target", unused);
 
 		assertRejectedBeforeStart(run);
-		assertThat(run.errorLine()).isEqualTo("error: invalid source URI: the scheme must be redis:// or rediss://");
+		assertThat(run.errorLine()).isEqualTo(
+				"error: invalid source URI: the scheme must be redis://, rediss://, redis-sentinel:// or rediss-sentinel://");
 		assertThat(run.hintLine()).contains("redis://[user[:password]@]host:port[/db]");
 	}
 

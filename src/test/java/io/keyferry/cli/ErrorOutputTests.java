@@ -44,7 +44,8 @@ class ErrorOutputTests {
 				"--target", unused);
 
 		Map<String, Object> error = jsonError(run, ExitCode.USAGE);
-		assertThat(error.get("error")).isEqualTo("invalid source URI: the scheme must be redis:// or rediss://");
+		assertThat(error.get("error")).isEqualTo(
+				"invalid source URI: the scheme must be redis://, rediss://, redis-sentinel:// or rediss-sentinel://");
 		assertThat((String) error.get("hint")).contains("redis://[user[:password]@]host:port[/db]");
 		assertThat(run.errorLine()).isEqualTo("error: " + error.get("error"));
 	}
