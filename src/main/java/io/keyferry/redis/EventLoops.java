@@ -23,7 +23,7 @@ import io.netty.channel.Channel;
  */
 final class EventLoops implements NettyCustomizer {
 
-	private static final Map<StatefulConnection<?, ?>, Known> CHANNELS = Collections
+	private static final Map<StatefulConnection<?, ?>, AtomicReference<Channel>> CHANNELS = Collections
 		.synchronizedMap(new WeakHashMap<>());
 
 	private final NettyCustomizer delegate;
@@ -47,25 +47,25 @@ final class EventLoops implements NettyCustomizer {
 	}
 
 	/**
-	 * Ends learning: the connection opened is known by its channel.
+	 * Ends learning: the connection opened is known by its channel. Only
+	 * {@link RedisConnector} registers connections, and it makes them with a
+	 * {@link BatchingRedisClient}.
 	 * @param connection the connection
 	 * @param channel its channel, as learned
-	 * @param batching whether the connection was made by a {@link BatchingRedisClient}
 	 */
-	void register(StatefulConnection<?, ?> connection, AtomicReference<Channel> channel, boolean batching) {
+	void register(StatefulConnection<?, ?> connection, AtomicReference<Channel> channel) {
 		this.connecting = null;
-		CHANNELS.put(connection, new Known(channel, batching));
+		CHANNELS.put(connection, channel);
 	}
 
 	/**
 	 * Whether a connection takes a {@link Pipeline.Batch} as one command.
 	 * @param connection the connection
-	 * @return {@code true} when {@link RedisConnector} made it with a
-	 * {@link BatchingRedisClient}
+	 * @return {@code true} when {@link RedisConnector} made it (with a
+	 * {@link BatchingRedisClient})
 	 */
 	static boolean batches(StatefulConnection<?, ?> connection) {
-		Known known = CHANNELS.get(connection);
-		return known != null && known.batching();
+		return CHANNELS.containsKey(connection);
 	}
 
 	@Override
@@ -91,17 +91,14 @@ final class EventLoops implements NettyCustomizer {
 	 * @param task the task
 	 */
 	static void run(StatefulConnection<?, ?> connection, Runnable task) {
-		Known known = CHANNELS.get(connection);
-		Channel channel = (known != null) ? known.channel().get() : null;
+		AtomicReference<Channel> known = CHANNELS.get(connection);
+		Channel channel = (known != null) ? known.get() : null;
 		if (channel != null && channel.isActive() && !channel.eventLoop().inEventLoop()) {
 			channel.eventLoop().execute(task);
 		}
 		else {
 			task.run();
 		}
-	}
-
-	private record Known(AtomicReference<Channel> channel, boolean batching) {
 	}
 
 }

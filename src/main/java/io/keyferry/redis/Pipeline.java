@@ -152,28 +152,23 @@ public final class Pipeline {
 			this.ended.countDown();
 			return;
 		}
-		if (EventLoops.batches(connection)) {
-			// one command for Lettuce: one stack entry, one write, one encoding pass
-			Batch batch = new Batch(this.replies);
-			EventLoops.run(connection, () -> {
-				try {
-					connection.dispatch(batch);
-				}
-				catch (RuntimeException ex) {
-					batch.completeExceptionally(ex);
-				}
-			});
-			return;
-		}
-		// from the channel's event loop: no write task per command (see EventLoops)
+		// one command for Lettuce where the connection takes it (one stack entry, one
+		// write,
+		// one encoding pass), else one per command; from the channel's event loop either
+		// way: no write task per command (see EventLoops)
+		Batch batch = new Batch(this.replies);
+		boolean asOne = EventLoops.batches(connection);
 		EventLoops.run(connection, () -> {
 			try {
-				connection.dispatch(this.replies);
+				if (asOne) {
+					connection.dispatch(batch);
+				}
+				else {
+					connection.dispatch(this.replies);
+				}
 			}
 			catch (RuntimeException ex) {
-				for (Reply<?> reply : this.replies) {
-					reply.completeExceptionally(ex);
-				}
+				batch.completeExceptionally(ex);
 			}
 		});
 	}

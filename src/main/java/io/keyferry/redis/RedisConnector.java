@@ -163,7 +163,7 @@ public final class RedisConnector implements AutoCloseable {
 				java.util.concurrent.atomic.AtomicReference<io.netty.channel.Channel> channel = this.eventLoops
 					.connecting();
 				StatefulRedisConnection<byte[], byte[]> connection = client.connect(ByteArrayCodec.INSTANCE);
-				this.eventLoops.register(connection, channel, true);
+				this.eventLoops.register(connection, channel);
 				return new Connection(client, connection);
 			}
 		}
