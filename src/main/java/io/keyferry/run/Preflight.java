@@ -133,20 +133,37 @@ public final class Preflight {
 			try {
 				return checkOnce(connector, settings);
 			}
-			catch (KeyferryException ex) {
-				// a connection lost during the checks (seen once on a loaded machine,
-				// right
-				// after connecting) is retried like any other; timeouts and refusals are
-				// not
-				Throwable cause = ex.getCause();
-				boolean lost = cause instanceof RedisException && !(cause instanceof RedisCommandExecutionException)
-						&& !(cause instanceof RedisCommandTimeoutException);
-				if (ex.isUsage() || !lost || retry > settings.backoff().retries()) {
+			catch (RuntimeException ex) {
+				// a connection lost during the checks (seen on loaded machines right
+				// after
+				// connecting, also by calls that do not describe their failures) is
+				// retried on new connections; timeouts, replies and refusals are not
+				if (!isLostConnection(ex)) {
 					throw ex;
+				}
+				if (retry > settings.backoff().retries()) {
+					throw (ex instanceof KeyferryException) ? ex : new KeyferryException(
+							"lost the connection to a server while checking it: " + ex.getMessage(),
+							"check that both servers are up and reachable, then run the same command again", ex);
 				}
 				settings.backoff().pause(retry, () -> false);
 			}
 		}
+	}
+
+	/**
+	 * Whether a failure of the checks is a connection lost (and worth checking again on
+	 * new connections), rather than a refusal, a reply or a timeout.
+	 * @param failure the failure, described or as Lettuce threw it
+	 * @return true for a lost connection
+	 */
+	static boolean isLostConnection(RuntimeException failure) {
+		if (failure instanceof KeyferryException known && known.isUsage()) {
+			return false;
+		}
+		Throwable cause = (failure instanceof KeyferryException) ? failure.getCause() : failure;
+		return cause instanceof RedisException && !(cause instanceof RedisCommandExecutionException)
+				&& !(cause instanceof RedisCommandTimeoutException);
 	}
 
 	private static long checkOnce(RedisConnector connector, CopySettings settings) {
