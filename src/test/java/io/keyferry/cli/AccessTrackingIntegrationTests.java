@@ -7,7 +7,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import io.keyferry.testsupport.Keyspace;
 import io.keyferry.testsupport.KeyspaceComparison;
+import io.keyferry.testsupport.RedisCluster;
+import io.keyferry.testsupport.RedisClusterExtension;
+import io.keyferry.testsupport.RedisClusterOptions;
 import io.keyferry.testsupport.RedisServer;
 import io.keyferry.testsupport.RedisServerExtension;
 import io.keyferry.testsupport.TestData;
@@ -33,7 +37,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code RESTORE … IDLETIME}/{@code FREQ}; for any other target nothing more is sent. One
  * source and one target serve every test, their policies set with {@code CONFIG SET}.
  */
-@ExtendWith(RedisServerExtension.class)
+@ExtendWith({ RedisServerExtension.class, RedisClusterExtension.class })
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AccessTrackingIntegrationTests {
 
@@ -102,6 +106,35 @@ class AccessTrackingIntegrationTests {
 			.forEach((key, frequency) -> assertThat(this.target.sync().objectFreq(key)).as("frequency of %s", key)
 				.isEqualTo(frequency));
 		KeyspaceComparison.assertSameContent(this.source, this.target);
+	}
+
+	@Test
+	void clusterToClusterFrequenciesFollowEachKeyToItsNode(
+			@RedisClusterOptions(masters = 3, replicas = 0) RedisCluster source,
+			@RedisClusterOptions(masters = 3, replicas = 0) RedisCluster target) {
+		for (RedisCluster cluster : List.of(source, target)) {
+			for (RedisCluster.Node node : cluster.masters()) {
+				node.server().sync().configSet("maxmemory-policy", "allkeys-lfu");
+				node.server().sync().configSet("lfu-decay-time", "0");
+			}
+		}
+		TestData.keys(300).loadInto(source);
+		Map<String, Long> frequencies = new LinkedHashMap<>();
+		for (int i = 0; i < 30; i++) {
+			String key = "freq:" + i;
+			frequencies.put(key, (long) (i * 7 % 250));
+			withFrequency(source.masterOf(key.getBytes(StandardCharsets.UTF_8)).server(), key, frequencies.get(key));
+		}
+
+		CliRun.copy(this.home, source.seedUri(), target.seedUri(), "--chunk-size", "50").assertExitCode(ExitCode.OK);
+
+		frequencies.forEach((key,
+				frequency) -> assertThat(
+						target.masterOf(key.getBytes(StandardCharsets.UTF_8)).server().sync().objectFreq(key))
+					.as("frequency of %s", key)
+					.isEqualTo(frequency));
+		KeyspaceComparison.assertSameContent(Keyspace.of(source), Keyspace.of(target),
+				KeyspaceComparison.LOOSE_TTL_TOLERANCE);
 	}
 
 	@Test
