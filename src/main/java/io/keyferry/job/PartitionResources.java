@@ -7,8 +7,8 @@ import java.util.OptionalInt;
 
 import io.keyferry.redis.AccessTracking;
 import io.keyferry.redis.ClusterSource;
-import io.keyferry.redis.CommandProbe;
 import io.keyferry.redis.ClusterTarget;
+import io.keyferry.redis.CommandProbe;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.RdbVersion;
 import io.keyferry.redis.ReadFrom;
