@@ -90,7 +90,7 @@ class CopyJobConfiguration {
 
 	private static DumpFetcher fetcher(PartitionResources resources) {
 		return new DumpFetcher(resources.source().connection(), resources.settings().timeout(),
-				resources.sourceHasExpireTime(), resources.sourceClockOffset());
+				resources.sourceHasExpireTime(), resources.sourceClockOffset(), resources.accessTracking());
 	}
 
 	@Bean

@@ -1,10 +1,14 @@
 package io.keyferry.job;
 
 import java.util.BitSet;
+import java.util.List;
+import java.util.Locale;
 import java.util.OptionalInt;
 
+import io.keyferry.redis.AccessTracking;
 import io.keyferry.redis.ClusterSource;
 import io.keyferry.redis.ClusterTarget;
+import io.keyferry.redis.CommandProbe;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.RdbVersion;
 import io.keyferry.redis.ReadFrom;
@@ -13,6 +17,7 @@ import io.keyferry.redis.RedisFailures;
 import io.keyferry.redis.ServerClock;
 import io.keyferry.redis.ServerInfo;
 import io.keyferry.redis.TargetRoute;
+import io.keyferry.redis.WriteMode;
 import io.keyferry.job.item.Checkpoint;
 import org.springframework.batch.core.step.StepExecution;
 import org.springframework.beans.factory.DisposableBean;
@@ -46,6 +51,8 @@ public class PartitionResources implements DisposableBean {
 	private final long targetClockOffset;
 
 	private final boolean sourceHasExpireTime;
+
+	private final AccessTracking accessTracking;
 
 	private final StepExecution stepExecution;
 
@@ -122,6 +129,8 @@ public class PartitionResources implements DisposableBean {
 			// user of an older source need not be granted TIME)
 			this.sourceClockOffset = this.sourceHasExpireTime ? clockOffset(sourceConnection, sourceEndpoint) : 0;
 			this.targetClockOffset = clockOffset(targetConnection, targetEndpoint);
+			this.accessTracking = accessTracking(sourceConnection, this.sourceNode, this.sourceInfo.version(),
+					targetConnection, targetEndpoint, monitor);
 		}
 		catch (RuntimeException ex) {
 			sourceConnection.close();
@@ -136,6 +145,75 @@ public class PartitionResources implements DisposableBean {
 		this.source = sourceConnection;
 		this.target = targetConnection;
 		this.clusterTarget = targetNodes;
+	}
+
+	/**
+	 * Decides what of the keys' use the copy carries (see {@link AccessTracking}), and
+	 * asks the source not to count the copy's reads as uses. Nothing is read for a target
+	 * that evicts by neither idle time nor frequency, in a dry run, or when every key is
+	 * written type by type (which cannot set them). A source that refuses {@code OBJECT}
+	 * or {@code CLIENT NO-TOUCH} is copied all the same, with a warning.
+	 */
+	private AccessTracking accessTracking(RedisConnector.Connection source, Endpoint sourceEndpoint,
+			String sourceVersion, RedisConnector.Connection target, Endpoint targetEndpoint, RunMonitor monitor) {
+		String sourcePolicy = null;
+		if (AccessTracking.hasNoTouch(sourceVersion)) {
+			String refusal = onServer(sourceEndpoint,
+					() -> AccessTracking.leaveUntouched(source.connection(), sourceVersion));
+			sourcePolicy = policy(source, sourceEndpoint);
+			if (refusal != null && AccessTracking.ofPolicy(sourcePolicy) != AccessTracking.NONE) {
+				monitor.warnOnce("the source " + sourceEndpoint.redacted() + " refused CLIENT NO-TOUCH (" + refusal
+						+ "): the copy's reads count as uses of its keys, which changes what its " + sourcePolicy
+						+ " policy evicts first; grant +client|no-touch to avoid it");
+			}
+		}
+		if (this.settings.dryRun() || this.settings.writeMode() == WriteMode.TYPES) {
+			return AccessTracking.NONE;
+		}
+		String targetPolicy = policy(target, targetEndpoint);
+		AccessTracking targetTracking = AccessTracking.ofPolicy(targetPolicy);
+		if (targetTracking == AccessTracking.NONE) {
+			return AccessTracking.NONE;
+		}
+		if (sourcePolicy == null) {
+			sourcePolicy = policy(source, sourceEndpoint);
+		}
+		AccessTracking carried = AccessTracking.carried(AccessTracking.ofPolicy(sourcePolicy), targetTracking);
+		if (carried == AccessTracking.NONE) {
+			monitor.warnOnce("the target " + targetEndpoint.redacted() + " has maxmemory-policy " + targetPolicy
+					+ ", but the source " + sourceEndpoint.redacted() + " ("
+					+ ((sourcePolicy != null) ? sourcePolicy : "policy unknown") + ") keeps no " + kept(targetTracking)
+					+ ": keys arrive on the target as new keys");
+			return AccessTracking.NONE;
+		}
+		String command = carried.sourceCommand();
+		List<CommandProbe.Refusal> refusals = CommandProbe.refusals(source.connection(), sourceEndpoint,
+				List.of(command), this.settings.timeout());
+		if (!refusals.isEmpty()) {
+			monitor.warnOnce("the source " + sourceEndpoint.redacted() + " refuses "
+					+ command.toUpperCase(Locale.ROOT).replace('|', ' ') + ": keys arrive on the target without their "
+					+ kept(carried) + " (its " + targetPolicy + " policy sees them as new); grant +" + command
+					+ " on the source to keep them");
+			return AccessTracking.NONE;
+		}
+		return carried;
+	}
+
+	private static String kept(AccessTracking tracking) {
+		return (tracking == AccessTracking.LFU) ? "access frequencies" : "idle times";
+	}
+
+	private static String policy(RedisConnector.Connection connection, Endpoint endpoint) {
+		return onServer(endpoint, () -> AccessTracking.policy(connection.connection()));
+	}
+
+	private static <T> T onServer(Endpoint endpoint, java.util.function.Supplier<T> call) {
+		try {
+			return call.get();
+		}
+		catch (RuntimeException ex) {
+			throw RedisFailures.describe(endpoint.role(), endpoint, ex);
+		}
 	}
 
 	/**
@@ -239,6 +317,16 @@ public class PartitionResources implements DisposableBean {
 	 */
 	public long targetClockOffset() {
 		return this.targetClockOffset;
+	}
+
+	/**
+	 * What of the keys' use this partition reads from the source and writes to the
+	 * target.
+	 * @return {@link AccessTracking#NONE} unless the target evicts by LRU or LFU and the
+	 * source can tell
+	 */
+	public AccessTracking accessTracking() {
+		return this.accessTracking;
 	}
 
 	/**

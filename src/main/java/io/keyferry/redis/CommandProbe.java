@@ -130,7 +130,11 @@ public final class CommandProbe {
 	}
 
 	private static ProtocolKeyword keyword(String command) {
-		byte[] bytes = command.toUpperCase(Locale.ROOT).getBytes(StandardCharsets.US_ASCII);
+		// a subcommand as ACL rules spell it (object|freq): the command, the subcommand
+		// its first argument
+		int bar = command.indexOf('|');
+		String name = (bar >= 0) ? command.substring(0, bar) : command;
+		byte[] bytes = name.toUpperCase(Locale.ROOT).getBytes(StandardCharsets.US_ASCII);
 		return new ProtocolKeyword() {
 
 			@Override
@@ -140,7 +144,7 @@ public final class CommandProbe {
 
 			@Override
 			public String toString() {
-				return command.toUpperCase(Locale.ROOT);
+				return name.toUpperCase(Locale.ROOT);
 			}
 
 		};
@@ -182,6 +186,10 @@ public final class CommandProbe {
 			case "smismember", "sismember" -> args.addKey(key).addValue(new byte[] { 'm' });
 			case "hmget" -> args.addKey(key).addValue(new byte[] { 'f' });
 			case "xrange" -> args.addKey(key).add("-").add("+").add("COUNT").add(1);
+			// a missing key: nil, before the policy check that makes FREQ fail under a
+			// policy that is not LFU
+			case "object|idletime" -> args.add("IDLETIME").addKey(key);
+			case "object|freq" -> args.add("FREQ").addKey(key);
 			// an invalid payload: refused after the permission check, nothing written
 			case "restore" -> args.addKey(key).add(0).addValue(new byte[] { 0 });
 			case "del", "dump", "pexpiretime", "pttl", "exists", "type", "strlen", "llen", "scard", "zcard", "hlen",

@@ -10,15 +10,19 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.output.ByteArrayOutput;
 import io.lettuce.core.output.IntegerOutput;
+import io.lettuce.core.protocol.CommandKeyword;
 import io.lettuce.core.protocol.CommandType;
 
 /**
  * Reads DUMP and the expiry of many keys in one pipelined batch: {@code PEXPIRETIME} (an
  * absolute time in the source's clock, converted with the measured clock offset) on Redis
  * 7 and newer, otherwise {@code PTTL} counted from the midpoint of the batch's round
- * trip. The commands go out with one {@code dispatch} ({@link Pipeline}), so a shared
- * connection is flushed once per batch without touching its connection-wide auto-flush
- * setting. Thread-safe: many threads may fetch on one connection at once.
+ * trip; and, for a target that evicts by them, each key's idle time or access frequency
+ * ({@code OBJECT IDLETIME}/{@code FREQ}, sent before DUMP, which counts as a use of the
+ * key on Redis before 7.2). The commands go out with one {@code dispatch}
+ * ({@link Pipeline}), so a shared connection is flushed once per batch without touching
+ * its connection-wide auto-flush setting. Thread-safe: many threads may fetch on one
+ * connection at once.
  */
 public final class DumpFetcher {
 
@@ -32,6 +36,8 @@ public final class DumpFetcher {
 
 	private final long sourceOffsetMillis;
 
+	private final AccessTracking tracking;
+
 	/**
 	 * Creates a fetcher.
 	 * @param connection the source connection
@@ -41,6 +47,22 @@ public final class DumpFetcher {
 	 */
 	public DumpFetcher(StatefulRedisConnection<byte[], byte[]> connection, Duration timeout, boolean absoluteExpiry,
 			long sourceOffsetMillis) {
+		this(connection, timeout, absoluteExpiry, sourceOffsetMillis, AccessTracking.NONE);
+	}
+
+	/**
+	 * Creates a fetcher that also reads each key's idle time or access frequency.
+	 * @param connection the source connection
+	 * @param timeout how long to wait for a batch
+	 * @param absoluteExpiry whether the source has {@code PEXPIRETIME} (Redis 7+)
+	 * @param sourceOffsetMillis the source's clock minus this machine's
+	 * @param tracking what to read: {@link AccessTracking#LRU} the idle time,
+	 * {@link AccessTracking#LFU} the frequency (the source's policy must be LFU),
+	 * {@link AccessTracking#NONE} nothing
+	 */
+	public DumpFetcher(StatefulRedisConnection<byte[], byte[]> connection, Duration timeout, boolean absoluteExpiry,
+			long sourceOffsetMillis, AccessTracking tracking) {
+		this.tracking = tracking;
 		this.connection = connection;
 		this.timeout = timeout;
 		this.absoluteExpiry = absoluteExpiry;
@@ -62,6 +84,21 @@ public final class DumpFetcher {
 	}
 
 	/**
+	 * A key's idle time or frequency, {@link KeyDump#UNTRACKED} when it was gone or the
+	 * source would not tell (its policy changed, OBJECT denied since the partition
+	 * started): the key is copied all the same, looking new to the target.
+	 */
+	private static long used(Pipeline.Reply<Long> reply) {
+		try {
+			Long value = reply.get();
+			return (value != null && value >= 0) ? value : KeyDump.UNTRACKED;
+		}
+		catch (RedisCommandExecutionException ex) {
+			return KeyDump.UNTRACKED;
+		}
+	}
+
+	/**
 	 * Fetches the keys' payloads and TTLs.
 	 * @param keys the keys
 	 * @return one dump per key, in order
@@ -71,11 +108,22 @@ public final class DumpFetcher {
 		if (n == 0) {
 			return List.of();
 		}
-		Pipeline batch = new Pipeline(2 * n);
+		CommandKeyword access = switch (this.tracking) {
+			case LRU -> CommandKeyword.IDLETIME;
+			case LFU -> CommandKeyword.FREQ;
+			case NONE -> null;
+		};
+		Pipeline batch = new Pipeline(((access != null) ? 3 : 2) * n);
+		List<Pipeline.Reply<Long>> uses = (access != null) ? new ArrayList<>(n) : null;
 		List<Pipeline.Reply<byte[]>> dumps = new ArrayList<>(n);
 		List<Pipeline.Reply<Long>> ttls = new ArrayList<>(n);
 		CommandType expiry = this.absoluteExpiry ? CommandType.PEXPIRETIME : CommandType.PTTL;
 		for (byte[] key : keys) {
+			if (access != null) {
+				// before DUMP: on Redis before 7.2 DUMP resets the idle time and counts
+				// as an access
+				uses.add(batch.add(CommandType.OBJECT, new IntegerOutput<>(CODEC), access, key));
+			}
 			dumps.add(batch.add(CommandType.DUMP, new ByteArrayOutput<>(CODEC), key));
 			ttls.add(batch.add(expiry, new IntegerOutput<>(CODEC), key));
 		}
@@ -92,7 +140,11 @@ public final class DumpFetcher {
 		// replies that did not come in time throw a timeout here
 		byte[][] payloads = new byte[n][];
 		long[] expiries = new long[n];
+		long[] used = (uses != null) ? new long[n] : null;
 		for (int i = 0; i < n; i++) {
+			if (used != null) {
+				used[i] = used(uses.get(i));
+			}
 			try {
 				payloads[i] = dumps.get(i).get();
 				Long reply = ttls.get(i).get();
@@ -128,7 +180,15 @@ public final class DumpFetcher {
 			else {
 				expireAt = Math.round(midpointMillis) + reply;
 			}
-			result.add(new KeyDump(keys.get(i), payloads[i], expireAt));
+			if (used == null) {
+				result.add(new KeyDump(keys.get(i), payloads[i], expireAt));
+			}
+			else if (this.tracking == AccessTracking.LRU) {
+				result.add(new KeyDump(keys.get(i), payloads[i], expireAt, used[i], KeyDump.UNTRACKED));
+			}
+			else {
+				result.add(new KeyDump(keys.get(i), payloads[i], expireAt, KeyDump.UNTRACKED, (int) used[i]));
+			}
 		}
 		return result;
 	}

@@ -8,8 +8,17 @@ package io.keyferry.redis;
  * @param expireAt when the key expires, in this machine's clock (epoch milliseconds),
  * converted from the source's {@code PEXPIRETIME} through the measured clock offset;
  * {@link #PERSISTENT} or {@link #GONE} otherwise
+ * @param idleSeconds the source's {@code OBJECT IDLETIME} read before DUMP, or
+ * {@link #UNTRACKED}
+ * @param frequency the source's {@code OBJECT FREQ} read before DUMP, or
+ * {@link #UNTRACKED}
  */
-public record KeyDump(byte[] key, byte[] payload, long expireAt) {
+public record KeyDump(byte[] key, byte[] payload, long expireAt, long idleSeconds, int frequency) {
+
+	/**
+	 * {@link #idleSeconds} or {@link #frequency} not read (see {@link AccessTracking}).
+	 */
+	public static final int UNTRACKED = -1;
 
 	/** {@link #expireAt} of a key without expiry. */
 	public static final long PERSISTENT = -1;
@@ -27,6 +36,16 @@ public record KeyDump(byte[] key, byte[] payload, long expireAt) {
 	public static final long EXPIRED = -1;
 
 	/**
+	 * A dump without the key's idle time or frequency.
+	 * @param key the key
+	 * @param payload the DUMP payload, {@code null} when the key was gone
+	 * @param expireAt when the key expires (see the record's description)
+	 */
+	public KeyDump(byte[] key, byte[] payload, long expireAt) {
+		this(key, payload, expireAt, UNTRACKED, UNTRACKED);
+	}
+
+	/**
 	 * Whether the key existed when it was dumped.
 	 * @return false when DUMP or the expiry query found it gone
 	 */
@@ -41,6 +60,29 @@ public record KeyDump(byte[] key, byte[] payload, long expireAt) {
 	 */
 	public static KeyDump deferred(byte[] key) {
 		return new KeyDump(key, null, DEFERRED);
+	}
+
+	/**
+	 * A dump whose payload is dropped, keeping the idle time or frequency read before the
+	 * key was first dumped (dumping it again reads a fresh use on Redis before 7.2).
+	 * @param dump the dump
+	 * @return the deferred dump
+	 */
+	public static KeyDump deferred(KeyDump dump) {
+		return new KeyDump(dump.key, null, DEFERRED, dump.idleSeconds, dump.frequency);
+	}
+
+	/**
+	 * This dump with the idle time and frequency of an earlier one of the same key, where
+	 * that one has them.
+	 * @param earlier the earlier dump
+	 * @return this dump, or a copy with the earlier access information
+	 */
+	public KeyDump withAccessOf(KeyDump earlier) {
+		if (earlier.idleSeconds == UNTRACKED && earlier.frequency == UNTRACKED) {
+			return this;
+		}
+		return new KeyDump(this.key, this.payload, this.expireAt, earlier.idleSeconds, earlier.frequency);
 	}
 
 	public boolean isDeferred() {

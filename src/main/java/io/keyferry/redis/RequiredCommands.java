@@ -8,7 +8,11 @@ import java.util.List;
  * The commands a copy sends to each server, for the run's options and the servers'
  * versions: what the pre-flight probes before anything is written, and the ACL a user
  * needs (the README's Permissions lists them). Each part comes from the class that sends
- * the commands, so a command added there is probed too. Stateless.
+ * the commands, so a command added there is probed too. Commands a copy can do without
+ * are not here, because a refusal must not stop the run:
+ * {@code OBJECT IDLETIME}/{@code FREQ} for an LRU/LFU target
+ * ({@link AccessTracking#sourceCommand()}, probed when each partition starts, a refusal
+ * is a warning) and {@code CLIENT NO-TOUCH} (tried on Redis 7.2+ sources). Stateless.
  */
 public final class RequiredCommands {
 

@@ -180,8 +180,10 @@ public final class Restorer {
 		for (int i = 0; i < n; i++) {
 			KeyDump dump = dumps.get(i);
 			if (dump.isDeferred()) {
-				// a large value: read and written on its own, and not kept afterwards
-				results[i] = restore(List.of(this.refetch.apply(dump.key()))).get(0).released();
+				// a large value: read and written on its own, and not kept afterwards;
+				// with
+				// the idle time or frequency read before its first DUMP touched it
+				results[i] = restore(List.of(this.refetch.apply(dump.key()).withAccessOf(dump))).get(0).released();
 			}
 			else if (!dump.exists()) {
 				results[i] = RestoreResult.filtered(dump);
@@ -456,7 +458,10 @@ public final class Restorer {
 		boolean replace = this.options.policy() == ConflictPolicy.REPLACE;
 		// a positive expiry is an absolute time in the target's clock
 		boolean absolute = expiry > 0;
-		Object[] args = new Object[3 + (replace ? 1 : 0) + (absolute ? 1 : 0)];
+		// the source's idle time or frequency, read only for a target that evicts by it
+		boolean idle = dump.idleSeconds() >= 0;
+		boolean frequency = dump.frequency() >= 0;
+		Object[] args = new Object[3 + (replace ? 1 : 0) + (absolute ? 1 : 0) + (idle ? 2 : 0) + (frequency ? 2 : 0)];
 		args[0] = targetKey;
 		args[1] = expiry;
 		args[2] = dump.payload();
@@ -465,7 +470,15 @@ public final class Restorer {
 			args[next++] = CommandKeyword.REPLACE;
 		}
 		if (absolute) {
-			args[next] = CommandKeyword.ABSTTL;
+			args[next++] = CommandKeyword.ABSTTL;
+		}
+		if (idle) {
+			args[next++] = CommandKeyword.IDLETIME;
+			args[next++] = dump.idleSeconds();
+		}
+		if (frequency) {
+			args[next++] = CommandKeyword.FREQ;
+			args[next] = dump.frequency();
 		}
 		batch.add(CommandType.RESTORE, new StatusOutput<>(CODEC), args);
 	}

@@ -82,6 +82,17 @@ class CommandProbeIntegrationTests {
 	}
 
 	@Test
+	void aSubcommandIsProbedAsAclRulesNameIt() {
+		List<CommandProbe.Refusal> refusals = refusals("copier", List.of("object|idletime", "object|freq"), "on", ">pw",
+				"~*", "+object|idletime");
+
+		assertThat(refusals).singleElement().satisfies((refusal) -> {
+			assertThat(refusal.command()).isEqualTo("object|freq");
+			assertThat(refusal.reply()).startsWith("NOPERM");
+		});
+	}
+
+	@Test
 	void aKeyPatternLeavingOutTheProbeKeyStillShowsWhichCommandsAreAllowed() {
 		List<CommandProbe.Refusal> refusals = refusals("copier", List.copyOf(everyCommand()), "on", ">pw", "~app:*",
 				"+@all", "-llen");
@@ -150,6 +161,9 @@ class CommandProbeIntegrationTests {
 				}
 			}
 		}
+		// optional: probed when a partition starts (see AccessTracking)
+		all.add(AccessTracking.LRU.sourceCommand());
+		all.add(AccessTracking.LFU.sourceCommand());
 		// SELECT is probed on the database of the connection
 		all.remove("select");
 		return all;

@@ -71,7 +71,7 @@ public class DumpProcessor implements ItemProcessor<KeyBatch, DumpBatch> {
 			if (result == null) {
 				result = new ArrayList<>(dumps);
 			}
-			result.set(i, KeyDump.deferred(dump.key()));
+			result.set(i, KeyDump.deferred(dump));
 		}
 		return (result != null) ? result : dumps;
 	}

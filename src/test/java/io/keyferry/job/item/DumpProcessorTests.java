@@ -43,6 +43,22 @@ class DumpProcessorTests {
 		assertThat(DumpProcessor.withinBudget(dumps, 100)).isSameAs(dumps);
 	}
 
+	@Test
+	void aDeferredKeyKeepsTheIdleTimeOrFrequencyReadBeforeItsDump() {
+		KeyDump idle = new KeyDump(bytes("idle"), new byte[200], KeyDump.PERSISTENT, 1000, KeyDump.UNTRACKED);
+		KeyDump frequent = new KeyDump(bytes("frequent"), new byte[200], KeyDump.PERSISTENT, KeyDump.UNTRACKED, 42);
+
+		List<KeyDump> kept = DumpProcessor.withinBudget(List.of(idle, frequent), 100);
+
+		assertThat(kept).allSatisfy((d) -> assertThat(d.isDeferred()).isTrue());
+		assertThat(kept.get(0).idleSeconds()).isEqualTo(1000);
+		assertThat(kept.get(1).frequency()).isEqualTo(42);
+	}
+
+	private static byte[] bytes(String text) {
+		return text.getBytes(StandardCharsets.UTF_8);
+	}
+
 	private static KeyDump dump(String key, int size) {
 		byte[] payload = (size > 0) ? new byte[size] : null;
 		return new KeyDump(key.getBytes(StandardCharsets.UTF_8), payload,
