@@ -11,6 +11,7 @@ import io.keyferry.testsupport.RedisSentinel;
 import io.keyferry.testsupport.RedisServer;
 import io.keyferry.testsupport.RedisServerExtension;
 import io.keyferry.testsupport.TestData;
+import io.keyferry.testsupport.TlsCertificates;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -139,6 +140,41 @@ class SentinelJarTests {
 		KeyspaceComparison.assertSameContent(newMaster, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
 	}
 
+	/**
+	 * The same over TLS: Sentinel and servers on TLS ports only for keyferry
+	 * ({@code rediss-sentinel://}, the CA given with {@code --source-cacert}), the
+	 * servers replicating and monitored over TLS.
+	 */
+	@Test
+	void resumesOverTlsFromTheNewMasterAfterKillAndSourceFailover(RedisServer target, @TempDir Path certificateDir) {
+		TlsCertificates certificates = TlsCertificates.create(certificateDir);
+		try (RedisSentinel group = RedisSentinel.startTls(certificates)) {
+			assertThat(group.uri()).startsWith("rediss-sentinel://");
+			RedisServer oldMaster = group.master();
+			TestData.keys(KEYS).loadInto(oldMaster);
+
+			KeyferryProcess killed = start(
+					withCa(copy(group.uri(), target.uri(), 1000), certificates.caCert().toString()));
+			awaitWritten(killed, target, 1000);
+			killed.kill();
+			killed.waitFor(RUN_TIMEOUT);
+			assertThat(target.sync().dbsize()).as("keys copied before the kill").isLessThan(KEYS);
+
+			RedisServer newMaster = group.failover();
+			assertThat(newMaster).isNotSameAs(oldMaster);
+
+			KeyferryProcess resumed = start(
+					withCa(copy(group.uri(), target.uri(), 0), certificates.caCert().toString()));
+			assertThat(resumed.waitFor(RUN_TIMEOUT)).as(resumed::describe).isEqualTo(0);
+			assertThat(resumed.stderr()).contains("resuming run", "(run_id changed: the Sentinels' master mymaster");
+			CopySummary summary = resumed.summary().assertCountsAddUp();
+			assertThat(summary.status()).isEqualTo("COMPLETED");
+			assertThat(summary.rescans()).as("partitions scanned again").isGreaterThanOrEqualTo(1);
+			assertThat(group.master()).isSameAs(newMaster);
+			KeyspaceComparison.assertSameContent(newMaster, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
+		}
+	}
+
 	@Test
 	void writesAgainToTheNewMasterAfterKillAndTargetFailover(RedisServer source) {
 		emptied(targetGroup);
@@ -206,6 +242,13 @@ class SentinelJarTests {
 		return new String[] { "copy", "--source", source, "--target", target, "--json", "--chunk-size", "100",
 				"--scan-count", "100", "--rate-limit", Integer.toString(rateLimit), "--progress", "plain",
 				"--progress-interval", "1s" };
+	}
+
+	private static String[] withCa(String[] args, String caCert) {
+		String[] all = java.util.Arrays.copyOf(args, args.length + 2);
+		all[args.length] = "--source-cacert";
+		all[args.length + 1] = caCert;
+		return all;
 	}
 
 	private KeyferryProcess start(String... args) {

@@ -2,7 +2,11 @@ package io.keyferry.cli;
 
 import java.util.concurrent.Callable;
 
+import io.keyferry.job.JobNames;
 import io.keyferry.redis.Endpoint;
+import io.keyferry.run.CopyLauncher;
+import io.keyferry.run.VerifyLauncher;
+import org.springframework.batch.core.job.JobExecution;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -11,7 +15,8 @@ import picocli.CommandLine.ParentCommand;
 
 /** {@code keyferry resume}: resumes an unfinished run from its last checkpoint. */
 @Command(name = "resume", mixinStandardHelpOptions = true, sortOptions = false, showDefaultValues = true,
-		description = { "Resume the given execution's run, or the latest unfinished run, from its last checkpoint.",
+		description = {
+				"Resume the given execution's run, or the latest unfinished run (copy or verify), from its last checkpoint.",
 				"An execution left running by a killed process is recovered first (only when that process is really gone).",
 				"Credentials are never stored: give the URIs again, or set KEYFERRY_SOURCE_PASSWORD / KEYFERRY_TARGET_PASSWORD.",
 				"TLS files are found again by the paths the run was started with; TLS options given here replace them for that side." })
@@ -42,9 +47,16 @@ public class ResumeCommand implements Callable<Integer> {
 		Endpoint targetEndpoint = (this.target != null) ? Endpoint.parse("target", this.target) : null;
 		java.util.Map<String, Object> repository = this.parent.repository();
 		io.keyferry.job.BatchRuntime.requireRepository(this.parent.home(), repository);
-		return Runs.run(this.parent, repository, null,
-				(launcher) -> launcher.resume(this.executionId, sourceEndpoint, targetEndpoint, this::withTls),
-				this.output);
+		return Runs.launch(this.parent, repository, null, (context) -> {
+			CopyLauncher copy = context.getBean(CopyLauncher.class);
+			VerifyLauncher verify = context.getBean(VerifyLauncher.class);
+			return new Runs.Launch(copy::stopCurrent, () -> {
+				JobExecution execution = copy.resumable(this.executionId);
+				return JobNames.VERIFY_JOB.equals(execution.getJobInstance().getJobName())
+						? verify.resume(execution, sourceEndpoint, targetEndpoint, this::withTls)
+						: copy.resume(execution, sourceEndpoint, targetEndpoint, this::withTls);
+			});
+		}, this.output);
 	}
 
 	/**

@@ -14,11 +14,12 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 /**
- * {@code keyferry stop}: asks a running copy (in any process sharing the job repository)
- * to stop at its next chunk boundary; it ends STOPPED with its checkpoint saved.
+ * {@code keyferry stop}: asks a running copy or verify (in any process sharing the job
+ * repository) to stop at its next chunk boundary; it ends STOPPED with its checkpoint
+ * saved.
  */
 @Command(name = "stop", mixinStandardHelpOptions = true, sortOptions = false, showDefaultValues = true,
-		description = "Stop a running copy gracefully: it ends STOPPED at its next chunk boundary, checkpoint saved, and resumes later.")
+		description = "Stop a running copy or verify gracefully: it ends STOPPED at its next chunk boundary, checkpoint saved, and resumes later.")
 public class StopCommand implements Callable<Integer> {
 
 	@ParentCommand

@@ -77,7 +77,9 @@ class CopyJobConfiguration {
 		ServerIdentities identities = new ServerIdentities(resources.sourceNode(), settings.target(),
 				resources::sourceIdentity, resources::targetIdentity, !settings.dryRun());
 		return new ScanKeyReader(scanner, settings.source(), identities, resources.stepExecution().getId(),
-				settings.batchSize(), settings.backoff(), monitor, resources.partitionName(), new Throttle(rate));
+				settings.batchSize(), settings.backoff(), monitor, resources.partitionName(), new Throttle(rate),
+				// a verify counts each key once; a copy says what it copied again
+				JobNames.VERIFY_JOB.equals(resources.stepExecution().getJobExecution().getJobInstance().getJobName()));
 	}
 
 	@Bean

@@ -252,6 +252,17 @@ public class CopyLauncher {
 	 */
 	public CopyOutcome resume(Long executionId, Endpoint source, Endpoint target,
 			java.util.function.UnaryOperator<Endpoint> tls) {
+		return resume(resumable(executionId), source, target, tls);
+	}
+
+	/**
+	 * The execution {@code keyferry resume} is about: the given one, or the last of the
+	 * latest unfinished run, copy or verify.
+	 * @param executionId the execution, or {@code null} for the latest unfinished run
+	 * @return the execution
+	 * @throws KeyferryException (usage) when there is none
+	 */
+	public JobExecution resumable(Long executionId) {
 		JobExecution execution = (executionId != null) ? this.lookup.execution(executionId)
 				: this.lookup.latestUnfinished();
 		if (execution == null) {
@@ -260,6 +271,23 @@ public class CopyLauncher {
 							"list the runs with keyferry history")
 					: KeyferryException.usage("there is no unfinished run to resume",
 							"start one with keyferry copy --source URI --target URI");
+		}
+		return execution;
+	}
+
+	/**
+	 * Resumes the run of an execution of the copy job with TLS settings given again.
+	 * @param execution an execution of the run ({@link #resumable(Long)})
+	 * @param source the source URI given again (for its password), or {@code null}
+	 * @param target the target URI given again, or {@code null}
+	 * @param tls sets (and checks) the TLS settings of an endpoint that carries the run's
+	 * stored ones
+	 * @return the outcome
+	 */
+	public CopyOutcome resume(JobExecution execution, Endpoint source, Endpoint target,
+			java.util.function.UnaryOperator<Endpoint> tls) {
+		if (!JobNames.JOB.equals(execution.getJobInstance().getJobName())) {
+			throw new IllegalArgumentException("execution " + execution.getId() + " is not a copy's");
 		}
 		CopySettings run = CopySettings.fromJobParameters(execution.getJobParameters());
 		RunLease.Holder previous = acquire(run.copyKey(), run);
@@ -306,7 +334,7 @@ public class CopyLauncher {
 		return endpoint.withTls(endpoint.tlsSettings().validate(endpoint.role(), endpoint.tls()));
 	}
 
-	private static Endpoint checkSame(Endpoint stored, Endpoint given) {
+	static Endpoint checkSame(Endpoint stored, Endpoint given) {
 		if (given == null) {
 			return stored;
 		}
@@ -321,8 +349,8 @@ public class CopyLauncher {
 	}
 
 	/**
-	 * Requests a stop of a running execution; it stops at its next chunk boundary,
-	 * checkpoint saved.
+	 * Requests a stop of a running execution (copy or verify); it stops at its next chunk
+	 * boundary, checkpoint saved.
 	 * @param executionId the execution, or {@code null} for the latest running one
 	 * @return the execution asked to stop
 	 */
@@ -336,10 +364,12 @@ public class CopyLauncher {
 			}
 		}
 		else {
-			execution = this.jobRepository.findRunningJobExecutions(JobNames.JOB)
-				.stream()
+			java.util.List<JobExecution> running = new java.util.ArrayList<>(
+					this.jobRepository.findRunningJobExecutions(JobNames.JOB));
+			running.addAll(this.jobRepository.findRunningJobExecutions(JobNames.VERIFY_JOB));
+			execution = running.stream()
 				.max((a, b) -> Long.compare(a.getId(), b.getId()))
-				.orElseThrow(() -> KeyferryException.usage("no copy is running", "nothing to stop"));
+				.orElseThrow(() -> KeyferryException.usage("no copy or verify is running", "nothing to stop"));
 		}
 		if (!execution.isRunning() || execution.getStatus() == BatchStatus.STOPPING) {
 			if (execution.getStatus() == BatchStatus.STOPPING) {

@@ -57,11 +57,23 @@ final class RunLookup {
 	}
 
 	/**
-	 * The last execution of the latest run that is neither completed nor abandoned.
+	 * The last execution of the latest run, copy or verify, that is neither completed nor
+	 * abandoned.
 	 * @return the execution, or {@code null}
 	 */
 	JobExecution latestUnfinished() {
-		for (JobInstance instance : this.jobRepository.getJobInstances(JobNames.JOB, 0, 200)) {
+		JobExecution latest = null;
+		for (String job : List.of(JobNames.JOB, JobNames.VERIFY_JOB)) {
+			JobExecution last = latestUnfinished(job);
+			if (last != null && (latest == null || last.getId() > latest.getId())) {
+				latest = last;
+			}
+		}
+		return latest;
+	}
+
+	private JobExecution latestUnfinished(String job) {
+		for (JobInstance instance : this.jobRepository.getJobInstances(job, 0, 200)) {
 			JobExecution last = this.jobRepository.getLastJobExecution(instance);
 			if (last != null && last.getStatus() != BatchStatus.COMPLETED
 					&& last.getStatus() != BatchStatus.ABANDONED) {

@@ -60,9 +60,13 @@ public final class RedisSentinel implements AutoCloseable {
 
 	private final String sentinelPassword;
 
+	/** The TLS ports of the two servers and of the Sentinel, or all 0 without TLS. */
+	private final int[] tlsPorts;
+
 	private RedisSentinel(RedisServer first, RedisServer second, Path dir, Process process, int port,
-			String sentinelPassword) {
+			String sentinelPassword, int[] tlsPorts) {
 		this.sentinelPassword = sentinelPassword;
+		this.tlsPorts = tlsPorts;
 		this.first = first;
 		this.second = second;
 		this.dir = dir;
@@ -91,12 +95,34 @@ public final class RedisSentinel implements AutoCloseable {
 	 * @return the running group
 	 */
 	public static RedisSentinel start(String password, String sentinelPassword) {
+		return start(password, sentinelPassword, null);
+	}
+
+	/**
+	 * Starts a group whose servers and Sentinel also listen on TLS ports (the server
+	 * certificate of {@code certificates}, no client certificates), replicate over TLS
+	 * and are monitored over TLS ({@code tls-replication yes}): the Sentinel names the
+	 * masters' TLS ports, and {@link #uri()} is {@code rediss-sentinel://…} of its TLS
+	 * port. The fixture's own connections use the plain ports.
+	 * @param certificates the CA and server certificate
+	 * @return the running group
+	 */
+	public static RedisSentinel startTls(TlsCertificates certificates) {
+		return start(null, null, certificates);
+	}
+
+	private static RedisSentinel start(String password, String sentinelPassword, TlsCertificates tls) {
 		Path binary = RedisBinaries.choose().binary().orElseGet(RedisBinaries::embeddedRedis62);
-		RedisServer master = server(binary, password).start();
+		int[] tlsPorts = (tls != null)
+				? new int[] { TlsCertificates.freePort(), TlsCertificates.freePort(), TlsCertificates.freePort() }
+				: new int[3];
+		RedisServer master = server(binary, password, tls, tlsPorts[0]).start();
 		RedisServer replica = null;
 		Path dir = null;
 		try {
-			replica = server(binary, password).args("--replicaof", RedisServer.HOST, Integer.toString(master.port()))
+			int masterPort = (tls != null) ? tlsPorts[0] : master.port();
+			replica = server(binary, password, tls, tlsPorts[1])
+				.args("--replicaof", RedisServer.HOST, Integer.toString(masterPort))
 				.start();
 			RedisServer started = replica;
 			await("the replica's link to the master", () -> started.info("master_link_status").equals("up"));
@@ -105,7 +131,7 @@ public final class RedisSentinel implements AutoCloseable {
 			Path config = dir.resolve("sentinel.conf");
 			List<String> lines = new java.util.ArrayList<>(
 					List.of("port " + port, "bind " + RedisServer.HOST, "daemonize no", "dir " + dir,
-							"sentinel monitor " + MASTER_NAME + " " + RedisServer.HOST + " " + master.port() + " 1",
+							"sentinel monitor " + MASTER_NAME + " " + RedisServer.HOST + " " + masterPort + " 1",
 							"sentinel down-after-milliseconds " + MASTER_NAME + " 1000",
 							"sentinel failover-timeout " + MASTER_NAME + " 5000"));
 			if (password != null) {
@@ -114,6 +140,11 @@ public final class RedisSentinel implements AutoCloseable {
 			if (sentinelPassword != null) {
 				lines.add("requirepass " + sentinelPassword);
 			}
+			if (tls != null) {
+				lines.addAll(List.of("tls-port " + tlsPorts[2], "tls-cert-file " + tls.serverCert(),
+						"tls-key-file " + tls.serverKey(), "tls-ca-cert-file " + tls.caCert(), "tls-auth-clients no",
+						"tls-replication yes"));
+			}
 			Files.writeString(config, String.join("\n", lines) + "\n");
 			Process process = new ProcessBuilder(binary.toString(), config.toString(), "--sentinel")
 				.directory(dir.toFile())
@@ -121,7 +152,7 @@ public final class RedisSentinel implements AutoCloseable {
 				.redirectOutput(Redirect.appendTo(dir.resolve("sentinel.log").toFile()))
 				.start();
 			RUNNING.add(process);
-			RedisSentinel sentinel = new RedisSentinel(master, replica, dir, process, port, sentinelPassword);
+			RedisSentinel sentinel = new RedisSentinel(master, replica, dir, process, port, sentinelPassword, tlsPorts);
 			try {
 				await("the Sentinel to answer PING", () -> {
 					String reply = RespProbe.ping(port);
@@ -150,6 +181,9 @@ public final class RedisSentinel implements AutoCloseable {
 	 * @return the URI
 	 */
 	public String uri() {
+		if (this.tlsPorts[2] != 0) {
+			return "rediss-sentinel://" + RedisServer.HOST + ":" + this.tlsPorts[2] + "#" + MASTER_NAME;
+		}
 		return "redis-sentinel://" + RedisServer.HOST + ":" + this.port + "#" + MASTER_NAME;
 	}
 
@@ -173,7 +207,7 @@ public final class RedisSentinel implements AutoCloseable {
 	 */
 	public RedisServer master() {
 		int masterPort = ((InetSocketAddress) sentinel().getMasterAddrByName(MASTER_NAME)).getPort();
-		return (masterPort == this.first.port()) ? this.first : this.second;
+		return (masterPort == announcedPort(this.first)) ? this.first : this.second;
 	}
 
 	/**
@@ -252,8 +286,16 @@ public final class RedisSentinel implements AutoCloseable {
 	private boolean knowsReplica(RedisServer replica) {
 		List<Map<String, String>> replicas = sentinel().replicas(MASTER_NAME);
 		return replicas.stream()
-			.anyMatch((r) -> Integer.toString(replica.port()).equals(r.get("port"))
+			.anyMatch((r) -> Integer.toString(announcedPort(replica)).equals(r.get("port"))
 					&& !r.getOrDefault("flags", "").contains("down") && "ok".equals(r.get("master-link-status")));
+	}
+
+	/** The port the Sentinel knows a server by: its TLS port in a TLS group. */
+	private int announcedPort(RedisServer server) {
+		if (this.tlsPorts[2] == 0) {
+			return server.port();
+		}
+		return (server == this.first) ? this.tlsPorts[0] : this.tlsPorts[1];
 	}
 
 	private RedisSentinelCommands<String, String> sentinel() {
@@ -268,8 +310,13 @@ public final class RedisSentinel implements AutoCloseable {
 		return this.connection.sync();
 	}
 
-	private static RedisServer.Builder server(Path binary, String password) {
+	private static RedisServer.Builder server(Path binary, String password, TlsCertificates tls, int tlsPort) {
 		RedisServer.Builder builder = RedisServer.builder().binary(binary);
+		if (tls != null) {
+			builder.args("--tls-port", Integer.toString(tlsPort), "--tls-cert-file", tls.serverCert().toString(),
+					"--tls-key-file", tls.serverKey().toString(), "--tls-ca-cert-file", tls.caCert().toString(),
+					"--tls-auth-clients", "no", "--tls-replication", "yes");
+		}
 		return (password != null) ? builder.password(password).args("--masterauth", password) : builder;
 	}
 

@@ -34,6 +34,13 @@ public final class Checkpoint {
 	/** The cursor of the SCAN page in progress (unsigned decimal). */
 	public static final String CURSOR = "scan.cursor";
 
+	/**
+	 * For a run that counts each key once (verify): 64-bit hashes (hex, comma-separated)
+	 * of the keys of the page at {@link #CURSOR} that were already handed out and
+	 * committed; a resumed execution re-scans that page but leaves these keys out.
+	 */
+	public static final String PAGE_DONE = "scan.page.done";
+
 	/** Whether every page of this partition has been written. */
 	public static final String DONE = "scan.done";
 

@@ -1,7 +1,9 @@
 package io.keyferry.job.item;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import io.keyferry.redis.Backoff;
 import io.keyferry.redis.ClusterSource;
@@ -22,6 +24,14 @@ import org.springframework.batch.infrastructure.item.ItemStreamReader;
  * are checked when the partition opens and before every checkpoint (so also after any
  * reconnection): when either changed ({@link ServerIdentities}), the partition starts
  * again from the first page of its slice, finished or not, and says so.
+ * <p>
+ * A reader that {@linkplain #countsEachKeyOnce() counts each key once} (verify) also
+ * saves which keys of the page in progress it has handed out
+ * ({@link Checkpoint#PAGE_DONE}, as 64-bit hashes, at most a page's worth); a restart
+ * re-scans that page (never "N keys into it") but leaves those keys out, so that they are
+ * not checked and counted twice. Two different keys of one page sharing a 64-bit hash
+ * would leave one unchecked: with pages of a few thousand keys the odds are below 1 in
+ * 10^12.
  */
 public class ScanKeyReader implements ItemStreamReader<KeyBatch> {
 
@@ -47,6 +57,19 @@ public class ScanKeyReader implements ItemStreamReader<KeyBatch> {
 	private final String partition;
 
 	private final Throttle throttle;
+
+	private final boolean countsEachKeyOnce;
+
+	/**
+	 * Hashes of the keys of the current page handed out so far (only when counting once).
+	 */
+	private final Set<Long> handedOut = new HashSet<>();
+
+	/**
+	 * Hashes of the keys of the checkpoint's page that an earlier execution handed out
+	 * and committed; used on the first page read after {@link #open}.
+	 */
+	private Set<Long> committedOfPage = Set.of();
 
 	private ScanRange range = ScanRange.ALL;
 
@@ -74,6 +97,18 @@ public class ScanKeyReader implements ItemStreamReader<KeyBatch> {
 
 	public ScanKeyReader(KeyScanner scanner, Endpoint source, ServerIdentities identities, long stepExecutionId,
 			int batchSize, Backoff backoff, ItemMonitor monitor, String partition, Throttle throttle) {
+		this(scanner, source, identities, stepExecutionId, batchSize, backoff, monitor, partition, throttle, false);
+	}
+
+	/**
+	 * A reader that may count each key once across a restart (see the class comment).
+	 * @param countsEachKeyOnce whether a restart leaves out the keys of the page in
+	 * progress that were already handed out and committed
+	 */
+	public ScanKeyReader(KeyScanner scanner, Endpoint source, ServerIdentities identities, long stepExecutionId,
+			int batchSize, Backoff backoff, ItemMonitor monitor, String partition, Throttle throttle,
+			boolean countsEachKeyOnce) {
+		this.countsEachKeyOnce = countsEachKeyOnce;
 		this.scanner = scanner;
 		this.source = source;
 		this.identities = identities;
@@ -99,6 +134,9 @@ public class ScanKeyReader implements ItemStreamReader<KeyBatch> {
 		this.page = null;
 		this.offset = 0;
 		this.halted = false;
+		this.handedOut.clear();
+		this.committedOfPage = (this.countsEachKeyOnce && !this.done)
+				? hashes(context.getString(Checkpoint.PAGE_DONE, "")) : Set.of();
 		ServerIdentities.Ids now = currentIds();
 		String changed = this.identities.changed(ServerIdentities.Ids.savedIn(context), now);
 		this.ids = now;
@@ -126,6 +164,8 @@ public class ScanKeyReader implements ItemStreamReader<KeyBatch> {
 		this.pageCursor = this.range.startCursor();
 		this.page = null;
 		this.offset = 0;
+		this.handedOut.clear();
+		this.committedOfPage = Set.of();
 		this.rescans++;
 	}
 
@@ -143,8 +183,19 @@ public class ScanKeyReader implements ItemStreamReader<KeyBatch> {
 		while (keys.size() < this.batchSize) {
 			if (this.page != null && this.offset < this.page.keys().size()) {
 				int take = Math.min(this.batchSize - keys.size(), this.page.keys().size() - this.offset);
-				keys.addAll(this.page.keys().subList(this.offset, this.offset + take));
+				List<byte[]> taken = this.page.keys().subList(this.offset, this.offset + take);
 				this.offset += take;
+				if (this.countsEachKeyOnce) {
+					for (byte[] key : taken) {
+						long hash = hash(key);
+						if (this.handedOut.add(hash) && !this.committedOfPage.contains(hash)) {
+							keys.add(key);
+						}
+					}
+				}
+				else {
+					keys.addAll(taken);
+				}
 				continue;
 			}
 			if (this.page != null) {
@@ -155,6 +206,8 @@ public class ScanKeyReader implements ItemStreamReader<KeyBatch> {
 				}
 				this.pageCursor = this.page.nextCursor();
 				this.page = null;
+				this.handedOut.clear();
+				this.committedOfPage = Set.of();
 			}
 			if (pages == MAX_PAGES_PER_READ) {
 				break;
@@ -199,6 +252,11 @@ public class ScanKeyReader implements ItemStreamReader<KeyBatch> {
 			}
 		}
 		context.putString(Checkpoint.CURSOR, Long.toUnsignedString(checkpoint));
+		if (this.countsEachKeyOnce) {
+			// the keys of the checkpoint's page handed out so far are all written now
+			boolean samePage = !finished && checkpoint == this.pageCursor && !this.halted;
+			context.putString(Checkpoint.PAGE_DONE, samePage ? hexes(this.handedOut, this.committedOfPage) : "");
+		}
 		context.putString(Checkpoint.DONE, Boolean.toString(finished));
 		this.ids.saveIn(context);
 		context.putLong(Checkpoint.RESCANS_EXECUTION, this.stepExecutionId);
@@ -206,6 +264,45 @@ public class ScanKeyReader implements ItemStreamReader<KeyBatch> {
 		double fraction = finished ? 1 : this.range.fraction(checkpoint);
 		context.putDouble(Checkpoint.FRACTION, fraction);
 		this.monitor.position(this.partition, fraction, this.weight);
+	}
+
+	/** Whether a restart leaves out the keys of its page already handed out. */
+	boolean countsEachKeyOnce() {
+		return this.countsEachKeyOnce;
+	}
+
+	/** FNV-1a, 64 bits. */
+	static long hash(byte[] key) {
+		long hash = 0xcbf29ce484222325L;
+		for (byte b : key) {
+			hash ^= (b & 0xff);
+			hash *= 0x100000001b3L;
+		}
+		return hash;
+	}
+
+	private static String hexes(Set<Long> first, Set<Long> second) {
+		Set<Long> all = new HashSet<>(first);
+		all.addAll(second);
+		StringBuilder sb = new StringBuilder(all.size() * 17);
+		for (long hash : all) {
+			if (sb.length() > 0) {
+				sb.append(',');
+			}
+			sb.append(Long.toHexString(hash));
+		}
+		return sb.toString();
+	}
+
+	private static Set<Long> hashes(String hexes) {
+		if (hexes.isEmpty()) {
+			return Set.of();
+		}
+		Set<Long> hashes = new HashSet<>();
+		for (String hex : hexes.split(",")) {
+			hashes.add(Long.parseUnsignedLong(hex, 16));
+		}
+		return hashes;
 	}
 
 	private void report() {
