@@ -115,8 +115,10 @@ record ScheduledTick(ZonedDateTime tick, String status, int exitCode, RunSummary
 		if (this.verify != null) {
 			line.append(String.format(Locale.ROOT, "; verify (run #%d, execution %d): %s, checked %s, %s",
 					this.verify.run(), this.verify.executionId(), this.verify.status().name().toLowerCase(Locale.ROOT),
-					RunSummary.number(this.verify.verify().checked()), (this.verify.verify().total() == 0)
-							? "no differences" : RunSummary.number(this.verify.verify().total()) + " differences"));
+					RunSummary.number(this.verify.verify().checked()),
+					(this.verify.verify().total() == 0) ? "no differences"
+							: RunSummary.number(this.verify.verify().total()) + " difference"
+									+ ((this.verify.verify().total() == 1) ? "" : "s")));
 		}
 		if (isFailed()) {
 			line.append(" (").append(this.consecutiveFailures).append(" failed in a row)");
