@@ -14,6 +14,10 @@ import io.keyferry.testsupport.RedisServer;
 import io.keyferry.testsupport.RedisServerExtension;
 import io.keyferry.testsupport.TargetDamage;
 import io.keyferry.testsupport.TestData;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.output.StatusOutput;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -162,6 +166,37 @@ class VerifyIntegrationTests {
 			.containsEntry("differences", 10L);
 		assertThat(target.sync().exists(damage.extra().toArray(String[]::new))).isEqualTo(10L);
 		damage.extra().forEach((key) -> target.sync().del(key));
+		KeyspaceComparison.assertSameContent(source, target);
+	}
+
+	@Test
+	void fixIsRefusedBeforeAnythingIsWrittenWhenTheTargetUserMayNotRestore(RedisServer source, RedisServer target) {
+		TestData.keys(50).loadInto(source);
+		CliRun.copy(this.home, source.uri(), target.uri()).assertExitCode(ExitCode.OK);
+		String changed = firstOfType(source, "*", "string");
+		target.sync().append(changed, "-changed");
+		target.sync()
+			.dispatch(CommandType.ACL, new StatusOutput<>(StringCodec.UTF8),
+					new CommandArgs<>(StringCodec.UTF8).add("SETUSER")
+						.add("kf-verify")
+						.add("on")
+						.add(">pw")
+						.add("~*")
+						.add("+@all")
+						.add("-restore"));
+		String targetUri = "redis://kf-verify:pw@127.0.0.1:" + target.port();
+		List<String> args = new ArrayList<>(List.of("verify", "--home", this.home.toString(), "--source", source.uri(),
+				"--target", targetUri, "--json", "--progress", "off", "--pass-pause", "10ms"));
+
+		CliRun verify = CliRun.execute(args.toArray(String[]::new)).assertExitCode(ExitCode.DIFFERENT);
+		assertThat(summary(verify)).containsEntry("differentValue", 1L);
+		args.add("--fix");
+		CliRun fix = CliRun.execute(args.toArray(String[]::new)).assertExitCode(ExitCode.USAGE).assertJsonError();
+
+		assertThat(fix.err()).contains("RESTORE").contains("+restore");
+		assertThat(target.sync().get(changed)).endsWith("-changed");
+		target.sync().del(changed);
+		CliRun.copy(this.home, source.uri(), target.uri()).assertExitCode(ExitCode.OK);
 		KeyspaceComparison.assertSameContent(source, target);
 	}
 
