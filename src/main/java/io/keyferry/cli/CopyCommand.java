@@ -127,7 +127,16 @@ public class CopyCommand implements Callable<Integer> {
 					if (copied.status() != BatchStatus.COMPLETED) {
 						return copied;
 					}
-					return copied.withVerify(verifier.verify(verifySettings, false));
+					try {
+						return copied.withVerify(verifier.verify(verifySettings, false));
+					}
+					catch (KeyferryException ex) {
+						// say that the copy itself is done: only its verify is left
+						String message = "copy execution " + copied.execution().getId()
+								+ " completed, but its verify could not run: " + ex.getMessage();
+						throw ex.isUsage() ? KeyferryException.usage(message, ex.getHint(), ex)
+								: new KeyferryException(message, ex.getHint(), ex);
+					}
 				});
 			}, this.output);
 		}

@@ -10,6 +10,10 @@ import io.keyferry.testsupport.KeyspaceComparison;
 import io.keyferry.testsupport.RedisServer;
 import io.keyferry.testsupport.RedisServerExtension;
 import io.keyferry.testsupport.TestData;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.output.StatusOutput;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -80,6 +84,29 @@ class CopyVerifyIntegrationTests {
 
 		// copied again under replace, the verify finds the target equal
 		copy(source, target, "--verify").assertExitCode(ExitCode.OK);
+		KeyspaceComparison.assertSameContent(source, target);
+	}
+
+	@Test
+	void aVerifyThatCannotRunSaysTheCopyCompleted(RedisServer source, RedisServer target) {
+		TestData.keys(100).loadInto(source);
+		// exactly the copy's commands (README, Permissions): too few to verify with
+		target.sync()
+			.dispatch(CommandType.ACL, new StatusOutput<>(StringCodec.UTF8),
+					new CommandArgs<>(StringCodec.UTF8).add("SETUSER")
+						.add("kf-copy")
+						.add("on")
+						.add(">pw")
+						.add("~*")
+						.add("+info")
+						.add("+time")
+						.add("+restore"));
+		CliRun run = CliRun.execute("copy", "--home", this.home.toString(), "--source", source.uri(), "--target",
+				"redis://kf-copy:pw@127.0.0.1:" + target.port(), "--verify", "--progress", "off");
+
+		run.assertExitCode(ExitCode.USAGE).assertErrorWithHint();
+		assertThat(run.errorLine()).startsWith("error: copy execution ")
+			.contains(" completed, but its verify could not run: ");
 		KeyspaceComparison.assertSameContent(source, target);
 	}
 
