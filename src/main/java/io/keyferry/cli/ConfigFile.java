@@ -29,8 +29,8 @@ final class ConfigFile {
 	/** Options that may be given several times: a YAML list in the file. */
 	private static final Set<String> REPEATABLE = Set.of("rename-prefix");
 
-	private static final Set<String> FLAGS = Set.of("dry-run", "fresh", "functions", "all-databases", "extra", "json",
-			"stacktrace", "verbose", "source-insecure", "target-insecure");
+	private static final Set<String> FLAGS = Set.of("dry-run", "fresh", "functions", "all-databases", "extra", "fix",
+			"delete-extra", "verify", "json", "stacktrace", "verbose", "source-insecure", "target-insecure");
 
 	private ConfigFile() {
 	}

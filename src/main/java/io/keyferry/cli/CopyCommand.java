@@ -10,6 +10,9 @@ import io.keyferry.run.CopyLauncher;
 import io.keyferry.run.CopyOutcome;
 import io.keyferry.job.CopySettings;
 import io.keyferry.run.Preflight;
+import io.keyferry.run.VerifyLauncher;
+import io.keyferry.job.VerifySettings;
+import org.springframework.batch.core.BatchStatus;
 import io.keyferry.redis.Backoff;
 import io.keyferry.redis.ConflictPolicy;
 import io.keyferry.redis.WriteMode;
@@ -78,6 +81,10 @@ public class CopyCommand implements Callable<Integer> {
 			description = "Copy every database of a standalone source that holds keys (INFO keyspace), each to the same database of the target, in one run with its own partitions and checkpoints per database. The URIs then name no /db; a Redis Cluster has database 0 only. Part of the run's identity.")
 	boolean allDatabases;
 
+	@Option(names = "--verify",
+			description = "After a completed copy, verify the target against the source (as keyferry verify with the same source, target, filter and options, default passes) and exit by its result: 0 equal, 4 differences remain.")
+	boolean verify;
+
 	@Option(names = "--dry-run", description = "Scan and dump, count what would be written, write nothing.")
 	boolean dryRun;
 
@@ -107,6 +114,32 @@ public class CopyCommand implements Callable<Integer> {
 		// user's applies (Spring reads it)
 		Preflight checks = BatchRuntime.connectTimeoutConfigured(repository) ? null
 				: Preflight.prepare(settings, Preflight.DEFAULT_TIMEOUT);
+		if (this.verify) {
+			VerifySettings verifySettings = VerifySettings.after(settings);
+			return Runs.launch(this.parent, repository, (checks != null) ? checks::start : null, (context) -> {
+				CopyLauncher copier = context.getBean(CopyLauncher.class);
+				VerifyLauncher verifier = context.getBean(VerifyLauncher.class);
+				return new Runs.Launch(() -> {
+					copier.stopCurrent();
+					verifier.stopCurrent();
+				}, () -> {
+					CopyOutcome copied = copier.copy(settings, this.fresh, checks);
+					if (copied.status() != BatchStatus.COMPLETED) {
+						return copied;
+					}
+					try {
+						return copied.withVerify(verifier.verify(verifySettings, false));
+					}
+					catch (KeyferryException ex) {
+						// say that the copy itself is done: only its verify is left
+						String message = "copy execution " + copied.execution().getId()
+								+ " completed, but its verify could not run: " + ex.getMessage();
+						throw ex.isUsage() ? KeyferryException.usage(message, ex.getHint(), ex)
+								: new KeyferryException(message, ex.getHint(), ex);
+					}
+				});
+			}, this.output);
+		}
 		return Runs.run(this.parent, repository, (checks != null) ? checks::start : null,
 				(launcher) -> launcher.copy(settings, this.fresh, checks), this.output);
 	}
@@ -139,6 +172,14 @@ public class CopyCommand implements Callable<Integer> {
 				this.chunkBytes, this.functions);
 		if (this.allDatabases) {
 			checkAllDatabases();
+		}
+		if (this.verify && this.dryRun) {
+			throw KeyferryException.usage("--verify cannot be combined with --dry-run",
+					"a dry run writes nothing to verify: leave out one of them");
+		}
+		if (this.verify && this.allDatabases) {
+			throw KeyferryException.usage("--verify cannot be combined with --all-databases",
+					"verify compares one database: leave out --verify and run keyferry verify for each database");
 		}
 		return settings.withModes(this.allDatabases, mode);
 	}

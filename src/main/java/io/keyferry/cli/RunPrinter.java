@@ -18,15 +18,15 @@ final class RunPrinter {
 	}
 
 	static int print(CopyOutcome outcome, boolean json, boolean stacktrace, PrintStream out, PrintStream err) {
+		if (outcome.verify() != null) {
+			return printWithVerify(outcome, json, stacktrace, out, err);
+		}
 		RunSummary summary = RunSummary.of(outcome.execution());
 		Throwable failure = (outcome.status() == BatchStatus.COMPLETED) ? null : outcome.failure();
 		Problem problem = problem(outcome, summary);
 		String message = (problem != null) ? problem.message() : null;
 		String hint = (problem != null) ? problem.hint() : null;
-		int exitCode = exitCode(outcome);
-		if (exitCode == ExitCode.OK && summary.isVerify() && summary.verify().total() > 0) {
-			exitCode = ExitCode.DIFFERENT;
-		}
+		int exitCode = exitCode(outcome, summary);
 		if (json) {
 			Map<String, Object> map = summary.toMap();
 			map.put("exitCode", exitCode);
@@ -46,6 +46,58 @@ final class RunPrinter {
 			}
 			err.println(((outcome.status() == BatchStatus.STOPPED) ? "stopped: " : "error: ") + message);
 			err.println("hint: " + hint);
+		}
+		return exitCode;
+	}
+
+	/**
+	 * Prints a copy followed by its verify ({@code copy --verify}): both summaries (in
+	 * JSON the verify's under {@code verify}), the verify's problem if it did not
+	 * complete, and the verify's exit code (the copy completed).
+	 */
+	private static int printWithVerify(CopyOutcome outcome, boolean json, boolean stacktrace, PrintStream out,
+			PrintStream err) {
+		RunSummary copied = RunSummary.of(outcome.execution());
+		CopyOutcome verify = outcome.verify();
+		RunSummary verified = RunSummary.of(verify.execution());
+		Problem problem = problem(verify, verified);
+		int exitCode = exitCode(verify, verified);
+		if (json) {
+			Map<String, Object> map = copied.toMap();
+			Map<String, Object> verifyMap = verified.toMap();
+			verifyMap.put("exitCode", exitCode);
+			map.put("verify", verifyMap);
+			map.put("exitCode", exitCode);
+			if (problem != null) {
+				map.put("error", problem.message());
+				map.put("hint", problem.hint());
+			}
+			out.println(Json.write(map));
+		}
+		else {
+			copied.toText().forEach(out::println);
+			verified.toText().forEach(out::println);
+		}
+		out.flush();
+		if (problem != null) {
+			Throwable failure = verify.failure();
+			if (stacktrace && failure != null) {
+				failure.printStackTrace(err);
+			}
+			err.println(((verify.status() == BatchStatus.STOPPED) ? "stopped: " : "error: ") + problem.message());
+			err.println("hint: " + problem.hint());
+		}
+		return exitCode;
+	}
+
+	/**
+	 * The exit code of a finished execution, with 4 for a completed verify that found
+	 * differences.
+	 */
+	private static int exitCode(CopyOutcome outcome, RunSummary summary) {
+		int exitCode = exitCode(outcome);
+		if (exitCode == ExitCode.OK && summary.isVerify() && summary.verify().total() > 0) {
+			return ExitCode.DIFFERENT;
 		}
 		return exitCode;
 	}

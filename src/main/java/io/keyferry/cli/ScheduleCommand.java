@@ -12,6 +12,9 @@ import java.util.concurrent.TimeUnit;
 import io.keyferry.KeyferryException;
 import io.keyferry.job.BatchRuntime;
 import io.keyferry.run.CopyLauncher;
+import io.keyferry.run.VerifyLauncher;
+import io.keyferry.job.VerifySettings;
+import org.springframework.batch.core.BatchStatus;
 import io.keyferry.run.CopyOutcome;
 import io.keyferry.job.CopySettings;
 import io.keyferry.run.Preflight;
@@ -44,6 +47,9 @@ import picocli.CommandLine.ParentCommand;
 		footer = { "", "Cron: six fields, second minute hour day-of-month month day-of-week (Spring's format),",
 				"e.g. \"0 0 2 * * *\" every day at 02:00, \"0 */15 * * * *\" every 15 minutes." })
 public class ScheduleCommand implements Callable<Integer> {
+
+	/** Verifies after each completed copy ({@code verify: true}), else {@code null}. */
+	private VerifyLauncher verifier;
 
 	@ParentCommand
 	KeyferryCommand parent;
@@ -95,6 +101,7 @@ public class ScheduleCommand implements Callable<Integer> {
 		try (ConfigurableApplicationContext context = BatchRuntime.start(copy.parent.home(), this.parent.verbose,
 				repository, (checks != null) ? checks::start : null)) {
 			CopyLauncher launcher = context.getBean(CopyLauncher.class);
+			this.verifier = copy.verify ? context.getBean(VerifyLauncher.class) : null;
 			RunMonitor monitor = context.getBean(RunMonitor.class);
 			monitor.setWarnings(this.parent.err);
 			checkServers(launcher, settings, checks);
@@ -103,6 +110,9 @@ public class ScheduleCommand implements Callable<Integer> {
 					this.stopRequested = true;
 					this.stopped.countDown();
 					launcher.stopCurrent();
+					if (this.verifier != null) {
+						this.verifier.stopCurrent();
+					}
 				}, this.parent.err);
 			}
 			ZonedDateTime next = expression.next(ZonedDateTime.now());
@@ -197,9 +207,17 @@ public class ScheduleCommand implements Callable<Integer> {
 	private ScheduledTick runOnce(CopyLauncher launcher, CopySettings settings, ZonedDateTime tick,
 			int failuresBefore) {
 		try {
-			CopyOutcome outcome = launcher.copy(settings, false);
-			RunSummary summary = RunSummary.of(outcome.execution());
-			RunPrinter.Problem problem = RunPrinter.problem(outcome, summary);
+			CopyOutcome copied = launcher.copy(settings, false);
+			CopyOutcome outcome = copied;
+			RunSummary verified = null;
+			if (this.verifier != null && copied.status() == BatchStatus.COMPLETED) {
+				// the tick ends as its verify does: failed if it failed, exit 4 if the
+				// target differs
+				outcome = this.verifier.verify(VerifySettings.after(settings), false);
+				verified = RunSummary.of(outcome.execution());
+			}
+			RunSummary summary = RunSummary.of(copied.execution());
+			RunPrinter.Problem problem = RunPrinter.problem(outcome, (verified != null) ? verified : summary);
 			String status = switch (outcome.status()) {
 				case COMPLETED -> ScheduledTick.COMPLETED;
 				case STOPPED, STOPPING -> ScheduledTick.STOPPED;
@@ -213,8 +231,12 @@ public class ScheduleCommand implements Callable<Integer> {
 			if (this.parent.stacktrace && outcome.failure() != null) {
 				outcome.failure().printStackTrace(this.parent.err);
 			}
-			return new ScheduledTick(tick, status, RunPrinter.exitCode(outcome), summary,
-					(problem != null) ? problem.message() : null, (problem != null) ? problem.hint() : null, failures);
+			int exitCode = RunPrinter.exitCode(outcome);
+			if (exitCode == ExitCode.OK && verified != null && verified.verify().total() > 0) {
+				exitCode = ExitCode.DIFFERENT;
+			}
+			return new ScheduledTick(tick, status, exitCode, summary, (problem != null) ? problem.message() : null,
+					(problem != null) ? problem.hint() : null, failures, verified);
 		}
 		catch (RuntimeException ex) {
 			if (this.parent.stacktrace) {

@@ -25,9 +25,16 @@ import io.keyferry.report.RunSummary;
  * @param error what went wrong, {@code null} unless failed or stopped
  * @param hint what to do about it, {@code null} unless failed or stopped
  * @param consecutiveFailures failed ticks in a row, this one included
+ * @param verify the verify run after the copy ({@code verify: true} in the config),
+ * {@code null} when none ran
  */
 record ScheduledTick(ZonedDateTime tick, String status, int exitCode, RunSummary summary, String error, String hint,
-		int consecutiveFailures) {
+		int consecutiveFailures, RunSummary verify) {
+
+	ScheduledTick(ZonedDateTime tick, String status, int exitCode, RunSummary summary, String error, String hint,
+			int consecutiveFailures) {
+		this(tick, status, exitCode, summary, error, hint, consecutiveFailures, null);
+	}
 
 	static final String COMPLETED = "completed";
 
@@ -82,6 +89,9 @@ record ScheduledTick(ZonedDateTime tick, String status, int exitCode, RunSummary
 			run.remove("status");
 			map.putAll(run);
 		}
+		if (this.verify != null) {
+			map.put("verify", this.verify.toMap());
+		}
 		return map;
 	}
 
@@ -101,6 +111,14 @@ record ScheduledTick(ZonedDateTime tick, String status, int exitCode, RunSummary
 					this.summary.run(), this.summary.executionId(), RunSummary.number(this.summary.counts().read()),
 					RunSummary.number(this.summary.counts().written()),
 					RunSummary.number(this.summary.counts().skippedTotal())));
+		}
+		if (this.verify != null) {
+			line.append(String.format(Locale.ROOT, "; verify (run #%d, execution %d): %s, checked %s, %s",
+					this.verify.run(), this.verify.executionId(), this.verify.status().name().toLowerCase(Locale.ROOT),
+					RunSummary.number(this.verify.verify().checked()),
+					(this.verify.verify().total() == 0) ? "no differences"
+							: RunSummary.number(this.verify.verify().total()) + " difference"
+									+ ((this.verify.verify().total() == 1) ? "" : "s")));
 		}
 		if (isFailed()) {
 			line.append(" (").append(this.consecutiveFailures).append(" failed in a row)");

@@ -25,11 +25,13 @@ import picocli.CommandLine.Spec;
 		description = {
 				"Compare TARGET with SOURCE: for every source key of the filter, the target must have it with the same type, value and expiry (within --ttl-tolerance).",
 				"Keys that differ are compared again (--passes) so that keys changed while the verify ran settle; only keys that still differ in the last pass are reported (keyferry show EXECUTION_ID --differences all lists them).",
+				"--fix copies again what still differs (and --delete-extra deletes the extra keys), then compares those keys once more.",
 				"Running the same command after a failure, a stop or a kill resumes that run from its last checkpoint." },
 		footer = { "",
 				"Exit codes: 0 the target matches the source, 4 differences remain, 1 failed (resumable), 2 usage.", "",
 				"Examples:", "  keyferry verify --source redis://prod:6379 --target redis://staging:6379",
-				"  keyferry verify --source redis://prod:6379 --target redis://staging:6379 --match 'user:*' --extra --json" })
+				"  keyferry verify --source redis://prod:6379 --target redis://staging:6379 --match 'user:*' --extra --json",
+				"  keyferry verify --source redis://prod:6379 --target redis://staging:6379 --extra --fix --delete-extra" })
 public class VerifyCommand implements Callable<Integer> {
 
 	@ParentCommand
@@ -65,6 +67,14 @@ public class VerifyCommand implements Callable<Integer> {
 			description = "Also scan the target for keys of the filter that the source lacks (a standalone target; not with --rename-prefix).")
 	boolean extra;
 
+	@Option(names = "--fix",
+			description = "Copy again every key that still differs after the last pass (as copy --on-conflict replace writes it), then compare those keys once more; the summary counts them as fixed.")
+	boolean fix;
+
+	@Option(names = "--delete-extra",
+			description = "With --fix and --extra: delete from the target the extra keys (keys of the filter that the source lacks).")
+	boolean deleteExtra;
+
 	@Option(names = "--fresh",
 			description = "Start a new verify run even when the last one with the same options is unfinished (it is abandoned).")
 	boolean fresh;
@@ -99,7 +109,12 @@ public class VerifyCommand implements Callable<Integer> {
 			throw KeyferryException.usage("--extra cannot be combined with --rename-prefix",
 					"verify without --extra, or scan the renamed prefix with its own --match");
 		}
-		return new VerifySettings(copy, this.ttlTolerance, this.passes, this.passPause, this.extra);
+		if (this.deleteExtra && !(this.fix && this.extra)) {
+			throw KeyferryException.usage("--delete-extra needs --fix and --extra",
+					"add --fix --extra to delete the target's keys of the filter that the source lacks");
+		}
+		return new VerifySettings(copy, this.ttlTolerance, this.passes, this.passPause, this.extra, this.fix,
+				this.deleteExtra);
 	}
 
 }

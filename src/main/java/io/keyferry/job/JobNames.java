@@ -31,6 +31,12 @@ public final class JobNames {
 	/** The verify job's later passes over the keys that differed. */
 	public static final String VERIFY_RECHECK_STEP = "verify-recheck";
 
+	/**
+	 * The verify job's step that copies again the keys that still differ and compares
+	 * them once more ({@code --fix}).
+	 */
+	public static final String VERIFY_FIX_STEP = "verify-fix";
+
 	// identifying job parameters
 
 	public static final String SOURCE = "source";
@@ -103,6 +109,12 @@ public final class JobNames {
 
 	/** Whether the target is scanned for keys the source lacks. */
 	public static final String EXTRA = "extra";
+
+	/** Whether the keys that still differ are copied again ({@code --fix}). */
+	public static final String FIX = "fix";
+
+	/** Whether extra keys are deleted from the target ({@code --delete-extra}). */
+	public static final String DELETE_EXTRA = "delete-extra";
 
 	public static final String TTL_TOLERANCE_MS = "ttl-tolerance-ms";
 

@@ -26,9 +26,17 @@ final class VerifyConnections implements AutoCloseable {
 
 	private final ClusterTarget targetCluster;
 
+	private final ServerInfo sourceInfo;
+
 	private final ServerInfo targetInfo;
 
 	private final KeyVerifier verifier;
+
+	private final boolean sourceAbsolute;
+
+	private final long sourceOffset;
+
+	private final long targetOffset;
 
 	VerifyConnections(VerifySettings settings, RedisConnector connector) {
 		CopySettings copy = settings.copy();
@@ -38,15 +46,18 @@ final class VerifyConnections implements AutoCloseable {
 		ClusterTarget tc = null;
 		try {
 			t = connector.connect(copy.target());
-			ServerInfo sourceInfo = RedisConnector.info(s.connection(), copy.source());
+			this.sourceInfo = RedisConnector.info(s.connection(), copy.source());
 			this.targetInfo = RedisConnector.info(t.connection(), copy.target());
-			sc = sourceInfo.clusterEnabled() ? new ClusterTarget(connector, copy.source()) : null;
+			sc = this.sourceInfo.clusterEnabled() ? new ClusterTarget(connector, copy.source()) : null;
 			tc = this.targetInfo.clusterEnabled() ? new ClusterTarget(connector, copy.target()) : null;
-			boolean sourceAbsolute = RdbVersion.ofRedisVersion(sourceInfo.version()).orElse(0) >= 10;
+			this.sourceAbsolute = RdbVersion.ofRedisVersion(this.sourceInfo.version()).orElse(0) >= 10;
 			boolean targetAbsolute = RdbVersion.ofRedisVersion(this.targetInfo.version()).orElse(0) >= 10;
+			this.sourceOffset = this.sourceAbsolute ? clockOffset(s, copy.source()) : 0;
+			// a fix writes with RESTORE ... ABSTTL in the target's clock, as a copy does
+			this.targetOffset = (targetAbsolute || settings.fix()) ? clockOffset(t, copy.target()) : 0;
 			KeyVerifier.Options options = new KeyVerifier.Options(copy.timeout(), settings.ttlTolerance(),
-					copy.renames(), sourceAbsolute, sourceAbsolute ? clockOffset(s, copy.source()) : 0, targetAbsolute,
-					targetAbsolute ? clockOffset(t, copy.target()) : 0, this.targetInfo.version());
+					copy.renames(), this.sourceAbsolute, this.sourceOffset, targetAbsolute,
+					targetAbsolute ? this.targetOffset : 0, this.targetInfo.version());
 			TargetRoute sourceRoute = (sc != null) ? sc : TargetRoute.single(s.connection());
 			TargetRoute targetRoute = (tc != null) ? tc : TargetRoute.single(t.connection());
 			this.verifier = new KeyVerifier(sourceRoute::connectionFor, copy.source(), targetRoute::connectionFor,
@@ -73,6 +84,44 @@ final class VerifyConnections implements AutoCloseable {
 
 	KeyVerifier verifier() {
 		return this.verifier;
+	}
+
+	/**
+	 * The source connection that serves a key: the seed, or a cluster's master of its
+	 * slot.
+	 * @param key the key
+	 * @return the connection
+	 */
+	io.lettuce.core.api.StatefulRedisConnection<byte[], byte[]> sourceFor(byte[] key) {
+		return (this.sourceCluster != null) ? this.sourceCluster.connectionFor(key) : this.source.connection();
+	}
+
+	/**
+	 * Where writes to the target go.
+	 * @return the seed, or a cluster target's masters
+	 */
+	TargetRoute targetRoute() {
+		return (this.targetCluster != null) ? this.targetCluster : TargetRoute.single(this.target.connection());
+	}
+
+	ServerInfo sourceInfo() {
+		return this.sourceInfo;
+	}
+
+	ServerInfo targetInfo() {
+		return this.targetInfo;
+	}
+
+	boolean sourceAbsolute() {
+		return this.sourceAbsolute;
+	}
+
+	long sourceOffset() {
+		return this.sourceOffset;
+	}
+
+	long targetOffset() {
+		return this.targetOffset;
 	}
 
 	/**

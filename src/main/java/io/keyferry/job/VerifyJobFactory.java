@@ -29,8 +29,9 @@ import org.springframework.transaction.PlatformTransactionManager;
  * reader, checkpoints, partitions and rescans on a changed process), whose partitions
  * compare each batch of keys with the target and record the keys that differ; with
  * {@code --extra} a scan of the target for keys the source lacks; then the later passes
- * over the keys that differed ({@link VerifyPasses}). No incrementer: the same
- * identifying parameters restart an unfinished run.
+ * over the keys that differed ({@link VerifyPasses}); with {@code --fix} the fix of the
+ * keys that still differ ({@link VerifyFix}). No incrementer: the same identifying
+ * parameters restart an unfinished run.
  */
 public class VerifyJobFactory {
 
@@ -141,6 +142,12 @@ public class VerifyJobFactory {
 			.tasklet(passes, this.transactionManager)
 			.listener(passes)
 			.build());
+		if (settings.fix()) {
+			VerifyFix fix = new VerifyFix(resolved, this.connector, this.differences, this.jobRepository, this.monitor);
+			job.next(new StepBuilder(JobNames.VERIFY_FIX_STEP, this.jobRepository).tasklet(fix, this.transactionManager)
+				.listener(fix)
+				.build());
+		}
 		return job.validator((parameters) -> TestHalt.at("before-execution"))
 			.listener(this.runOwners)
 			.listener(new JobExecutionListener() {

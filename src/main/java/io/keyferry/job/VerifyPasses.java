@@ -95,44 +95,55 @@ final class VerifyPasses implements Tasklet, StepExecutionListener {
 			context.putLong(AFTER, 0);
 			return RepeatStatus.CONTINUABLE;
 		}
-		compareAgain(rows, pass);
+		compareAgain(connections(), this.settings, this.differences, this.monitor, rows, pass);
 		context.putInt(PASS, pass);
 		context.putLong(AFTER, rows.get(rows.size() - 1).id());
 		return RepeatStatus.CONTINUABLE;
 	}
 
-	private void compareAgain(List<Differences.Difference> rows, int pass) {
+	/**
+	 * Compares the keys of recorded differences again, now: a row whose key is equal is
+	 * deleted, one that still differs is updated.
+	 * @param connections both sides
+	 * @param settings the run's settings
+	 * @param differences the records
+	 * @param monitor the run's live state
+	 * @param rows the rows
+	 * @param pass the pass that compares them
+	 */
+	static void compareAgain(VerifyConnections connections, VerifySettings settings, Differences differences,
+			RunMonitor monitor, List<Differences.Difference> rows, int pass) {
 		List<Differences.Difference> extra = new ArrayList<>();
 		List<Differences.Difference> others = new ArrayList<>();
 		for (Differences.Difference row : rows) {
 			((row.kind() == DifferenceKind.EXTRA) ? extra : others).add(row);
 		}
-		Backoff backoff = this.settings.copy().backoff();
+		Backoff backoff = settings.copy().backoff();
 		if (!others.isEmpty()) {
 			List<KeyVerdict> verdicts = backoff.call(
-					() -> connections().verifier().verify(others.stream().map(Differences.Difference::key).toList()),
-					this.monitor::isStopRequested,
-					(failure) -> RedisFailures.describe("source", this.settings.copy().source(), failure));
+					() -> connections.verifier().verify(others.stream().map(Differences.Difference::key).toList()),
+					monitor::isStopRequested,
+					(failure) -> RedisFailures.describe("source", settings.copy().source(), failure));
 			for (int i = 0; i < others.size(); i++) {
 				KeyVerdict verdict = verdicts.get(i);
 				if (verdict.isDifferent()) {
-					this.differences.update(others.get(i).id(), verdict.kind(), verdict.detail(), pass);
+					differences.update(others.get(i).id(), verdict.kind(), verdict.detail(), pass);
 				}
 				else {
-					this.differences.delete(others.get(i).id());
+					differences.delete(others.get(i).id());
 				}
 			}
 		}
 		if (!extra.isEmpty()) {
 			List<byte[]> keys = extra.stream().map(Differences.Difference::key).toList();
-			List<byte[]> still = backoff.call(() -> connections().verifier().extra(keys), this.monitor::isStopRequested,
-					(failure) -> RedisFailures.describe("target", this.settings.copy().target(), failure));
+			List<byte[]> still = backoff.call(() -> connections.verifier().extra(keys), monitor::isStopRequested,
+					(failure) -> RedisFailures.describe("target", settings.copy().target(), failure));
 			for (Differences.Difference row : extra) {
 				if (still.stream().anyMatch((key) -> java.util.Arrays.equals(key, row.key()))) {
-					this.differences.update(row.id(), DifferenceKind.EXTRA, row.detail(), pass);
+					differences.update(row.id(), DifferenceKind.EXTRA, row.detail(), pass);
 				}
 				else {
-					this.differences.delete(row.id());
+					differences.delete(row.id());
 				}
 			}
 		}
@@ -143,9 +154,24 @@ final class VerifyPasses implements Tasklet, StepExecutionListener {
 	 * the first pass over all of the run's executions.
 	 */
 	private void finish(StepExecution step, long runId) {
-		VerifyCounts counts = this.differences.counts(runId);
+		VerifyCounts counts = totals(this.differences, this.jobRepository, step, runId);
+		counts.writeTo(step.getExecutionContext());
+		step.getExecutionContext().putString(FINAL, "true");
+	}
+
+	/**
+	 * The run's counts now: the differences recorded, and the keys read and checked in
+	 * the first pass over all of the run's executions.
+	 * @param differences the records
+	 * @param jobRepository the repository
+	 * @param step a step of the run
+	 * @param runId the run
+	 * @return the counts
+	 */
+	static VerifyCounts totals(Differences differences, JobRepository jobRepository, StepExecution step, long runId) {
+		VerifyCounts counts = differences.counts(runId);
 		VerifyCounts checked = new VerifyCounts();
-		for (JobExecution execution : this.jobRepository.getJobExecutions(step.getJobExecution().getJobInstance())) {
+		for (JobExecution execution : jobRepository.getJobExecutions(step.getJobExecution().getJobInstance())) {
 			for (StepExecution partition : execution.getStepExecutions()) {
 				ExecutionContext context = partition.getExecutionContext();
 				if (JobNames.isPartitionStep(partition.getStepName())
@@ -156,8 +182,7 @@ final class VerifyPasses implements Tasklet, StepExecutionListener {
 		}
 		counts.addRead(checked.read());
 		counts.addChecked(checked.checked());
-		counts.writeTo(step.getExecutionContext());
-		step.getExecutionContext().putString(FINAL, "true");
+		return counts;
 	}
 
 	private void pause() {

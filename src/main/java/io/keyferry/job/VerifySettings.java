@@ -21,19 +21,49 @@ import org.springframework.batch.core.job.parameters.JobParametersBuilder;
  * @param passes how many times a key that differs is compared (the first pass included)
  * @param passPause the pause before each later pass
  * @param extra whether the target is scanned for keys of the filter the source lacks
+ * @param fix whether the keys that still differ after the last pass are copied again
+ * ({@code --fix}) and then compared once more
+ * @param deleteExtra whether the extra keys are deleted from the target
+ * ({@code --delete-extra}, only with {@code fix} and {@code extra})
  */
-public record VerifySettings(CopySettings copy, Duration ttlTolerance, int passes, Duration passPause, boolean extra) {
+public record VerifySettings(CopySettings copy, Duration ttlTolerance, int passes, Duration passPause, boolean extra,
+		boolean fix, boolean deleteExtra) {
+
+	/** The default {@link #passes}. */
+	public static final int DEFAULT_PASSES = 3;
+
+	/** The default {@link #passPause}. */
+	public static final Duration DEFAULT_PASS_PAUSE = Duration.ofSeconds(1);
+
+	/**
+	 * A verify without a fix.
+	 */
+	public VerifySettings(CopySettings copy, Duration ttlTolerance, int passes, Duration passPause, boolean extra) {
+		this(copy, ttlTolerance, passes, passPause, extra, false, false);
+	}
+
+	/**
+	 * The verify that {@code copy --verify} runs after a copy: the copy's source, target,
+	 * filter and options, the default passes, no extra scan, no fix.
+	 * @param copy the copy's settings
+	 * @return the settings (run number 0: the launcher picks it)
+	 */
+	public static VerifySettings after(CopySettings copy) {
+		return new VerifySettings(copy.withRun(0), DEFAULT_TTL_TOLERANCE, DEFAULT_PASSES, DEFAULT_PASS_PAUSE, false);
+	}
 
 	/** The default {@link #ttlTolerance}. */
 	public static final Duration DEFAULT_TTL_TOLERANCE = Duration.ofMillis(100);
 
 	/**
 	 * The key that identifies "the same verify" across runs: the copy's identity and
-	 * {@code --extra}.
+	 * {@code --extra}, and for a fix, {@code --fix} and {@code --delete-extra} (a verify
+	 * and a verify that fixes are runs of their own).
 	 * @return a hex digest
 	 */
 	public String verifyKey() {
-		String identity = "verify\n" + this.copy.copyKey() + "\n" + this.extra;
+		String identity = "verify\n" + this.copy.copyKey() + "\n" + this.extra
+				+ (this.fix ? "\nfix " + this.deleteExtra : "");
 		try {
 			byte[] digest = MessageDigest.getInstance("SHA-256").digest(identity.getBytes(StandardCharsets.UTF_8));
 			return HexFormat.of().formatHex(digest, 0, 16);
@@ -48,7 +78,8 @@ public record VerifySettings(CopySettings copy, Duration ttlTolerance, int passe
 	}
 
 	public VerifySettings withCopy(CopySettings newCopy) {
-		return new VerifySettings(newCopy, this.ttlTolerance, this.passes, this.passPause, this.extra);
+		return new VerifySettings(newCopy, this.ttlTolerance, this.passes, this.passPause, this.extra, this.fix,
+				this.deleteExtra);
 	}
 
 	/**
@@ -59,6 +90,8 @@ public record VerifySettings(CopySettings copy, Duration ttlTolerance, int passe
 	public JobParameters toJobParameters() {
 		return new JobParametersBuilder(this.copy.toJobParameters()).addString(JobNames.COPY_KEY, verifyKey(), false)
 			.addString(JobNames.EXTRA, Boolean.toString(this.extra), true)
+			.addString(JobNames.FIX, Boolean.toString(this.fix), true)
+			.addString(JobNames.DELETE_EXTRA, Boolean.toString(this.deleteExtra), true)
 			.addLong(JobNames.TTL_TOLERANCE_MS, this.ttlTolerance.toMillis(), false)
 			.addLong(JobNames.PASSES, (long) this.passes, false)
 			.addLong(JobNames.PASS_PAUSE_MS, this.passPause.toMillis(), false)
@@ -73,9 +106,11 @@ public record VerifySettings(CopySettings copy, Duration ttlTolerance, int passe
 	public static VerifySettings fromJobParameters(JobParameters parameters) {
 		return new VerifySettings(CopySettings.fromJobParameters(parameters),
 				Duration.ofMillis(parameters.getLong(JobNames.TTL_TOLERANCE_MS, DEFAULT_TTL_TOLERANCE.toMillis())),
-				parameters.getLong(JobNames.PASSES, 3L).intValue(),
-				Duration.ofMillis(parameters.getLong(JobNames.PASS_PAUSE_MS, 1000L)),
-				Boolean.parseBoolean(parameters.getString(JobNames.EXTRA, "false")));
+				parameters.getLong(JobNames.PASSES, (long) DEFAULT_PASSES).intValue(),
+				Duration.ofMillis(parameters.getLong(JobNames.PASS_PAUSE_MS, DEFAULT_PASS_PAUSE.toMillis())),
+				Boolean.parseBoolean(parameters.getString(JobNames.EXTRA, "false")),
+				Boolean.parseBoolean(parameters.getString(JobNames.FIX, "false")),
+				Boolean.parseBoolean(parameters.getString(JobNames.DELETE_EXTRA, "false")));
 	}
 
 }

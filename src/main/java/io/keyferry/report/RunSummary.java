@@ -53,11 +53,14 @@ import org.springframework.batch.core.step.StepExecution;
  * pass ended, the first pass's counts of this execution before; {@code null} for a copy
  * @param verifyExecutionChecked for a verify run, the keys this execution checked in its
  * first pass (a resumed execution checks only what was left)
+ * @param fix whether the verify run fixes what differs ({@code --fix}): {@link #verify}
+ * then also counts the keys copied again and deleted, and its differences are those left
+ * after the fix
  */
 public record RunSummary(long executionId, long runId, long run, BatchStatus status, String source, String target,
 		String match, String type, boolean dryRun, KeyCounts counts, LocalDateTime startTime, LocalDateTime endTime,
 		double scanned, int rescans, boolean allDatabases, SortedMap<Integer, KeyCounts> databases,
-		SortedMap<Integer, Long> otherDatabases, VerifyCounts verify, long verifyExecutionChecked) {
+		SortedMap<Integer, Long> otherDatabases, VerifyCounts verify, long verifyExecutionChecked, boolean fix) {
 
 	/**
 	 * Whether this is a verify run.
@@ -87,10 +90,14 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 		boolean verifyRun = JobNames.VERIFY_JOB.equals(execution.getJobInstance().getJobName());
 		VerifyCounts verified = new VerifyCounts();
 		VerifyCounts last = null;
+		boolean fixed = false;
 		for (StepExecution step : execution.getStepExecutions()) {
-			if (verifyRun && step.getStepName().equals(JobNames.VERIFY_RECHECK_STEP)
-					&& step.getExecutionContext().containsKey(VerifyCounts.FINAL)) {
+			// the fix's counts, when there is one, are the run's last
+			if (verifyRun && step.getExecutionContext().containsKey(VerifyCounts.FINAL)
+					&& (step.getStepName().equals(JobNames.VERIFY_FIX_STEP)
+							|| (step.getStepName().equals(JobNames.VERIFY_RECHECK_STEP) && !fixed))) {
 				last = VerifyCounts.readFrom(step.getExecutionContext());
+				fixed = step.getStepName().equals(JobNames.VERIFY_FIX_STEP);
 			}
 			if (!JobNames.isPartitionStep(step.getStepName())) {
 				continue;
@@ -115,6 +122,7 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 		}
 		OptionalDouble scanned = SourceLayout.scanned(execution.getStepExecutions());
 		JobParameters parameters = execution.getJobParameters();
+		boolean fix = Boolean.parseBoolean(parameters.getString(JobNames.FIX, "false"));
 		return new RunSummary(execution.getId(), execution.getJobInstanceId(), parameters.getLong(JobNames.RUN, 0L),
 				execution.getStatus(), parameters.getString(JobNames.SOURCE, ""),
 				parameters.getString(JobNames.TARGET, ""), parameters.getString(JobNames.MATCH, "*"),
@@ -123,7 +131,7 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 				(execution.getStatus() == BatchStatus.COMPLETED) ? 1.0 : scanned.orElse(0), rescans,
 				Boolean.parseBoolean(parameters.getString(JobNames.ALL_DATABASES, "false")), databases,
 				ServerInfo.parseKeyspace(execution.getExecutionContext().getString(JobNames.OTHER_DATABASES, "")),
-				verifyRun ? ((last != null) ? last : verified) : null, verified.checked());
+				verifyRun ? ((last != null) ? last : verified) : null, verified.checked(), verifyRun && fix);
 	}
 
 	public Duration duration() {
@@ -199,6 +207,9 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 			map.put("differentTtl", this.verify.count(DifferenceKind.TTL));
 			map.put("extra", this.verify.count(DifferenceKind.EXTRA));
 			map.put("differences", this.verify.total());
+			map.put("fix", this.fix);
+			map.put("fixed", this.verify.fixed());
+			map.put("deleted", this.verify.deleted());
 			map.put("executionChecked", this.verifyExecutionChecked);
 		}
 		return map;
@@ -269,6 +280,11 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 				number(this.verify.count(DifferenceKind.MISSING)), number(this.verify.count(DifferenceKind.TYPE)),
 				number(this.verify.count(DifferenceKind.VALUE)), number(this.verify.count(DifferenceKind.TTL)),
 				number(this.verify.count(DifferenceKind.EXTRA))));
+		if (this.fix) {
+			lines.add(String.format(Locale.ROOT,
+					"  fixed %s  deleted %s  (the counts above are what differs after the fix)",
+					number(this.verify.fixed()), number(this.verify.deleted())));
+		}
 		lines.add(String.format(Locale.ROOT, "  this execution checked %s keys in %s",
 				number(this.verifyExecutionChecked), duration(duration())));
 		return lines;

@@ -66,7 +66,7 @@ public class VerifyLauncher {
 	public CopyOutcome verify(VerifySettings requested, boolean fresh) {
 		this.credentials.register(requested.copy().source());
 		this.credentials.register(requested.copy().target());
-		long sourceKeys = preflight(requested.copy());
+		long sourceKeys = preflight(requested.copy(), requested.fix());
 		if (requested.extra()) {
 			checkExtraTarget(requested.copy());
 		}
@@ -238,11 +238,11 @@ public class VerifyLauncher {
 	}
 
 	/**
-	 * Checks both servers before the run starts, as a dry-run copy would (verify writes
-	 * nothing).
+	 * Checks both servers before the run starts, as a dry-run copy would (a verify writes
+	 * nothing), or for {@code --fix} as a copy under replace would (its writes).
 	 */
-	private long preflight(CopySettings copy) {
-		CopySettings readOnly = new CopySettings(copy.source(), copy.target(), copy.match(), copy.type(), true,
+	private long preflight(CopySettings copy, boolean fix) {
+		CopySettings readOnly = new CopySettings(copy.source(), copy.target(), copy.match(), copy.type(), !fix,
 				copy.run(), copy.onConflict(), copy.scanCount(), copy.chunkSize(), copy.threads(), copy.partitions(),
 				copy.maxValueBytes(), copy.chunkBytes(), copy.rateLimit(), copy.timeout(), copy.backoff(),
 				copy.readFrom(), false, copy.renames());

@@ -92,6 +92,39 @@ class ScheduleCommandIntegrationTests {
 	}
 
 	@Test
+	void verifyInTheConfigVerifiesAfterEachCopyAndTheTickExitsByItsResult(RedisServer source, RedisServer target)
+			throws IOException {
+		TestData.keys(100).loadInto(source);
+		source.sync().set("config:mode", "production");
+		// the target's own value, which the copy keeps under skip
+		target.sync().set("config:mode", "staging");
+		Path config = config(source, target, "verify: true", "on-conflict: skip");
+
+		Output output = new Output();
+		int exitCode = schedule(output, "--cron", EVERY_SECOND, "--config", config.toString(), "--max-runs", "1");
+
+		assertThat(exitCode).as(output::toString).isEqualTo(ExitCode.DIFFERENT);
+		List<Map<String, Object>> runs = ticks(output, "completed");
+		assertThat(runs).as(output::toString).hasSize(1);
+		Map<String, Object> run = runs.get(0);
+		assertThat(number(run, "exitCode")).isEqualTo(ExitCode.DIFFERENT);
+		assertThat(number(run, "written")).isEqualTo(100);
+		Map<String, Object> verify = JsonDocument.asObject(run.get("verify"));
+		assertThat(verify).containsEntry("job", "verify")
+			.containsEntry("status", "COMPLETED")
+			.containsEntry("checked", 101L)
+			.containsEntry("differentValue", 1L)
+			.containsEntry("differences", 1L);
+		assertThat(output.errLines()).filteredOn((line) -> line.startsWith("tick ") && !line.contains(": skipped, "))
+			.singleElement()
+			.satisfies((line) -> assertThat(line).contains(": completed (run #")
+				.contains("; verify (run #")
+				.endsWith(": completed, checked 101, 1 difference"));
+		target.sync().set("config:mode", "production");
+		KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
+	}
+
+	@Test
 	void reportsTicksThatComeDuringACopyAsSkipped(RedisServer source, RedisServer target) throws IOException {
 		TestData.keys(500).loadInto(source);
 		// about 2 s per run: a tick every second comes while it goes

@@ -12,7 +12,12 @@ import io.keyferry.testsupport.JsonDocument;
 import io.keyferry.testsupport.KeyspaceComparison;
 import io.keyferry.testsupport.RedisServer;
 import io.keyferry.testsupport.RedisServerExtension;
+import io.keyferry.testsupport.TargetDamage;
 import io.keyferry.testsupport.TestData;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.output.StatusOutput;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -61,7 +66,7 @@ class VerifyIntegrationTests {
 	void damagedTargetGivesExactlyTheDamagesCounts(RedisServer source, RedisServer target) {
 		TestData.keys(500).loadInto(source);
 		CliRun.copy(this.home, source.uri(), target.uri()).assertExitCode(ExitCode.OK);
-		Damage damage = damage(source, target);
+		TargetDamage damage = TargetDamage.apply(source, target);
 
 		CliRun run = verify(source, target, "--extra", "--pass-pause", "10ms");
 
@@ -139,10 +144,85 @@ class VerifyIntegrationTests {
 	}
 
 	@Test
+	void fixCopiesAgainWhatDiffersAndKeepsExtraKeysWithoutDeleteExtra(RedisServer source, RedisServer target) {
+		TestData.keys(400).loadInto(source);
+		CliRun.copy(this.home, source.uri(), target.uri()).assertExitCode(ExitCode.OK);
+		TargetDamage damage = TargetDamage.apply(source, target);
+
+		CliRun run = verify(source, target, "--extra", "--fix", "--pass-pause", "10ms");
+
+		run.assertExitCode(ExitCode.DIFFERENT);
+		assertThat(summary(run)).containsEntry("status", "COMPLETED")
+			.containsEntry("fix", true)
+			.containsEntry("fixed", 35L)
+			.containsEntry("deleted", 0L)
+			.containsEntry("checked", 400L)
+			.containsEntry("equal", 400L)
+			.containsEntry("missing", 0L)
+			.containsEntry("differentType", 0L)
+			.containsEntry("differentValue", 0L)
+			.containsEntry("differentTtl", 0L)
+			.containsEntry("extra", 10L)
+			.containsEntry("differences", 10L);
+		assertThat(target.sync().exists(damage.extra().toArray(String[]::new))).isEqualTo(10L);
+		damage.extra().forEach((key) -> target.sync().del(key));
+		KeyspaceComparison.assertSameContent(source, target);
+	}
+
+	@Test
+	void fixIsRefusedBeforeAnythingIsWrittenWhenTheTargetUserMayNotRestore(RedisServer source, RedisServer target) {
+		TestData.keys(50).loadInto(source);
+		CliRun.copy(this.home, source.uri(), target.uri()).assertExitCode(ExitCode.OK);
+		String changed = firstOfType(source, "*", "string");
+		target.sync().append(changed, "-changed");
+		target.sync()
+			.dispatch(CommandType.ACL, new StatusOutput<>(StringCodec.UTF8),
+					new CommandArgs<>(StringCodec.UTF8).add("SETUSER")
+						.add("kf-verify")
+						.add("on")
+						.add(">pw")
+						.add("~*")
+						.add("+@all")
+						.add("-restore"));
+		String targetUri = "redis://kf-verify:pw@127.0.0.1:" + target.port();
+		List<String> args = new ArrayList<>(List.of("verify", "--home", this.home.toString(), "--source", source.uri(),
+				"--target", targetUri, "--json", "--progress", "off", "--pass-pause", "10ms"));
+
+		CliRun verify = CliRun.execute(args.toArray(String[]::new)).assertExitCode(ExitCode.DIFFERENT);
+		assertThat(summary(verify)).containsEntry("differentValue", 1L);
+		args.add("--fix");
+		CliRun fix = CliRun.execute(args.toArray(String[]::new)).assertExitCode(ExitCode.USAGE).assertJsonError();
+
+		assertThat(fix.err()).contains("RESTORE").contains("+restore");
+		assertThat(target.sync().get(changed)).endsWith("-changed");
+		target.sync().del(changed);
+		CliRun.copy(this.home, source.uri(), target.uri()).assertExitCode(ExitCode.OK);
+		KeyspaceComparison.assertSameContent(source, target);
+	}
+
+	@Test
 	void badOptionsAreUsageErrors(RedisServer source, RedisServer target) {
 		verify(source, target, "--passes", "0").assertExitCode(ExitCode.USAGE).assertJsonError();
 		verify(source, target, "--extra", "--rename-prefix", "a:=b:").assertExitCode(ExitCode.USAGE).assertJsonError();
 		verify(source, target, "--ttl-tolerance", "soon").assertExitCode(ExitCode.USAGE).assertJsonError();
+	}
+
+	@Test
+	void deleteExtraWithoutFixAndExtraIsAUsageErrorAndDeletesNothing(RedisServer source, RedisServer target) {
+		source.sync().set("k", "v");
+		target.sync().set("stray", "only in the target");
+		for (List<String> options : List.of(List.of("--delete-extra"), List.of("--delete-extra", "--fix"),
+				List.of("--delete-extra", "--extra"))) {
+			CliRun run = verify(source, target, options.toArray(String[]::new)).assertExitCode(ExitCode.USAGE)
+				.assertJsonError();
+			assertThat(run.err()).as("%s", options)
+				.contains("error: --delete-extra needs --fix and --extra")
+				.contains("hint: ");
+		}
+		assertThat(target.sync().keys("*")).containsExactly("stray");
+		target.sync().del("stray");
+		target.sync().set("k", "v");
+		KeyspaceComparison.assertSameContent(source, target);
 	}
 
 	private CliRun verify(RedisServer source, RedisServer target, String... options) {
@@ -168,83 +248,7 @@ class VerifyIntegrationTests {
 			.orElseThrow();
 	}
 
-	/**
-	 * What {@link #damage} did, by key.
-	 */
-	record Damage(List<String> missing, List<String> values, List<String> ttls, List<String> types,
-			List<String> extra) {
-
-		Map<String, String> expectedKinds() {
-			Map<String, String> kinds = new java.util.HashMap<>();
-			this.missing.forEach((key) -> kinds.put(key, "missing"));
-			this.values.forEach((key) -> kinds.put(key, "differentValue"));
-			this.ttls.forEach((key) -> kinds.put(key, "differentTtl"));
-			this.types.forEach((key) -> kinds.put(key, "differentType"));
-			this.extra.forEach((key) -> kinds.put(key, "extra"));
-			return kinds;
-		}
-
-	}
-
-	/**
-	 * Damages the target: 10 keys deleted, 10 strings appended to (TTL kept), 10
-	 * persistent keys given a TTL, 5 non-strings replaced by strings, 10 keys added.
-	 */
-	private static Damage damage(RedisServer source, RedisServer target) {
-		// printable names only: the String codec would mangle the binary ones
-		List<String> keys = source.sync()
-			.keys("*")
-			.stream()
-			.filter((key) -> key.chars().allMatch((c) -> c >= 0x20 && c < 0x7f))
-			.sorted()
-			.toList();
-		List<String> strings = new ArrayList<>();
-		List<String> persistent = new ArrayList<>();
-		List<String> collections = new ArrayList<>();
-		List<String> others = new ArrayList<>();
-		for (String key : keys) {
-			String type = source.sync().type(key);
-			boolean volatileKey = source.sync().pttl(key) >= 0;
-			if ("string".equals(type) && strings.size() < 10) {
-				strings.add(key);
-			}
-			else if (!volatileKey && persistent.size() < 10) {
-				persistent.add(key);
-			}
-			else if (!"string".equals(type) && collections.size() < 5) {
-				collections.add(key);
-			}
-			else if (others.size() < 10) {
-				others.add(key);
-			}
-		}
-		for (String key : others) {
-			target.sync().del(key);
-		}
-		for (String key : strings) {
-			target.sync().append(key, "-changed");
-		}
-		for (String key : persistent) {
-			target.sync().pexpire(key, 7_200_000);
-		}
-		for (String key : collections) {
-			long pttl = target.sync().pttl(key);
-			target.sync().del(key);
-			target.sync().set(key, "now a string");
-			if (pttl > 0) {
-				target.sync().pexpire(key, pttl);
-			}
-		}
-		List<String> extra = new ArrayList<>();
-		for (int i = 0; i < 10; i++) {
-			extra.add("extra:" + i);
-			target.sync().set("extra:" + i, "only in the target");
-		}
-		assertThat(others).hasSize(10);
-		return new Damage(others, strings, persistent, collections, extra);
-	}
-
-	private static void repair(RedisServer source, RedisServer target, Damage damage) {
+	private static void repair(RedisServer source, RedisServer target, TargetDamage damage) {
 		List<String> all = new ArrayList<>();
 		all.addAll(damage.missing());
 		all.addAll(damage.values());

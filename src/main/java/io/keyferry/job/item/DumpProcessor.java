@@ -59,7 +59,7 @@ public class DumpProcessor implements ItemProcessor<KeyBatch, DumpBatch> {
 	 * @param budget the bytes the batch may keep
 	 * @return the dumps to hand to the writer
 	 */
-	static List<KeyDump> withinBudget(List<KeyDump> dumps, long budget) {
+	public static List<KeyDump> withinBudget(List<KeyDump> dumps, long budget) {
 		long kept = 0;
 		List<KeyDump> result = null;
 		for (int i = 0; i < dumps.size(); i++) {

@@ -10,7 +10,8 @@ import org.springframework.batch.infrastructure.item.ExecutionContext;
 
 /**
  * Counts of a verify partition or execution: keys read, keys checked (read and still in
- * the source), and the differences found, by kind. Not thread-safe.
+ * the source), the differences found, by kind, and for {@code --fix} the keys copied
+ * again and the extra keys deleted. Not thread-safe.
  */
 public final class VerifyCounts {
 
@@ -28,6 +29,10 @@ public final class VerifyCounts {
 
 	private long checked;
 
+	private long fixed;
+
+	private long deleted;
+
 	private final EnumMap<DifferenceKind, Long> differences = new EnumMap<>(DifferenceKind.class);
 
 	public void addRead(long keys) {
@@ -36,6 +41,30 @@ public final class VerifyCounts {
 
 	public void addChecked(long keys) {
 		this.checked += keys;
+	}
+
+	/**
+	 * Counts keys that {@code --fix} copied again.
+	 * @param keys how many
+	 */
+	public void addFixed(long keys) {
+		this.fixed += keys;
+	}
+
+	/**
+	 * Counts extra keys that {@code --delete-extra} deleted from the target.
+	 * @param keys how many
+	 */
+	public void addDeleted(long keys) {
+		this.deleted += keys;
+	}
+
+	public long fixed() {
+		return this.fixed;
+	}
+
+	public long deleted() {
+		return this.deleted;
 	}
 
 	/**
@@ -61,6 +90,8 @@ public final class VerifyCounts {
 	public void add(VerifyCounts other) {
 		this.read += other.read;
 		this.checked += other.checked;
+		this.fixed += other.fixed;
+		this.deleted += other.deleted;
 		other.differences.forEach((kind, n) -> this.differences.merge(kind, n, Long::sum));
 	}
 
@@ -116,6 +147,8 @@ public final class VerifyCounts {
 	public void writeTo(ExecutionContext context) {
 		context.putLong(PREFIX + "read", this.read);
 		context.putLong(PREFIX + "checked", this.checked);
+		context.putLong(PREFIX + "fixed", this.fixed);
+		context.putLong(PREFIX + "deleted", this.deleted);
 		for (DifferenceKind kind : DifferenceKind.values()) {
 			context.putLong(PREFIX + kind.id(), count(kind));
 		}
@@ -130,6 +163,8 @@ public final class VerifyCounts {
 		VerifyCounts counts = new VerifyCounts();
 		counts.read = context.getLong(PREFIX + "read", 0);
 		counts.checked = context.getLong(PREFIX + "checked", 0);
+		counts.fixed = context.getLong(PREFIX + "fixed", 0);
+		counts.deleted = context.getLong(PREFIX + "deleted", 0);
 		for (DifferenceKind kind : DifferenceKind.values()) {
 			long n = context.getLong(PREFIX + kind.id(), 0);
 			if (n > 0) {
