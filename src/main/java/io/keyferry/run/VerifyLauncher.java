@@ -133,7 +133,7 @@ public class VerifyLauncher {
 		this.credentials.register(resolvedTarget);
 		VerifySettings settings = stored.withCopy(stored.copy()
 			.withEndpoints(this.credentials.resolve(resolvedSource), this.credentials.resolve(resolvedTarget)));
-		long sourceKeys = preflight(settings.copy());
+		long sourceKeys = preflight(settings.copy(), settings.fix());
 		// the key the run was leased and found by (the verify key, stored as its copy
 		// key)
 		String key = execution.getJobParameters().getString(JobNames.COPY_KEY, settings.verifyKey());
