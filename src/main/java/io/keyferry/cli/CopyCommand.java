@@ -41,6 +41,7 @@ import picocli.CommandLine.ParentCommand;
 				"They are never stored or printed.", "", "Examples:",
 				"  keyferry copy --source redis://10.0.0.5:6379 --target rediss://app@cache.example.com:6380/0",
 				"  keyferry copy --source redis://prod:6379 --target redis://staging:6379 --match 'user:*' --on-conflict skip",
+				"  keyferry copy --source redis://prod:6379 --target redis://staging:6379 --match 'session:*' --delete-missing",
 				"  keyferry copy --source rediss://prod:6380 --source-cacert ca.pem --source-cert client.pem --source-key client.key --target redis://staging:6379" })
 public class CopyCommand implements Callable<Integer> {
 
@@ -77,6 +78,10 @@ public class CopyCommand implements Callable<Integer> {
 	@Option(names = "--all-databases",
 			description = "Copy every database of a standalone source that holds keys (INFO keyspace), each to the same database of the target, in one run with its own partitions and checkpoints per database. The URIs then name no /db; a Redis Cluster has database 0 only. Part of the run's identity.")
 	boolean allDatabases;
+
+	@Option(names = "--delete-missing",
+			description = "After the copy, scan the target and delete its keys of this run's filter (--match, --type, --rename-prefix names; every database with --all-databases) that the source no longer has, each checked against the source right before it is deleted (UNLINK). Counted as 'deleted'. Keys outside the filter are never touched.")
+	boolean deleteMissing;
 
 	@Option(names = "--dry-run", description = "Scan and dump, count what would be written, write nothing.")
 	boolean dryRun;
@@ -140,7 +145,7 @@ public class CopyCommand implements Callable<Integer> {
 		if (this.allDatabases) {
 			checkAllDatabases();
 		}
-		return settings.withModes(this.allDatabases, mode);
+		return settings.withModes(this.allDatabases, mode).withDeleteMissing(this.deleteMissing);
 	}
 
 	/**

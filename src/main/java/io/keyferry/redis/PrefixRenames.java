@@ -118,6 +118,33 @@ public final class PrefixRenames {
 		return key;
 	}
 
+	/**
+	 * The source keys a target key may have been written from: itself when no rule
+	 * renames it, and each name a rule renames to it.
+	 * @param targetKey the key in the target
+	 * @return the source keys whose {@link #targetKey(byte[])} is {@code targetKey}, none
+	 * when the key cannot have been written by this mapping
+	 */
+	public List<byte[]> sourceKeys(byte[] targetKey) {
+		List<byte[]> sources = new ArrayList<>(1);
+		if (Arrays.equals(targetKey(targetKey), targetKey)) {
+			sources.add(targetKey);
+		}
+		for (Rule rule : this.rules) {
+			byte[] to = rule.to();
+			if (targetKey.length >= to.length && Arrays.equals(targetKey, 0, to.length, to, 0, to.length)) {
+				byte[] source = new byte[rule.from().length + targetKey.length - to.length];
+				System.arraycopy(rule.from(), 0, source, 0, rule.from().length);
+				System.arraycopy(targetKey, to.length, source, rule.from().length, targetKey.length - to.length);
+				if (Arrays.equals(targetKey(source), targetKey)
+						&& sources.stream().noneMatch((known) -> Arrays.equals(known, source))) {
+					sources.add(source);
+				}
+			}
+		}
+		return sources;
+	}
+
 	@Override
 	public boolean equals(Object other) {
 		return other instanceof PrefixRenames renames && renames.toParameter().equals(toParameter());
