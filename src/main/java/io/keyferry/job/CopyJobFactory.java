@@ -166,6 +166,7 @@ public class CopyJobFactory {
 					this.monitor);
 			// after the copy's scan: a key the source still has was written first
 			job.next(new StepBuilder(JobNames.DELETE_STEP, this.jobRepository).tasklet(delete, this.transactionManager)
+				.stream(this.fence)
 				.listener(delete)
 				.build());
 		}

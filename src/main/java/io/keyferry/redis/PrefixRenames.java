@@ -108,11 +108,8 @@ public final class PrefixRenames {
 	public byte[] targetKey(byte[] key) {
 		for (Rule rule : this.rules) {
 			byte[] from = rule.from();
-			if (key.length >= from.length && Arrays.equals(key, 0, from.length, from, 0, from.length)) {
-				byte[] renamed = new byte[rule.to().length + key.length - from.length];
-				System.arraycopy(rule.to(), 0, renamed, 0, rule.to().length);
-				System.arraycopy(key, from.length, renamed, rule.to().length, key.length - from.length);
-				return renamed;
+			if (startsWith(key, from)) {
+				return withPrefix(key, from.length, rule.to());
 			}
 		}
 		return key;
@@ -132,10 +129,8 @@ public final class PrefixRenames {
 		}
 		for (Rule rule : this.rules) {
 			byte[] to = rule.to();
-			if (targetKey.length >= to.length && Arrays.equals(targetKey, 0, to.length, to, 0, to.length)) {
-				byte[] source = new byte[rule.from().length + targetKey.length - to.length];
-				System.arraycopy(rule.from(), 0, source, 0, rule.from().length);
-				System.arraycopy(targetKey, to.length, source, rule.from().length, targetKey.length - to.length);
+			if (startsWith(targetKey, to)) {
+				byte[] source = withPrefix(targetKey, to.length, rule.from());
 				if (Arrays.equals(targetKey(source), targetKey)
 						&& sources.stream().noneMatch((known) -> Arrays.equals(known, source))) {
 					sources.add(source);
@@ -143,6 +138,18 @@ public final class PrefixRenames {
 			}
 		}
 		return sources;
+	}
+
+	private static boolean startsWith(byte[] key, byte[] prefix) {
+		return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
+	}
+
+	/** The key with its first {@code length} bytes replaced by {@code prefix}. */
+	private static byte[] withPrefix(byte[] key, int length, byte[] prefix) {
+		byte[] renamed = new byte[prefix.length + key.length - length];
+		System.arraycopy(prefix, 0, renamed, 0, prefix.length);
+		System.arraycopy(key, length, renamed, prefix.length, key.length - length);
+		return renamed;
 	}
 
 	@Override
