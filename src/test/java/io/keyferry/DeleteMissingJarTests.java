@@ -1,6 +1,7 @@
 package io.keyferry;
 
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -83,6 +84,33 @@ class DeleteMissingJarTests {
 		assertThat(deletedBeforeKill + ((Number) summary.field("deleted")).longValue()).isEqualTo(removed.size());
 		assertUntouchedOutsideTheFilter(target);
 		assertSameFilteredKeyspace(source, target, removed);
+	}
+
+	@Test
+	void aKeyWrittenToTheSourceBeforeItsDeleteIsKept(RedisServer source, RedisServer target) throws Exception {
+		TestData.keys(300).prefix("a:").loadInto(source);
+		KeyferryProcess first = this.processes.start(KeyferryProcess.in(this.home), "copy", "--source", source.uri(),
+				"--target", target.uri(), "--match", "a:*", "--json", "--progress", "off");
+		assertThat(first.waitFor(RUN_TIMEOUT)).as(first::describe).isEqualTo(0);
+		target.sync().set("a:back", "deleted in the source since the last copy");
+		Path release = this.home.resolve("release");
+
+		// halted once a:back is marked for deletion, before the source is asked again
+		KeyferryProcess copy = start(KeyferryProcess.in(this.home)
+			.env("KEYFERRY_TEST_HALT_AT", "delete-marked")
+			.env("KEYFERRY_TEST_HALT_UNTIL", release.toString()), source, target);
+		copy.awaitStderr(RUN_TIMEOUT, "keyferry: halted at delete-marked");
+		source.sync().set("a:back", "written again");
+		Files.createFile(release);
+
+		assertThat(copy.waitFor(RUN_TIMEOUT)).as(copy::describe).isEqualTo(0);
+		assertThat(((Number) copy.summary().field("deleted")).longValue()).isZero();
+		assertThat(target.sync().get("a:back")).isEqualTo("deleted in the source since the last copy");
+		// the next run copies it
+		KeyferryProcess next = start(KeyferryProcess.in(this.home), source, target);
+		assertThat(next.waitFor(RUN_TIMEOUT)).as(next::describe).isEqualTo(0);
+		assertThat(((Number) next.summary().field("deleted")).longValue()).isZero();
+		KeyspaceComparison.assertSameContent(source, target);
 	}
 
 	/**

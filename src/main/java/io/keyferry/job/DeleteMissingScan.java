@@ -100,6 +100,7 @@ final class DeleteMissingScan implements Tasklet, StepExecutionListener {
 	 * counts then, whatever the target replies.
 	 */
 	private void deletePending(StepExecution step, ExecutionContext context) {
+		TestHalt.at("delete-marked");
 		List<byte[]> pending = decode(context.getString(PENDING));
 		TargetScan.Unit unit = this.scan.unit(context, context.getInt(PENDING_UNIT));
 		boolean again = context.getLong(PENDING_EXECUTION) != step.getId();
