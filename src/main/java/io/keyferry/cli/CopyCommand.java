@@ -44,6 +44,7 @@ import picocli.CommandLine.ParentCommand;
 				"They are never stored or printed.", "", "Examples:",
 				"  keyferry copy --source redis://10.0.0.5:6379 --target rediss://app@cache.example.com:6380/0",
 				"  keyferry copy --source redis://prod:6379 --target redis://staging:6379 --match 'user:*' --on-conflict skip",
+				"  keyferry copy --source redis://prod:6379 --target redis://staging:6379 --match 'session:*' --delete-missing",
 				"  keyferry copy --source rediss://prod:6380 --source-cacert ca.pem --source-cert client.pem --source-key client.key --target redis://staging:6379" })
 public class CopyCommand implements Callable<Integer> {
 
@@ -84,6 +85,10 @@ public class CopyCommand implements Callable<Integer> {
 	@Option(names = "--verify",
 			description = "After a completed copy, verify the target against the source (as keyferry verify with the same source, target, filter and options, default passes) and exit by its result: 0 equal, 4 differences remain.")
 	boolean verify;
+
+	@Option(names = "--delete-missing",
+			description = "After the copy, scan the target and delete its keys of this run's filter (--match, --type, --rename-prefix names; every database with --all-databases) that the source no longer has, each checked against the source right before it is deleted (UNLINK). Counted as 'deleted'. Keys outside the filter are never touched.")
+	boolean deleteMissing;
 
 	@Option(names = "--dry-run", description = "Scan and dump, count what would be written, write nothing.")
 	boolean dryRun;
@@ -181,7 +186,7 @@ public class CopyCommand implements Callable<Integer> {
 			throw KeyferryException.usage("--verify cannot be combined with --all-databases",
 					"verify compares one database: leave out --verify and run keyferry verify for each database");
 		}
-		return settings.withModes(this.allDatabases, mode);
+		return settings.withModes(this.allDatabases, mode).withDeleteMissing(this.deleteMissing);
 	}
 
 	/**

@@ -83,6 +83,9 @@ public class HistoryCommand implements Callable<Integer> {
 		RunSummary s = entry.summary();
 		String filter = "match " + s.match() + (s.type().isEmpty() ? "" : " type " + s.type())
 				+ (s.dryRun() ? " dry-run" : "");
+		if (s.deleteMissing()) {
+			filter = filter + "; " + (s.dryRun() ? "would delete " : "deleted ") + RunSummary.number(s.deleted());
+		}
 		if (s.isVerify()) {
 			filter = "verify: checked " + RunSummary.number(s.verify().checked()) + ", "
 					+ RunSummary.number(s.verify().total()) + " different; " + filter;

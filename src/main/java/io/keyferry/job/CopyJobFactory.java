@@ -1,16 +1,19 @@
 package io.keyferry.job;
 
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 import io.keyferry.job.item.DumpBatch;
 import io.keyferry.job.item.DumpProcessor;
 import io.keyferry.job.item.KeyBatch;
 import io.keyferry.job.item.RestoreWriter;
 import io.keyferry.job.item.ScanKeyReader;
+import io.keyferry.redis.RedisConnector;
 import io.keyferry.redis.ServerInfo;
 import org.springframework.batch.core.job.Job;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.builder.JobBuilder;
+import org.springframework.batch.core.job.builder.SimpleJobBuilder;
 import org.springframework.batch.core.listener.JobExecutionListener;
 import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.batch.core.job.JobInterruptedException;
@@ -50,9 +53,30 @@ public class CopyJobFactory {
 
 	private final Function<CopySettings, SourceLayout> layouts;
 
+	private final RedisConnector connector;
+
+	private final UnaryOperator<CopySettings> credentials;
+
+	/**
+	 * Creates the factory.
+	 * @param jobRepository the job repository
+	 * @param transactionManager the repository's transaction manager
+	 * @param reader the partitions' reader (step-scoped)
+	 * @param processor the partitions' processor (step-scoped)
+	 * @param writer the partitions' writer (step-scoped)
+	 * @param runOwners records each execution's owner
+	 * @param fence fails a chunk's commit when the run's lease is lost
+	 * @param monitor the run's stop requests, warnings and progress
+	 * @param layouts the partitions of a run's source
+	 * @param connector opens the connections of the steps outside the partitions
+	 * @param credentials gives a run's endpoints their credentials
+	 */
 	public CopyJobFactory(JobRepository jobRepository, PlatformTransactionManager transactionManager,
 			ScanKeyReader reader, DumpProcessor processor, RestoreWriter writer, JobExecutionListener runOwners,
-			LeaseFence fence, RunMonitor monitor, Function<CopySettings, SourceLayout> layouts) {
+			LeaseFence fence, RunMonitor monitor, Function<CopySettings, SourceLayout> layouts,
+			RedisConnector connector, UnaryOperator<CopySettings> credentials) {
+		this.connector = connector;
+		this.credentials = credentials;
 		this.monitor = monitor;
 		this.fence = fence;
 		this.layouts = layouts;
@@ -136,7 +160,17 @@ public class CopyJobFactory {
 			.partitionHandler(new RescanningPartitionHandler(handler, layout, settings.backoff(), this.monitor))
 			.allowStartIfComplete(true)
 			.build();
-		return new JobBuilder(JobNames.JOB, this.jobRepository).start(step)
+		SimpleJobBuilder job = new JobBuilder(JobNames.JOB, this.jobRepository).start(step);
+		if (settings.deleteMissing()) {
+			DeleteMissingScan delete = new DeleteMissingScan(this.credentials.apply(settings), this.connector,
+					this.monitor);
+			// after the copy's scan: a key the source still has was written first
+			job.next(new StepBuilder(JobNames.DELETE_STEP, this.jobRepository).tasklet(delete, this.transactionManager)
+				.stream(this.fence)
+				.listener(delete)
+				.build());
+		}
+		return job
 			// called once the run's job instance exists, before its execution is created
 			.validator((parameters) -> TestHalt.at("before-execution"))
 			.listener(this.runOwners)

@@ -49,16 +49,30 @@ import org.springframework.batch.core.job.parameters.JobParametersBuilder;
  * database 0
  * @param writeMode {@code --write-mode}: RESTORE, type by type, or type by type where
  * RESTORE cannot write a key
+ * @param deleteMissing {@code --delete-missing}: after the copy, delete the target's keys
+ * of the filter that the source no longer has
  */
 public record CopySettings(Endpoint source, Endpoint target, String match, String type, boolean dryRun, long run,
 		ConflictPolicy onConflict, int scanCount, int chunkSize, int threads, int partitions, long maxValueBytes,
 		long chunkBytes, long rateLimit, Duration timeout, Backoff backoff, ReadFrom readFrom, boolean functions,
-		PrefixRenames renames, boolean allDatabases, WriteMode writeMode) {
+		PrefixRenames renames, boolean allDatabases, WriteMode writeMode, boolean deleteMissing) {
 
 	public CopySettings {
 		readFrom = (readFrom != null) ? readFrom : ReadFrom.MASTER;
 		renames = (renames != null) ? renames : PrefixRenames.NONE;
 		writeMode = (writeMode != null) ? writeMode : WriteMode.AUTO;
+	}
+
+	/**
+	 * Settings that delete nothing.
+	 */
+	public CopySettings(Endpoint source, Endpoint target, String match, String type, boolean dryRun, long run,
+			ConflictPolicy onConflict, int scanCount, int chunkSize, int threads, int partitions, long maxValueBytes,
+			long chunkBytes, long rateLimit, Duration timeout, Backoff backoff, ReadFrom readFrom, boolean functions,
+			PrefixRenames renames, boolean allDatabases, WriteMode writeMode) {
+		this(source, target, match, type, dryRun, run, onConflict, scanCount, chunkSize, threads, partitions,
+				maxValueBytes, chunkBytes, rateLimit, timeout, backoff, readFrom, functions, renames, allDatabases,
+				writeMode, false);
 	}
 
 	/**
@@ -191,28 +205,41 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 		return new CopySettings(this.source, this.target, this.match, this.type, this.dryRun, this.run, this.onConflict,
 				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
 				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions, this.renames,
-				newAllDatabases, newWriteMode);
+				newAllDatabases, newWriteMode, this.deleteMissing);
+	}
+
+	/**
+	 * These settings deleting, after the copy, the target's keys that the source no
+	 * longer has, or not.
+	 * @param newDeleteMissing {@code --delete-missing}
+	 * @return the settings
+	 */
+	public CopySettings withDeleteMissing(boolean newDeleteMissing) {
+		return new CopySettings(this.source, this.target, this.match, this.type, this.dryRun, this.run, this.onConflict,
+				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
+				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions, this.renames,
+				this.allDatabases, this.writeMode, newDeleteMissing);
 	}
 
 	public CopySettings withRun(long newRun) {
 		return new CopySettings(this.source, this.target, this.match, this.type, this.dryRun, newRun, this.onConflict,
 				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
 				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions, this.renames,
-				this.allDatabases, this.writeMode);
+				this.allDatabases, this.writeMode, this.deleteMissing);
 	}
 
 	public CopySettings withPartitions(int newPartitions) {
 		return new CopySettings(this.source, this.target, this.match, this.type, this.dryRun, this.run, this.onConflict,
 				this.scanCount, this.chunkSize, this.threads, newPartitions, this.maxValueBytes, this.chunkBytes,
 				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions, this.renames,
-				this.allDatabases, this.writeMode);
+				this.allDatabases, this.writeMode, this.deleteMissing);
 	}
 
 	public CopySettings withEndpoints(Endpoint newSource, Endpoint newTarget) {
 		return new CopySettings(newSource, newTarget, this.match, this.type, this.dryRun, this.run, this.onConflict,
 				this.scanCount, this.chunkSize, this.threads, this.partitions, this.maxValueBytes, this.chunkBytes,
 				this.rateLimit, this.timeout, this.backoff, this.readFrom, this.functions, this.renames,
-				this.allDatabases, this.writeMode);
+				this.allDatabases, this.writeMode, this.deleteMissing);
 	}
 
 	/**
@@ -232,6 +259,11 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 			// identifying: every database is another copy than database 0 alone; absent
 			// otherwise, so that those runs keep their identity
 			parameters.addString(JobNames.ALL_DATABASES, "true", true);
+		}
+		if (this.deleteMissing) {
+			// not identifying: the same copy, whether or not a run also deletes; absent
+			// otherwise, as in runs older than the option
+			parameters.addString(JobNames.DELETE_MISSING, "true", false);
 		}
 		return parameters.addString(JobNames.SOURCE, this.source.redacted(), true)
 			.addString(JobNames.TARGET, this.target.redacted(), true)
@@ -313,7 +345,9 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 				Boolean.parseBoolean(parameters.getString(JobNames.FUNCTIONS, "false")),
 				PrefixRenames.fromParameter(parameters.getString(JobNames.RENAME_PREFIX, "")),
 				Boolean.parseBoolean(parameters.getString(JobNames.ALL_DATABASES, "false")),
-				WriteMode.of(parameters.getString(JobNames.WRITE_MODE, WriteMode.AUTO.id())));
+				WriteMode.of(parameters.getString(JobNames.WRITE_MODE, WriteMode.AUTO.id())),
+				// absent in runs older than the option: they deleted nothing
+				Boolean.parseBoolean(parameters.getString(JobNames.DELETE_MISSING, "false")));
 	}
 
 }

@@ -105,6 +105,27 @@ public final class JobNames {
 	 */
 	public static final String OTHER_DATABASES = "source.other-databases";
 
+	/**
+	 * The copy's step that deletes, with {@code --delete-missing}, the target's keys of
+	 * the filter that the source no longer has; it runs after the copy's scan.
+	 */
+	public static final String DELETE_STEP = "copy-delete-missing";
+
+	/**
+	 * Whether the run deletes the target's keys of its filter that the source no longer
+	 * has ({@code --delete-missing}; not identifying, absent in runs older than the
+	 * option).
+	 */
+	public static final String DELETE_MISSING = "delete-missing";
+
+	/**
+	 * Keys the delete step removed in the execution named by {@link #DELETED_EXECUTION}.
+	 */
+	public static final String DELETED = "delete.deleted";
+
+	/** The step execution whose keys {@link #DELETED} counts. */
+	public static final String DELETED_EXECUTION = "delete.count-execution";
+
 	// verify job parameters (--extra is identifying, the others are not)
 
 	/** Whether the target is scanned for keys the source lacks. */
@@ -159,7 +180,8 @@ public final class JobNames {
 	 */
 	public static boolean isFlag(String name) {
 		return DRY_RUN.equals(name) || FUNCTIONS.equals(name) || ALL_DATABASES.equals(name) || EXTRA.equals(name)
-				|| tls("source", "insecure").equals(name) || tls("target", "insecure").equals(name);
+				|| DELETE_MISSING.equals(name) || tls("source", "insecure").equals(name)
+				|| tls("target", "insecure").equals(name);
 	}
 
 	private JobNames() {

@@ -14,9 +14,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code stopping} (a stop was requested and a partition is about to end),
  * {@code chunk-commit} (a chunk's transaction has written to the job repository and is
  * about to commit), {@code fix-page} ({@code verify --fix} has written a page of keys and
- * not yet committed its position). When {@value #UNTIL_VARIABLE} names a file, the halt
- * ends once that file exists instead. Does nothing when the variable is unset.
- * Thread-safe.
+ * not yet committed its position), {@code delete-marked} ({@code copy --delete-missing}
+ * committed a page's keys to delete and is about to check them against the source again),
+ * {@code delete-unlinked} ({@code copy --delete-missing} deleted a page's keys and has
+ * not committed their count). When {@value #UNTIL_VARIABLE} names a file, the halt ends
+ * once that file exists instead. Does nothing when the variable is unset. Thread-safe.
  */
 public final class TestHalt {
 

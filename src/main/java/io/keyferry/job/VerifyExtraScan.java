@@ -20,16 +20,12 @@ import org.springframework.batch.infrastructure.repeat.RepeatStatus;
 
 /**
  * {@code verify --extra}: scans the target (a standalone server) with the run's filter, a
- * SCAN page per call, and records the keys the source lacks as {@code extra}, in the
- * transaction that saves the cursor. Restartable: saves the cursor and the target's
- * {@code run_id}; a cursor of a target process that is gone is not reused (the scan
- * starts again). Not thread-safe (one step thread).
+ * SCAN page per call ({@link TargetScan}), and records the keys the source lacks as
+ * {@code extra}, in the transaction that saves the scan's position. Restartable: a cursor
+ * of a target process that is gone is not reused (the scan starts again). Not thread-safe
+ * (one step thread).
  */
 final class VerifyExtraScan implements Tasklet, StepExecutionListener {
-
-	private static final String CURSOR = "extra.cursor";
-
-	private static final String RUN_ID = "extra.run-id";
 
 	private final VerifySettings settings;
 
@@ -39,10 +35,13 @@ final class VerifyExtraScan implements Tasklet, StepExecutionListener {
 
 	private final RunMonitor monitor;
 
+	private final TargetScan scan;
+
 	private VerifyConnections connections;
 
 	VerifyExtraScan(VerifySettings settings, RedisConnector connector, Differences differences, RunMonitor monitor) {
 		this.settings = settings;
+		this.scan = new TargetScan("extra.", "extra keys", settings.copy(), connector, monitor);
 		this.connector = connector;
 		this.differences = differences;
 		this.monitor = monitor;
@@ -55,35 +54,16 @@ final class VerifyExtraScan implements Tasklet, StepExecutionListener {
 			step.setTerminateOnly();
 			return RepeatStatus.CONTINUABLE;
 		}
-		ExecutionContext context = step.getExecutionContext();
-		CopySettings copy = this.settings.copy();
-		String runId = this.settings.copy()
-			.backoff()
-			.call(() -> connections().targetRunId(), this.monitor::isStopRequested,
-					(failure) -> RedisFailures.describe("target", copy.target(), failure));
-		long cursor = Long.parseUnsignedLong(context.getString(CURSOR, "0"));
-		String saved = context.getString(RUN_ID, null);
-		if (saved != null && !saved.equals(runId) && cursor != 0) {
-			this.monitor.warn("the target's process changed (run_id " + saved + " -> " + runId
-					+ "): its scan for extra keys starts again");
-			cursor = 0;
+		TargetScan.Page page = this.scan.next(step.getExecutionContext());
+		if (page == null) {
+			return RepeatStatus.FINISHED;
 		}
-		KeyScanner scanner = new KeyScanner(connections().target().connection(), copy.match(), copy.type(),
-				copy.scanCount());
-		long from = cursor;
-		ScanPage page = copy.backoff()
-			.call(() -> scanner.scan(from), this.monitor::isStopRequested,
-					(failure) -> RedisFailures.describe("target", copy.target(), failure));
-		List<byte[]> extra = copy.backoff()
-			.call(() -> connections().verifier().extra(page.keys()), this.monitor::isStopRequested,
-					(failure) -> RedisFailures.describe("target", copy.target(), failure));
+		List<byte[]> extra = this.scan.call("target", () -> connections().verifier().extra(page.keys()));
 		this.differences.record(step.getJobExecution().getJobInstanceId(), step.getJobExecutionId(), 1,
 				extra.stream()
 					.map((key) -> KeyVerdict.different(key, DifferenceKind.EXTRA, "not in the source"))
 					.toList());
-		context.putString(CURSOR, Long.toUnsignedString(page.nextCursor()));
-		context.putString(RUN_ID, runId);
-		return (page.nextCursor() == 0) ? RepeatStatus.FINISHED : RepeatStatus.CONTINUABLE;
+		return RepeatStatus.CONTINUABLE;
 	}
 
 	private VerifyConnections connections() {
@@ -95,6 +75,7 @@ final class VerifyExtraScan implements Tasklet, StepExecutionListener {
 
 	@Override
 	public ExitStatus afterStep(StepExecution stepExecution) {
+		this.scan.close();
 		if (this.connections != null) {
 			this.connections.close();
 			this.connections = null;

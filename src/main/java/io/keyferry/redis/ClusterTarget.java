@@ -150,6 +150,17 @@ public final class ClusterTarget implements TargetRoute, AutoCloseable {
 	}
 
 	/**
+	 * The live masters that serve slots now, in node id order.
+	 * @return the masters
+	 */
+	public synchronized List<ClusterNodes.Node> masters() {
+		List<ClusterNodes.Node> masters = new ArrayList<>(this.topology.masters());
+		masters.removeIf((node) -> node.failed() || node.slots().isEmpty());
+		masters.sort(Comparator.comparing(ClusterNodes.Node::id));
+		return masters;
+	}
+
+	/**
 	 * The addresses of the masters this route has opened connections to.
 	 * @return {@code host:port} each
 	 */

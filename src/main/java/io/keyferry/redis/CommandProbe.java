@@ -192,8 +192,8 @@ public final class CommandProbe {
 			case "object|freq" -> args.add("FREQ").addKey(key);
 			// an invalid payload: refused after the permission check, nothing written
 			case "restore" -> args.addKey(key).add(0).addValue(new byte[] { 0 });
-			case "del", "dump", "pexpiretime", "pttl", "exists", "type", "strlen", "llen", "scard", "zcard", "hlen",
-					"xlen" ->
+			case "del", "unlink", "dump", "pexpiretime", "pttl", "exists", "type", "strlen", "llen", "scard", "zcard",
+					"hlen", "xlen" ->
 				args.addKey(key);
 			default -> throw new IllegalArgumentException("no probe for command " + command);
 		}

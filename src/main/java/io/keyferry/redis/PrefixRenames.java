@@ -108,14 +108,48 @@ public final class PrefixRenames {
 	public byte[] targetKey(byte[] key) {
 		for (Rule rule : this.rules) {
 			byte[] from = rule.from();
-			if (key.length >= from.length && Arrays.equals(key, 0, from.length, from, 0, from.length)) {
-				byte[] renamed = new byte[rule.to().length + key.length - from.length];
-				System.arraycopy(rule.to(), 0, renamed, 0, rule.to().length);
-				System.arraycopy(key, from.length, renamed, rule.to().length, key.length - from.length);
-				return renamed;
+			if (startsWith(key, from)) {
+				return withPrefix(key, from.length, rule.to());
 			}
 		}
 		return key;
+	}
+
+	/**
+	 * The source keys a target key may have been written from: itself when no rule
+	 * renames it, and each name a rule renames to it.
+	 * @param targetKey the key in the target
+	 * @return the source keys whose {@link #targetKey(byte[])} is {@code targetKey}, none
+	 * when the key cannot have been written by this mapping
+	 */
+	public List<byte[]> sourceKeys(byte[] targetKey) {
+		List<byte[]> sources = new ArrayList<>(1);
+		if (Arrays.equals(targetKey(targetKey), targetKey)) {
+			sources.add(targetKey);
+		}
+		for (Rule rule : this.rules) {
+			byte[] to = rule.to();
+			if (startsWith(targetKey, to)) {
+				byte[] source = withPrefix(targetKey, to.length, rule.from());
+				if (Arrays.equals(targetKey(source), targetKey)
+						&& sources.stream().noneMatch((known) -> Arrays.equals(known, source))) {
+					sources.add(source);
+				}
+			}
+		}
+		return sources;
+	}
+
+	private static boolean startsWith(byte[] key, byte[] prefix) {
+		return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
+	}
+
+	/** The key with its first {@code length} bytes replaced by {@code prefix}. */
+	private static byte[] withPrefix(byte[] key, int length, byte[] prefix) {
+		byte[] renamed = new byte[prefix.length + key.length - length];
+		System.arraycopy(prefix, 0, renamed, 0, prefix.length);
+		System.arraycopy(key, length, renamed, prefix.length, key.length - length);
+		return renamed;
 	}
 
 	@Override

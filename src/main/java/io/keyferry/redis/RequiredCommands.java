@@ -133,6 +133,23 @@ public final class RequiredCommands {
 	}
 
 	/**
+	 * The commands {@code --delete-missing} sends to the source, besides the copy's.
+	 * @return the command names, lower case as ACL rules spell them
+	 */
+	public static List<String> deleteMissingSource() {
+		return MissingKeys.sourceCommands();
+	}
+
+	/**
+	 * The commands {@code --delete-missing} sends to the target, besides the copy's.
+	 * @param dryRun {@code --dry-run}: counted, not deleted
+	 * @return the command names, lower case as ACL rules spell them
+	 */
+	public static List<String> deleteMissingTarget(boolean dryRun) {
+		return MissingKeys.targetCommands(dryRun);
+	}
+
+	/**
 	 * What Lettuce sends when it connects, besides {@code AUTH} (which every user may
 	 * run): {@code PING} when there are no credentials, {@code SELECT} for a database
 	 * other than 0.

@@ -56,11 +56,16 @@ import org.springframework.batch.core.step.StepExecution;
  * @param fix whether the verify run fixes what differs ({@code --fix}): {@link #verify}
  * then also counts the keys copied again and deleted, and its differences are those left
  * after the fix
+ * @param deleteMissing whether the run deletes the target's keys that the source no
+ * longer has ({@code --delete-missing})
+ * @param deleted the keys of the target this execution deleted (counted, not deleted, in
+ * a dry run)
  */
 public record RunSummary(long executionId, long runId, long run, BatchStatus status, String source, String target,
 		String match, String type, boolean dryRun, KeyCounts counts, LocalDateTime startTime, LocalDateTime endTime,
 		double scanned, int rescans, boolean allDatabases, SortedMap<Integer, KeyCounts> databases,
-		SortedMap<Integer, Long> otherDatabases, VerifyCounts verify, long verifyExecutionChecked, boolean fix) {
+		SortedMap<Integer, Long> otherDatabases, VerifyCounts verify, long verifyExecutionChecked, boolean fix,
+		boolean deleteMissing, long deleted) {
 
 	/**
 	 * Whether this is a verify run.
@@ -91,6 +96,7 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 		VerifyCounts verified = new VerifyCounts();
 		VerifyCounts last = null;
 		boolean fixed = false;
+		long deleted = 0;
 		for (StepExecution step : execution.getStepExecutions()) {
 			// the fix's counts, when there is one, are the run's last
 			if (verifyRun && step.getExecutionContext().containsKey(VerifyCounts.FINAL)
@@ -98,6 +104,10 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 							|| (step.getStepName().equals(JobNames.VERIFY_RECHECK_STEP) && !fixed))) {
 				last = VerifyCounts.readFrom(step.getExecutionContext());
 				fixed = step.getStepName().equals(JobNames.VERIFY_FIX_STEP);
+			}
+			if (step.getStepName().equals(JobNames.DELETE_STEP)
+					&& step.getExecutionContext().getLong(JobNames.DELETED_EXECUTION, -1) == step.getId()) {
+				deleted += step.getExecutionContext().getLong(JobNames.DELETED, 0);
 			}
 			if (!JobNames.isPartitionStep(step.getStepName())) {
 				continue;
@@ -131,7 +141,8 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 				(execution.getStatus() == BatchStatus.COMPLETED) ? 1.0 : scanned.orElse(0), rescans,
 				Boolean.parseBoolean(parameters.getString(JobNames.ALL_DATABASES, "false")), databases,
 				ServerInfo.parseKeyspace(execution.getExecutionContext().getString(JobNames.OTHER_DATABASES, "")),
-				verifyRun ? ((last != null) ? last : verified) : null, verified.checked(), verifyRun && fix);
+				verifyRun ? ((last != null) ? last : verified) : null, verified.checked(), verifyRun && fix,
+				Boolean.parseBoolean(parameters.getString(JobNames.DELETE_MISSING, "false")), deleted);
 	}
 
 	public Duration duration() {
@@ -171,6 +182,10 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 		map.put("fallback", Json.withFieldNames(this.counts.fallback()));
 		map.put("fallbackTotal", this.counts.fallbackTotal());
 		map.put("bytes", this.counts.bytes());
+		if (!isVerify()) {
+			map.put("deleteMissing", this.deleteMissing);
+			map.put("deleted", this.deleted);
+		}
 		map.put("startTime", Timestamps.json(this.startTime));
 		map.put("endTime", Timestamps.json(this.endTime));
 		map.put("durationMs", duration().toMillis());
@@ -252,6 +267,10 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 		lines.add(String.format(Locale.ROOT, "  read %s  %s %s%s  filtered %s  skipped %s%s",
 				number(this.counts.read()), this.dryRun ? "would write" : "written", number(this.counts.written()),
 				fallback, number(this.counts.filtered()), number(this.counts.skippedTotal()), skipped));
+		if (this.deleteMissing) {
+			lines.add(String.format(Locale.ROOT, "  %s %s (target keys of the filter the source no longer has)",
+					this.dryRun ? "would delete" : "deleted", number(this.deleted)));
+		}
 		lines.add(String.format(Locale.ROOT, "  %s in %s, %s keys/s", bytes(this.counts.bytes()), duration(duration()),
 				number(Math.round(keysPerSecond()))));
 		this.databases.forEach((db,

@@ -212,6 +212,10 @@ public final class Preflight {
 					targetCommands.addAll(FunctionLibraries.commands());
 				}
 			}
+			if (settings.deleteMissing()) {
+				sourceCommands.addAll(RequiredCommands.deleteMissingSource());
+				targetCommands.addAll(RequiredCommands.deleteMissingTarget(settings.dryRun()));
+			}
 			sourceCommands = new ArrayList<>(new java.util.LinkedHashSet<>(sourceCommands));
 			targetCommands = new ArrayList<>(new java.util.LinkedHashSet<>(targetCommands));
 			List<CommandProbe.Refusal> sourceRefusals = CommandProbe.refusals(s.connection(), source, sourceCommands,

@@ -48,10 +48,13 @@ class RunConfiguration {
 			RunLease runLease, RunMonitor runMonitor, RedisConnector connector, EndpointCredentials credentials) {
 		return new CopyJobFactory(jobRepository, transactionManager, scanKeyReader, dumpProcessor, restoreWriter,
 				runOwners, new LeaseFence(runLease::confirm), runMonitor, (settings) -> {
-					CopySettings resolved = settings.withEndpoints(credentials.resolve(settings.source()),
-							credentials.resolve(settings.target()));
+					CopySettings resolved = resolved(settings, credentials);
 					return new SourceLayout(resolved, connector, isCluster(connector, resolved.source()));
-				});
+				}, connector, (settings) -> resolved(settings, credentials));
+	}
+
+	private static CopySettings resolved(CopySettings settings, EndpointCredentials credentials) {
+		return settings.withEndpoints(credentials.resolve(settings.source()), credentials.resolve(settings.target()));
 	}
 
 	@Bean

@@ -55,6 +55,10 @@ class LeastPrivilegeIntegrationTests {
 
 	static final List<String> TARGET_DRY_RUN = List.of("info", "time", "ping");
 
+	static final List<String> SOURCE_DELETE_MISSING = List.of("exists");
+
+	static final List<String> TARGET_DELETE_MISSING = List.of("scan", "unlink");
+
 	static final List<String> TARGET_DRY_RUN_COMPARISON = List.of("info", "time", "exists");
 
 	private static final String SOURCE_USER = "kf-source";
@@ -172,6 +176,21 @@ class LeastPrivilegeIntegrationTests {
 		assertThat(this.target.sync().dbsize()).as("keys in the target").isEqualTo(3);
 	}
 
+	@Test
+	void usersWithExactlyTheListedCommandsDeleteMissingKeys() {
+		grant(this.source, SOURCE_USER, concat(SOURCE, SOURCE_DELETE_MISSING));
+		grant(this.target, TARGET_USER, concat(TARGET, TARGET_DELETE_MISSING));
+		this.target.sync().set("kf:gone-from-the-source", "old");
+
+		CliRun run = copy("--delete-missing");
+
+		run.assertExitCode(ExitCode.OK);
+		var summary = run.balancedSummary();
+		assertThat(summary.read()).isEqualTo(KEYS + 1);
+		assertThat(summary.field("deleted")).isEqualTo(1L);
+		KeyspaceComparison.assertSameContent(this.source, this.target);
+	}
+
 	/**
 	 * Every command of every set, each removed once: a run takes one command from the
 	 * source user and one from the target user (while both sets last), so each user lacks
@@ -181,6 +200,9 @@ class LeastPrivilegeIntegrationTests {
 		List<Arguments> cases = new ArrayList<>();
 		pairs(cases, "--on-conflict replace", SOURCE, TARGET);
 		pairs(cases, "--on-conflict skip", concat(SOURCE, SOURCE_COMPARISON), concat(TARGET, TARGET_COMPARISON));
+		cases.add(Arguments.of("--on-conflict replace --delete-missing", "exists", "scan"));
+		cases.add(Arguments.of("--on-conflict replace --delete-missing", null, "unlink"));
+		cases.add(Arguments.of("--on-conflict replace --delete-missing --dry-run", "exists", "scan"));
 		cases.add(Arguments.of("--on-conflict replace --dry-run", null, "ping"));
 		cases.add(Arguments.of("--on-conflict skip --dry-run", null, "exists"));
 		return cases.stream();
@@ -203,6 +225,10 @@ class LeastPrivilegeIntegrationTests {
 		List<String> targetSet = dryRun ? (compares ? TARGET_DRY_RUN_COMPARISON : TARGET_DRY_RUN) : TARGET;
 		if (compares) {
 			targetSet = concat(targetSet, TARGET_COMPARISON);
+		}
+		if (options.contains("--delete-missing")) {
+			sourceSet = concat(sourceSet, SOURCE_DELETE_MISSING);
+			targetSet = concat(targetSet, dryRun ? List.of("scan") : TARGET_DELETE_MISSING);
 		}
 		grant(this.source, SOURCE_USER, without(sourceSet, sourceMissing));
 		grant(this.target, TARGET_USER, without(targetSet, targetMissing));

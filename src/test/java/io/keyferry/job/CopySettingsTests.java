@@ -74,6 +74,24 @@ class CopySettingsTests {
 	}
 
 	@Test
+	void deleteMissingSurvivesTheJobParametersAndIsNotPartOfTheRunsIdentity() {
+		CopySettings plain = settings("redis://h1:7000", ReadFrom.MASTER);
+		CopySettings deleting = plain.withDeleteMissing(true);
+
+		JobParameters parameters = deleting.toJobParameters();
+
+		assertThat(CopySettings.fromJobParameters(parameters).deleteMissing()).isTrue();
+		assertThat(deleting.copyKey()).isEqualTo(plain.copyKey());
+		assertThat(parameters.getIdentifyingParameters()).isEqualTo(plain.toJobParameters().getIdentifyingParameters());
+		// a run stored before the option existed has no such parameter: it deleted
+		// nothing
+		assertThat(plain.toJobParameters().getString(JobNames.DELETE_MISSING)).isNull();
+		assertThat(CopySettings.fromJobParameters(plain.toJobParameters()).deleteMissing()).isFalse();
+		assertThat(deleting.withRun(3).withPartitions(4).withEndpoints(plain.source(), plain.target()).deleteMissing())
+			.isTrue();
+	}
+
+	@Test
 	void allDatabasesIsAnotherRunThanDatabaseZeroAndSurvivesTheJobParameters() {
 		CopySettings databaseZero = settings("redis://h1:7000", ReadFrom.MASTER);
 		CopySettings every = new CopySettings(databaseZero.source(), databaseZero.target(), "*", null, false, 1,

@@ -65,4 +65,28 @@ class PrefixRenamesTests {
 		return new String(renames.targetKey(key.getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8);
 	}
 
+	@Test
+	void sourceKeysAreTheNamesATargetKeyMayHaveBeenWrittenFrom() {
+		PrefixRenames renames = PrefixRenames.parse(List.of("app:=v2:", "app:cache:=cache:"));
+		assertThat(sources(renames, "v2:user:1")).containsExactlyInAnyOrder("v2:user:1", "app:user:1");
+		assertThat(sources(renames, "cache:7")).containsExactlyInAnyOrder("cache:7", "app:cache:7");
+		// app:cache:x is written as cache:x (the longer rule), never as v2:cache:x
+		assertThat(sources(renames, "v2:cache:7")).containsExactly("v2:cache:7");
+		// app:x is renamed: a target key app:x cannot have come from the source's app:x
+		assertThat(sources(renames, "app:user:1")).isEmpty();
+		assertThat(sources(PrefixRenames.NONE, "app:user:1")).containsExactly("app:user:1");
+		for (String target : List.of("v2:user:1", "cache:7", "v2:cache:7", "other")) {
+			for (String source : sources(renames, target)) {
+				assertThat(name(renames, source)).isEqualTo(target);
+			}
+		}
+	}
+
+	private static List<String> sources(PrefixRenames renames, String targetKey) {
+		return renames.sourceKeys(targetKey.getBytes(StandardCharsets.UTF_8))
+			.stream()
+			.map((key) -> new String(key, StandardCharsets.UTF_8))
+			.toList();
+	}
+
 }
