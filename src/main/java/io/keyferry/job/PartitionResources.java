@@ -1,10 +1,14 @@
 package io.keyferry.job;
 
+import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.List;
 import java.util.OptionalInt;
 
 import io.keyferry.redis.ClusterSource;
 import io.keyferry.redis.ClusterTarget;
+import io.keyferry.redis.CommandProbe;
+import io.keyferry.redis.DumpFetcher;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.RdbVersion;
 import io.keyferry.redis.ReadFrom;
@@ -13,6 +17,7 @@ import io.keyferry.redis.RedisFailures;
 import io.keyferry.redis.ServerClock;
 import io.keyferry.redis.ServerInfo;
 import io.keyferry.redis.TargetRoute;
+import io.keyferry.redis.TypeWriter;
 import io.keyferry.job.item.Checkpoint;
 import org.springframework.batch.core.step.StepExecution;
 import org.springframework.beans.factory.DisposableBean;
@@ -49,6 +54,11 @@ public class PartitionResources implements DisposableBean {
 
 	private final StepExecution stepExecution;
 
+	private final RunMonitor monitor;
+
+	/** See {@link #bigValueBytes()}; -1 until decided. */
+	private long bigValueBytes = -1;
+
 	/**
 	 * The slots of a cluster source this partition stands for, {@code null} if
 	 * standalone.
@@ -67,6 +77,7 @@ public class PartitionResources implements DisposableBean {
 	public PartitionResources(StepExecution stepExecution, EndpointCredentials credentials, RedisConnector connector,
 			RunMonitor monitor) {
 		this.stepExecution = stepExecution;
+		this.monitor = monitor;
 		CopySettings stored = CopySettings.fromJobParameters(stepExecution.getJobExecution().getJobParameters());
 		Endpoint sourceEndpoint = credentials.resolve(stored.source());
 		Endpoint targetEndpoint = credentials.resolve(stored.target());
@@ -167,6 +178,48 @@ public class PartitionResources implements DisposableBean {
 		catch (RuntimeException ex) {
 			throw RedisFailures.describe(endpoint.role(), endpoint, ex);
 		}
+	}
+
+	/**
+	 * The memory above which a value is copied in pieces instead of DUMPed whole (see
+	 * {@link DumpFetcher}): {@link CopySettings#bigValueBytes()}, or 0 (every value
+	 * DUMPed whole, with a warning) when either server refuses a command that the copy in
+	 * pieces needs; asked once per partition, in one pipelined round trip per server.
+	 * @return the threshold in bytes, or 0
+	 */
+	public synchronized long bigValueBytes() {
+		if (this.bigValueBytes < 0) {
+			this.bigValueBytes = decideBigValueBytes();
+		}
+		return this.bigValueBytes;
+	}
+
+	private long decideBigValueBytes() {
+		CopySettings settings = this.settings;
+		List<String> sourceCommands = new ArrayList<>(List.of("memory"));
+		List<String> targetCommands = new ArrayList<>();
+		if (!settings.dryRun()) {
+			sourceCommands.addAll(TypeWriter.sourceCommands(settings.type()));
+			targetCommands
+				.addAll(TypeWriter.targetCommands(settings.type(), settings.onConflict(), this.targetVersion));
+		}
+		List<String> refused = new ArrayList<>();
+		for (CommandProbe.Refusal refusal : CommandProbe.refusals(this.source.connection(), this.sourceNode,
+				sourceCommands, settings.timeout())) {
+			refused.add("the source refuses " + refusal.command());
+		}
+		if (!targetCommands.isEmpty()) {
+			for (CommandProbe.Refusal refusal : CommandProbe.refusals(this.target.connection(), settings.target(),
+					targetCommands, settings.timeout())) {
+				refused.add("the target refuses " + refusal.command());
+			}
+		}
+		if (refused.isEmpty()) {
+			return settings.bigValueBytes();
+		}
+		this.monitor.warnOnce("values of any size are read whole with DUMP (big values need memory on the JVM): "
+				+ String.join(", ", refused) + ", which copying big values in pieces needs");
+		return 0;
 	}
 
 	/**

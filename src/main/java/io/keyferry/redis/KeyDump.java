@@ -8,8 +8,11 @@ package io.keyferry.redis;
  * @param expireAt when the key expires, in this machine's clock (epoch milliseconds),
  * converted from the source's {@code PEXPIRETIME} through the measured clock offset;
  * {@link #PERSISTENT} or {@link #GONE} otherwise
+ * @param bigBytes for a value too big to DUMP whole, the memory it takes in the source
+ * ({@code MEMORY USAGE}): it has no payload and is copied in pieces ({@link TypeWriter});
+ * 0 otherwise
  */
-public record KeyDump(byte[] key, byte[] payload, long expireAt) {
+public record KeyDump(byte[] key, byte[] payload, long expireAt, long bigBytes) {
 
 	/** {@link #expireAt} of a key without expiry. */
 	public static final long PERSISTENT = -1;
@@ -27,11 +30,40 @@ public record KeyDump(byte[] key, byte[] payload, long expireAt) {
 	public static final long EXPIRED = -1;
 
 	/**
+	 * A dump of a value read whole (or of a gone key).
+	 * @param key the key
+	 * @param payload the DUMP payload, {@code null} when the key was gone
+	 * @param expireAt when the key expires, or {@link #PERSISTENT} or {@link #GONE}
+	 */
+	public KeyDump(byte[] key, byte[] payload, long expireAt) {
+		this(key, payload, expireAt, 0);
+	}
+
+	/**
+	 * A value too big to DUMP whole: copied in pieces with its type's commands.
+	 * @param key the key
+	 * @param expireAt when the key expires, or {@link #PERSISTENT} or {@link #GONE}
+	 * @param bigBytes the memory it takes in the source (at least 1)
+	 * @return the dump, without payload
+	 */
+	public static KeyDump big(byte[] key, long expireAt, long bigBytes) {
+		return new KeyDump(key, null, expireAt, Math.max(1, bigBytes));
+	}
+
+	/**
 	 * Whether the key existed when it was dumped.
 	 * @return false when DUMP or the expiry query found it gone
 	 */
 	public boolean exists() {
-		return this.payload != null && this.expireAt != GONE && this.expireAt != DEFERRED;
+		return (this.payload != null || isBig()) && this.expireAt != GONE && this.expireAt != DEFERRED;
+	}
+
+	/**
+	 * Whether the value is too big to DUMP whole and is copied in pieces.
+	 * @return true when {@link #bigBytes} is set
+	 */
+	public boolean isBig() {
+		return this.bigBytes > 0;
 	}
 
 	/**
