@@ -204,21 +204,28 @@ public class PartitionResources implements DisposableBean {
 				.addAll(TypeWriter.targetCommands(settings.type(), settings.onConflict(), this.targetVersion));
 		}
 		List<String> refused = new ArrayList<>();
-		for (CommandProbe.Refusal refusal : CommandProbe.refusals(this.source.connection(), this.sourceNode,
-				sourceCommands, settings.timeout())) {
-			refused.add("the source refuses " + refusal.command());
+		List<String> sourceRefused = CommandProbe
+			.refusals(this.source.connection(), this.sourceNode, sourceCommands, settings.timeout())
+			.stream()
+			.map(CommandProbe.Refusal::command)
+			.toList();
+		if (!sourceRefused.isEmpty()) {
+			refused.add("the source refuses " + String.join(" ", sourceRefused));
 		}
-		if (!targetCommands.isEmpty()) {
-			for (CommandProbe.Refusal refusal : CommandProbe.refusals(this.target.connection(), settings.target(),
-					targetCommands, settings.timeout())) {
-				refused.add("the target refuses " + refusal.command());
-			}
+		List<String> targetRefused = targetCommands.isEmpty() ? List.of()
+				: CommandProbe.refusals(this.target.connection(), settings.target(), targetCommands, settings.timeout())
+					.stream()
+					.map(CommandProbe.Refusal::command)
+					.toList();
+		if (!targetRefused.isEmpty()) {
+			refused.add("the target refuses " + String.join(" ", targetRefused));
 		}
 		if (refused.isEmpty()) {
 			return settings.bigValueBytes();
 		}
-		this.monitor.warnOnce("values of any size are read whole with DUMP (big values need memory on the JVM): "
-				+ String.join(", ", refused) + ", which copying big values in pieces needs");
+		this.monitor.warnOnce("values over " + settings.bigValueBytes()
+				+ " bytes are read whole with DUMP, not in pieces (each needs its size in heap): "
+				+ String.join("; ", refused) + " (see Permissions in the README)");
 		return 0;
 	}
 
