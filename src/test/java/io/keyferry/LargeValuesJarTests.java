@@ -33,7 +33,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * ({@link KeyferryProcess}'s JVM options), copies strings of 50 MB and 100 MB and a hash
  * of 1,000,000 fields among a few thousand small keys in one execution: the big values
  * are found with {@code MEMORY USAGE} before DUMP and copied in pieces, never held whole
- * (before, such a run ended in Netty {@code OutOfMemoryError}s).
+ * (before, such a run ended in Netty {@code OutOfMemoryError}s); {@code verify} then
+ * compares them in pieces on the same heap.
  */
 @ExtendWith(RedisServerExtension.class)
 class LargeValuesJarTests {
@@ -65,6 +66,14 @@ class LargeValuesJarTests {
 		assertThat(Files.exists(log) ? Files.readString(log) : "").doesNotContain("OutOfMemoryError");
 		assertThat(target.sync().keys("*keyferry-tmp*")).isEmpty();
 		KeyspaceComparison.assertSameContent(source, target);
+
+		// verify compares the big values in pieces too, on the same heap
+		try (KeyferryProcess process = KeyferryProcess.in(this.home)
+			.start("verify", "--source", source.uri(), "--target", target.uri(), "--json", "--progress", "off")) {
+			assertThat(process.waitFor(RUN_TIMEOUT)).as(process::describe).isEqualTo(ExitCode.OK);
+			assertThat(process.stdout() + process.stderr()).as(process::describe).doesNotContain("OutOfMemoryError");
+			assertThat(process.stdout()).contains("\"equal\":" + (small.size() + 3));
+		}
 	}
 
 	/**
