@@ -86,13 +86,16 @@ class CopyJobConfiguration {
 	@StepScope
 	DumpProcessor dumpProcessor(PartitionResources resources, RunMonitor monitor) {
 		CopySettings settings = resources.settings();
-		return new DumpProcessor(fetcher(resources), settings.source(), settings.backoff(), monitor,
+		return new DumpProcessor(fetcher(resources, monitor), settings.source(), settings.backoff(), monitor,
 				settings.batchBytes());
 	}
 
-	private static DumpFetcher fetcher(PartitionResources resources) {
+	private static DumpFetcher fetcher(PartitionResources resources, RunMonitor monitor) {
 		return new DumpFetcher(resources.source().connection(), resources.settings().timeout(),
-				resources.sourceHasExpireTime(), resources.sourceClockOffset(), resources.accessTracking());
+				resources.sourceHasExpireTime(), resources.sourceClockOffset(), resources.accessTracking(),
+				resources.bigValueBytes(),
+				(refusal) -> monitor.warnOnce("values of any size are read whole with DUMP: the source answered "
+						+ refusal + " to MEMORY USAGE, which finding big values to copy in pieces needs"));
 	}
 
 	@Bean
@@ -117,9 +120,12 @@ class CopyJobConfiguration {
 								settings.target(), resources.targetVersion(), settings.timeout(), settings.renames()))
 					.targetHolds(dump),
 				(key) -> settings.backoff()
-					.call(() -> fetcher(resources).fetch(List.of(key)).get(0), monitor::isStopRequested,
+					.call(() -> fetcher(resources, monitor).fetch(List.of(key)).get(0), monitor::isStopRequested,
 							(failure) -> RedisFailures.describe("source", settings.source(), failure)),
-				fallback);
+				fallback,
+				new Restorer.BigValues(
+						new TypeWriter(resources.source().connection(), settings.timeout(), resources.targetVersion()),
+						settings.source()));
 		StepExecution step = resources.stepExecution();
 		return new RestoreWriter(restorer, skippedKeys, monitor, step.getJobExecutionId(), step.getId());
 	}

@@ -57,6 +57,13 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 		long chunkBytes, long rateLimit, Duration timeout, Backoff backoff, ReadFrom readFrom, boolean functions,
 		PrefixRenames renames, boolean allDatabases, WriteMode writeMode, boolean deleteMissing) {
 
+	/**
+	 * The most memory a value may take in the source to be DUMPed whole: a DUMP reply is
+	 * held whole in Netty's buffer and in a {@code byte[]}, by each of the concurrent
+	 * batches of every partition.
+	 */
+	public static final long BIG_VALUE_BYTES = 8L * 1024 * 1024;
+
 	public CopySettings {
 		readFrom = (readFrom != null) ? readFrom : ReadFrom.MASTER;
 		renames = (renames != null) ? renames : PrefixRenames.NONE;
@@ -184,6 +191,15 @@ public record CopySettings(Endpoint source, Endpoint target, String match, Strin
 	 */
 	public long batchBytes() {
 		return Math.max(1, this.chunkBytes / batchesPerChunk());
+	}
+
+	/**
+	 * The memory above which a value is copied in pieces rather than DUMPed whole: a
+	 * batch's byte budget, at most {@link #BIG_VALUE_BYTES}.
+	 * @return bytes
+	 */
+	public long bigValueBytes() {
+		return Math.min(BIG_VALUE_BYTES, batchBytes());
 	}
 
 	/**

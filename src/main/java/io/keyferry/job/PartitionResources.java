@@ -1,5 +1,6 @@
 package io.keyferry.job;
 
+import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Locale;
@@ -9,6 +10,7 @@ import io.keyferry.redis.AccessTracking;
 import io.keyferry.redis.ClusterSource;
 import io.keyferry.redis.ClusterTarget;
 import io.keyferry.redis.CommandProbe;
+import io.keyferry.redis.DumpFetcher;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.RdbVersion;
 import io.keyferry.redis.ReadFrom;
@@ -18,6 +20,7 @@ import io.keyferry.redis.ServerClock;
 import io.keyferry.redis.ServerInfo;
 import io.keyferry.redis.TargetRoute;
 import io.keyferry.redis.WriteMode;
+import io.keyferry.redis.TypeWriter;
 import io.keyferry.job.item.Checkpoint;
 import org.springframework.batch.core.step.StepExecution;
 import org.springframework.beans.factory.DisposableBean;
@@ -56,6 +59,11 @@ public class PartitionResources implements DisposableBean {
 
 	private final StepExecution stepExecution;
 
+	private final RunMonitor monitor;
+
+	/** See {@link #bigValueBytes()}; -1 until decided. */
+	private long bigValueBytes = -1;
+
 	/**
 	 * The slots of a cluster source this partition stands for, {@code null} if
 	 * standalone.
@@ -74,6 +82,7 @@ public class PartitionResources implements DisposableBean {
 	public PartitionResources(StepExecution stepExecution, EndpointCredentials credentials, RedisConnector connector,
 			RunMonitor monitor) {
 		this.stepExecution = stepExecution;
+		this.monitor = monitor;
 		CopySettings stored = CopySettings.fromJobParameters(stepExecution.getJobExecution().getJobParameters());
 		Endpoint sourceEndpoint = credentials.resolve(stored.source());
 		Endpoint targetEndpoint = credentials.resolve(stored.target());
@@ -245,6 +254,55 @@ public class PartitionResources implements DisposableBean {
 		catch (RuntimeException ex) {
 			throw RedisFailures.describe(endpoint.role(), endpoint, ex);
 		}
+	}
+
+	/**
+	 * The memory above which a value is copied in pieces instead of DUMPed whole (see
+	 * {@link DumpFetcher}): {@link CopySettings#bigValueBytes()}, or 0 (every value
+	 * DUMPed whole, with a warning) when either server refuses a command that the copy in
+	 * pieces needs; asked once per partition, in one pipelined round trip per server.
+	 * @return the threshold in bytes, or 0
+	 */
+	public synchronized long bigValueBytes() {
+		if (this.bigValueBytes < 0) {
+			this.bigValueBytes = decideBigValueBytes();
+		}
+		return this.bigValueBytes;
+	}
+
+	private long decideBigValueBytes() {
+		CopySettings settings = this.settings;
+		List<String> sourceCommands = new ArrayList<>(List.of("memory"));
+		List<String> targetCommands = new ArrayList<>();
+		if (!settings.dryRun()) {
+			sourceCommands.addAll(TypeWriter.sourceCommands(settings.type()));
+			targetCommands
+				.addAll(TypeWriter.targetCommands(settings.type(), settings.onConflict(), this.targetVersion));
+		}
+		List<String> refused = new ArrayList<>();
+		List<String> sourceRefused = CommandProbe
+			.refusals(this.source.connection(), this.sourceNode, sourceCommands, settings.timeout())
+			.stream()
+			.map(CommandProbe.Refusal::command)
+			.toList();
+		if (!sourceRefused.isEmpty()) {
+			refused.add("the source refuses " + String.join(" ", sourceRefused));
+		}
+		List<String> targetRefused = targetCommands.isEmpty() ? List.of()
+				: CommandProbe.refusals(this.target.connection(), settings.target(), targetCommands, settings.timeout())
+					.stream()
+					.map(CommandProbe.Refusal::command)
+					.toList();
+		if (!targetRefused.isEmpty()) {
+			refused.add("the target refuses " + String.join(" ", targetRefused));
+		}
+		if (refused.isEmpty()) {
+			return settings.bigValueBytes();
+		}
+		this.monitor.warnOnce("values over " + settings.bigValueBytes()
+				+ " bytes are read whole with DUMP, not in pieces (each needs its size in heap): "
+				+ String.join("; ", refused) + " (see Permissions in the README)");
+		return 0;
 	}
 
 	/**

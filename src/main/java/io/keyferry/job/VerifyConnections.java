@@ -60,8 +60,10 @@ final class VerifyConnections implements AutoCloseable {
 					targetAbsolute ? this.targetOffset : 0, this.targetInfo.version());
 			TargetRoute sourceRoute = (sc != null) ? sc : TargetRoute.single(s.connection());
 			TargetRoute targetRoute = (tc != null) ? tc : TargetRoute.single(t.connection());
+			// a refusal of MEMORY USAGE was reported by the first pass
 			this.verifier = new KeyVerifier(sourceRoute::connectionFor, copy.source(), targetRoute::connectionFor,
-					copy.target(), options);
+					copy.target(), options, CopySettings.BIG_VALUE_BYTES, (refusal) -> {
+					});
 		}
 		catch (RuntimeException ex) {
 			closeAll(s, t, sc, tc);

@@ -31,7 +31,9 @@ class VerifyJobConfiguration {
 				resources.targetClockOffset(), resources.targetVersion());
 		TargetRoute target = resources.targetRoute();
 		KeyVerifier verifier = new KeyVerifier((key) -> resources.source().connection(), copy.source(),
-				target::connectionFor, copy.target(), options);
+				target::connectionFor, copy.target(), options, CopySettings.BIG_VALUE_BYTES,
+				(refusal) -> monitor.warnOnce("values of any size are read whole with DUMP: a server answered "
+						+ refusal + " to MEMORY USAGE, which finding big values to compare in pieces needs"));
 		return new VerifyProcessor(verifier, copy.source(), copy.backoff(), monitor);
 	}
 

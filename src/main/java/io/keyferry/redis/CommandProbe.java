@@ -167,6 +167,7 @@ public final class CommandProbe {
 			// type-by-type reads: a missing key or group is an error after the
 			// permission check
 			case "xinfo" -> args.add("STREAM").addKey(key);
+			case "memory" -> args.add("USAGE").addKey(key);
 			case "xpending" -> args.addKey(key).add("g");
 			// type-by-type writes, in forms that fail after the permission check or do
 			// nothing to a missing key

@@ -15,7 +15,13 @@ public enum FallbackReason {
 	REJECTED,
 
 	/** {@code --write-mode types}: every key. */
-	WRITE_MODE;
+	WRITE_MODE,
+
+	/**
+	 * A value too big for its batch's byte budget: copied in pieces rather than DUMPed
+	 * whole (see {@link DumpFetcher}).
+	 */
+	BIG_VALUE;
 
 	/**
 	 * The reason as shown and stored.

@@ -12,8 +12,11 @@ package io.keyferry.redis;
  * {@link #UNTRACKED}
  * @param frequency the source's {@code OBJECT FREQ} read before DUMP, or
  * {@link #UNTRACKED}
+ * @param bigBytes for a value too big to DUMP whole, the memory it takes in the source
+ * ({@code MEMORY USAGE}): it has no payload and is copied in pieces ({@link TypeWriter});
+ * 0 otherwise
  */
-public record KeyDump(byte[] key, byte[] payload, long expireAt, long idleSeconds, int frequency) {
+public record KeyDump(byte[] key, byte[] payload, long expireAt, long idleSeconds, int frequency, long bigBytes) {
 
 	/**
 	 * {@link #idleSeconds} or {@link #frequency} not read (see {@link AccessTracking}).
@@ -36,13 +39,37 @@ public record KeyDump(byte[] key, byte[] payload, long expireAt, long idleSecond
 	public static final long EXPIRED = -1;
 
 	/**
-	 * A dump without the key's idle time or frequency.
+	 * A dump of a value read whole (or of a gone key), without the key's idle time or
+	 * frequency.
 	 * @param key the key
 	 * @param payload the DUMP payload, {@code null} when the key was gone
-	 * @param expireAt when the key expires (see the record's description)
+	 * @param expireAt when the key expires, or {@link #PERSISTENT} or {@link #GONE}
 	 */
 	public KeyDump(byte[] key, byte[] payload, long expireAt) {
-		this(key, payload, expireAt, UNTRACKED, UNTRACKED);
+		this(key, payload, expireAt, UNTRACKED, UNTRACKED, 0);
+	}
+
+	/**
+	 * A dump of a value read whole (or of a gone key).
+	 * @param key the key
+	 * @param payload the DUMP payload, {@code null} when the key was gone
+	 * @param expireAt when the key expires, or {@link #PERSISTENT} or {@link #GONE}
+	 * @param idleSeconds the idle time read before DUMP, or {@link #UNTRACKED}
+	 * @param frequency the frequency read before DUMP, or {@link #UNTRACKED}
+	 */
+	public KeyDump(byte[] key, byte[] payload, long expireAt, long idleSeconds, int frequency) {
+		this(key, payload, expireAt, idleSeconds, frequency, 0);
+	}
+
+	/**
+	 * A value too big to DUMP whole: copied in pieces with its type's commands.
+	 * @param key the key
+	 * @param expireAt when the key expires, or {@link #PERSISTENT} or {@link #GONE}
+	 * @param bigBytes the memory it takes in the source (at least 1)
+	 * @return the dump, without payload
+	 */
+	public static KeyDump big(byte[] key, long expireAt, long bigBytes) {
+		return new KeyDump(key, null, expireAt, UNTRACKED, UNTRACKED, Math.max(1, bigBytes));
 	}
 
 	/**
@@ -50,7 +77,15 @@ public record KeyDump(byte[] key, byte[] payload, long expireAt, long idleSecond
 	 * @return false when DUMP or the expiry query found it gone
 	 */
 	public boolean exists() {
-		return this.payload != null && this.expireAt != GONE && this.expireAt != DEFERRED;
+		return (this.payload != null || isBig()) && this.expireAt != GONE && this.expireAt != DEFERRED;
+	}
+
+	/**
+	 * Whether the value is too big to DUMP whole and is copied in pieces.
+	 * @return true when {@link #bigBytes} is set
+	 */
+	public boolean isBig() {
+		return this.bigBytes > 0;
 	}
 
 	/**
@@ -82,7 +117,8 @@ public record KeyDump(byte[] key, byte[] payload, long expireAt, long idleSecond
 		if (earlier.idleSeconds == UNTRACKED && earlier.frequency == UNTRACKED) {
 			return this;
 		}
-		return new KeyDump(this.key, this.payload, this.expireAt, earlier.idleSeconds, earlier.frequency);
+		return new KeyDump(this.key, this.payload, this.expireAt, earlier.idleSeconds, earlier.frequency,
+				this.bigBytes);
 	}
 
 	public boolean isDeferred() {

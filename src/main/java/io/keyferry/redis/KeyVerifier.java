@@ -21,7 +21,9 @@ import io.lettuce.core.api.StatefulRedisConnection;
  * clock offset). Equal payloads are equal values; different payloads are compared again
  * by content, piece by piece ({@link ValueComparison}), because a hash table serializes
  * in an order of its process's hash seed and payloads of different RDB versions never
- * match. Thread-safe as its connections are.
+ * match. Values bigger than a threshold ({@code MEMORY USAGE}, see {@link DumpFetcher})
+ * are not DUMPed on either side but compared by content, in pieces, so that memory does
+ * not grow with a value's size. Thread-safe as its connections are.
  */
 public final class KeyVerifier {
 
@@ -53,6 +55,13 @@ public final class KeyVerifier {
 
 	private final Map<Pair, ValueComparison> comparisons = new ConcurrentHashMap<>();
 
+	private final long bigValueBytes;
+
+	private final java.util.function.Consumer<String> sizesUnavailable;
+
+	/** One fetcher per connection: it remembers a server that refuses MEMORY. */
+	private final Map<StatefulRedisConnection<byte[], byte[]>, DumpFetcher> fetchers = new ConcurrentHashMap<>();
+
 	private record Pair(StatefulRedisConnection<byte[], byte[]> source,
 			StatefulRedisConnection<byte[], byte[]> target) {
 	}
@@ -67,6 +76,27 @@ public final class KeyVerifier {
 	 */
 	public KeyVerifier(Function<byte[], StatefulRedisConnection<byte[], byte[]>> sourceRoute, Endpoint source,
 			Function<byte[], StatefulRedisConnection<byte[], byte[]>> targetRoute, Endpoint target, Options options) {
+		this(sourceRoute, source, targetRoute, target, options, 0, (refusal) -> {
+		});
+	}
+
+	/**
+	 * Creates a verifier that compares big values in pieces.
+	 * @param sourceRoute the source connection that holds a key (by the source's name)
+	 * @param source the source (for messages)
+	 * @param targetRoute the target connection that holds a key (by the target's name)
+	 * @param target the target (for messages)
+	 * @param options how to read and compare
+	 * @param bigValueBytes values taking more memory are not DUMPed; 0 to DUMP every
+	 * value
+	 * @param sizesUnavailable told why a server refuses {@code MEMORY USAGE} (once per
+	 * connection)
+	 */
+	public KeyVerifier(Function<byte[], StatefulRedisConnection<byte[], byte[]>> sourceRoute, Endpoint source,
+			Function<byte[], StatefulRedisConnection<byte[], byte[]>> targetRoute, Endpoint target, Options options,
+			long bigValueBytes, java.util.function.Consumer<String> sizesUnavailable) {
+		this.bigValueBytes = bigValueBytes;
+		this.sizesUnavailable = sizesUnavailable;
 		this.sourceRoute = sourceRoute;
 		this.source = source;
 		this.targetRoute = targetRoute;
@@ -99,6 +129,14 @@ public final class KeyVerifier {
 		}
 		if (!target.exists()) {
 			return KeyVerdict.different(key, DifferenceKind.MISSING, "not in the target");
+		}
+		if (source.isBig() || target.isBig()) {
+			// no payload to compare: the content, in pieces
+			if (!sameContent(source, targetKey)) {
+				return KeyVerdict.different(key, DifferenceKind.VALUE, "the values differ");
+			}
+			String ttl = ttlDifference(source.expireAt(), target.expireAt());
+			return (ttl != null) ? KeyVerdict.different(key, DifferenceKind.TTL, ttl) : KeyVerdict.equal(key);
 		}
 		String sourceType = ValueComparison.typeOfPayload(source.payload());
 		String targetType = ValueComparison.typeOfPayload(target.payload());
@@ -187,7 +225,10 @@ public final class KeyVerifier {
 		}
 		KeyDump[] dumps = new KeyDump[keys.size()];
 		byConnection.forEach((connection, indexes) -> {
-			List<KeyDump> fetched = new DumpFetcher(connection, this.options.timeout(), absoluteExpiry, clockOffset)
+			List<KeyDump> fetched = this.fetchers
+				.computeIfAbsent(connection,
+						(c) -> new DumpFetcher(c, this.options.timeout(), absoluteExpiry, clockOffset,
+								AccessTracking.NONE, this.bigValueBytes, this.sizesUnavailable))
 				.fetch(indexes.stream().map(keys::get).toList());
 			for (int j = 0; j < indexes.size(); j++) {
 				dumps[indexes.get(j)] = fetched.get(j);

@@ -43,6 +43,10 @@ public record RestoreResult(KeyDump dump, Outcome outcome, SkipReason reason, St
 		return new RestoreResult(dump, Outcome.WRITTEN, null, null, dump.size(), reason);
 	}
 
+	static RestoreResult writtenInPieces(KeyDump dump) {
+		return new RestoreResult(dump, Outcome.WRITTEN, null, null, dump.bigBytes(), FallbackReason.BIG_VALUE);
+	}
+
 	static RestoreResult filtered(KeyDump dump) {
 		return new RestoreResult(dump, Outcome.FILTERED, null, null, 0);
 	}
@@ -60,8 +64,9 @@ public record RestoreResult(KeyDump dump, Outcome outcome, SkipReason reason, St
 		if (this.dump.payload() == null) {
 			return this;
 		}
-		return new RestoreResult(new KeyDump(this.dump.key(), null, this.dump.expireAt()), this.outcome, this.reason,
-				this.detail, this.bytes, this.fallback);
+		return new RestoreResult(new KeyDump(this.dump.key(), null, this.dump.expireAt(), this.dump.idleSeconds(),
+				this.dump.frequency(), this.dump.bigBytes()), this.outcome, this.reason, this.detail, this.bytes,
+				this.fallback);
 	}
 
 }

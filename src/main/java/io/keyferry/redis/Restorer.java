@@ -53,6 +53,18 @@ public final class Restorer {
 
 	private final Fallback fallback;
 
+	private final BigValues bigValues;
+
+	/**
+	 * How values too big to DUMP whole are written: in pieces, type by type (see
+	 * {@link KeyDump#isBig()}).
+	 *
+	 * @param writer writes a key type by type
+	 * @param source the source (for messages about its failures)
+	 */
+	public record BigValues(TypeWriter writer, Endpoint source) {
+	}
+
 	/**
 	 * How keys whose payload the target cannot read are written instead.
 	 *
@@ -143,6 +155,25 @@ public final class Restorer {
 	public Restorer(TargetRoute route, Endpoint endpoint, Options options, BooleanSupplier stopping,
 			java.util.function.Predicate<KeyDump> targetHoldsValue,
 			java.util.function.Function<byte[], KeyDump> refetch, Fallback fallback) {
+		this(route, endpoint, options, stopping, targetHoldsValue, refetch, fallback, null);
+	}
+
+	/**
+	 * Creates a restorer that writes big values in pieces.
+	 * @param route where each key goes
+	 * @param endpoint the target (for messages)
+	 * @param options how to write
+	 * @param stopping whether a stop was requested (abandons retries)
+	 * @param targetHoldsValue as for the other constructors
+	 * @param refetch as for the other constructors
+	 * @param fallback as for the other constructors
+	 * @param bigValues how values too big to DUMP whole are written, {@code null} when
+	 * none are expected (every dump has its payload)
+	 */
+	public Restorer(TargetRoute route, Endpoint endpoint, Options options, BooleanSupplier stopping,
+			java.util.function.Predicate<KeyDump> targetHoldsValue,
+			java.util.function.Function<byte[], KeyDump> refetch, Fallback fallback, BigValues bigValues) {
+		this.bigValues = bigValues;
 		this.fallback = fallback;
 		this.refetch = refetch;
 		this.route = route;
@@ -187,6 +218,14 @@ public final class Restorer {
 			}
 			else if (!dump.exists()) {
 				results[i] = RestoreResult.filtered(dump);
+			}
+			else if (dump.bigBytes() > this.options.maxValueBytes()) {
+				results[i] = RestoreResult.skipped(dump, SkipReason.TOO_LARGE, "value of " + dump.bigBytes()
+						+ " bytes in memory (MEMORY USAGE) exceeds --max-value-bytes " + this.options.maxValueBytes());
+			}
+			else if (dump.isBig() && !this.options.dryRun()) {
+				// after the RESTOREs of the batch, like the keys written type by type
+				byTypes.put(i, FallbackReason.BIG_VALUE);
 			}
 			else if (dump.size() > this.options.maxValueBytes()) {
 				results[i] = RestoreResult.skipped(dump, SkipReason.TOO_LARGE, "payload of " + dump.size()
@@ -258,30 +297,38 @@ public final class Restorer {
 		byte[] targetKey = this.options.renames().targetKey(dump.key());
 		long targetOffset = this.options.targetClockOffset();
 		boolean replace = this.options.policy() == ConflictPolicy.REPLACE;
+		boolean big = reason == FallbackReason.BIG_VALUE;
+		TypeWriter writer = big ? this.bigValues.writer() : this.fallback.writer();
+		Endpoint source = big ? this.bigValues.source() : this.fallback.source();
 		for (int retry = 1;; retry++) {
 			String side = "target";
 			Endpoint failed = this.endpoint;
 			RuntimeException failure;
 			try {
-				TypeWriter.Result result = this.fallback.writer()
-					.write(dump.key(), targetKey, this.route.connectionFor(targetKey),
-							() -> dump.restoreExpiry(System.currentTimeMillis(), targetOffset), replace);
+				TypeWriter.Result result = writer.write(dump.key(), targetKey, this.route.connectionFor(targetKey),
+						() -> dump.restoreExpiry(System.currentTimeMillis(), targetOffset), replace);
 				return switch (result.outcome()) {
-					case WRITTEN -> RestoreResult.writtenByTypes(dump, reason);
+					case WRITTEN -> writtenByTypes(dump, reason);
 					case GONE, EXPIRED -> RestoreResult.filtered(dump);
 					case EXISTS -> {
 						RestoreResult existing = keyProblem(dump, "BUSYKEY Target key name already exists.");
-						yield (existing.outcome() == RestoreResult.Outcome.WRITTEN)
-								? RestoreResult.writtenByTypes(dump, reason) : existing;
+						yield (existing.outcome() == RestoreResult.Outcome.WRITTEN) ? writtenByTypes(dump, reason)
+								: existing;
 					}
-					case UNSUPPORTED -> RestoreResult.skipped(dump, SkipReason.REJECTED,
-							"the target cannot read its payload (RDB format " + RdbVersion.ofPayload(dump.payload())
-									+ ") and keyferry has no commands to write a value of type " + result.type());
+					case UNSUPPORTED -> big ? RestoreResult.skipped(dump, SkipReason.TOO_LARGE, "value of "
+							+ dump.bigBytes()
+							+ " bytes in memory is too big to read whole, and keyferry has no commands to copy a value of type "
+							+ result.type() + " in pieces")
+							: RestoreResult.skipped(dump, SkipReason.REJECTED,
+									"the target cannot read its payload (RDB format "
+											+ RdbVersion.ofPayload(dump.payload())
+											+ ") and keyferry has no commands to write a value of type "
+											+ result.type());
 				};
 			}
 			catch (TypeWriter.SourceFailure ex) {
 				side = "source";
-				failed = this.fallback.source();
+				failed = source;
 				failure = (RuntimeException) ex.getCause();
 			}
 			catch (RedisException ex) {
@@ -306,6 +353,11 @@ public final class Restorer {
 			this.route.refresh();
 			this.options.backoff().pause(retry, this.stopping);
 		}
+	}
+
+	private static RestoreResult writtenByTypes(KeyDump dump, FallbackReason reason) {
+		return (reason == FallbackReason.BIG_VALUE) ? RestoreResult.writtenInPieces(dump)
+				: RestoreResult.writtenByTypes(dump, reason);
 	}
 
 	/**

@@ -114,6 +114,18 @@ class CopySettingsTests {
 		assertThat(every.withRun(2).withPartitions(4).allDatabases()).isTrue();
 	}
 
+	@Test
+	void valuesOverEightMegabytesOrTheBatchBudgetAreBig() {
+		CopySettings defaults = settings("redis://h1:7000", ReadFrom.MASTER);
+		assertThat(defaults.bigValueBytes()).isEqualTo(8L * 1024 * 1024);
+		assertThat(defaults.bigValueBytes()).isLessThanOrEqualTo(defaults.batchBytes());
+
+		CopySettings small = new CopySettings(Endpoint.parse("source", "redis://h1:7000"),
+				Endpoint.parse("target", "redis://t:6379"), "*", null, false, 1, ConflictPolicy.REPLACE, 1000, 1000, 4,
+				1, 512L * 1024 * 1024, 4_000_000, 0, Duration.ofSeconds(10), Backoff.DEFAULT, ReadFrom.MASTER);
+		assertThat(small.bigValueBytes()).isEqualTo(small.batchBytes()).isEqualTo(1_000_000);
+	}
+
 	private static CopySettings settings(String source, ReadFrom readFrom) {
 		return new CopySettings(Endpoint.parse("source", source), Endpoint.parse("target", "redis://t:6379"), "*", null,
 				false, 1, ConflictPolicy.REPLACE, 1000, 1000, 4, 1, 512L * 1024 * 1024,

@@ -86,4 +86,18 @@ class KeyDumpTests {
 		assertThat(new KeyDump(KEY, null, KeyDump.GONE).size()).isZero();
 	}
 
+	@Test
+	void aBigValueExistsWithoutPayloadAndKeepsItsExpiry() {
+		KeyDump big = KeyDump.big(KEY, NOW + 10_000, 100L * 1024 * 1024);
+
+		assertThat(big.isBig()).isTrue();
+		assertThat(big.exists()).isTrue();
+		assertThat(big.payload()).isNull();
+		assertThat(big.size()).as("payload bytes kept in memory").isZero();
+		assertThat(big.restoreExpiry(NOW, 0)).isEqualTo(NOW + 10_000);
+		assertThat(KeyDump.big(KEY, KeyDump.PERSISTENT, 1).restoreExpiry(NOW, 0)).isZero();
+		assertThat(new KeyDump(KEY, PAYLOAD, KeyDump.PERSISTENT).isBig()).isFalse();
+		assertThat(KeyDump.deferred(KEY).isBig()).isFalse();
+	}
+
 }
