@@ -164,4 +164,44 @@ final class VerifyConnections implements AutoCloseable {
 		}
 	}
 
+	/**
+	 * The connections of a step, opened on first use and closed when the step ends
+	 * ({@code afterStep}). Not thread-safe.
+	 */
+	static final class OnDemand {
+
+		private final VerifySettings settings;
+
+		private final RedisConnector connector;
+
+		private VerifyConnections connections;
+
+		OnDemand(VerifySettings settings, RedisConnector connector) {
+			this.settings = settings;
+			this.connector = connector;
+		}
+
+		/**
+		 * The connections, opened now if they are not.
+		 * @return the connections
+		 */
+		VerifyConnections get() {
+			if (this.connections == null) {
+				this.connections = new VerifyConnections(this.settings, this.connector);
+			}
+			return this.connections;
+		}
+
+		/**
+		 * Closes the connections, if open.
+		 */
+		void close() {
+			if (this.connections != null) {
+				this.connections.close();
+				this.connections = null;
+			}
+		}
+
+	}
+
 }

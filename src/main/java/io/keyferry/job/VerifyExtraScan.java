@@ -27,22 +27,17 @@ import org.springframework.batch.infrastructure.repeat.RepeatStatus;
  */
 final class VerifyExtraScan implements Tasklet, StepExecutionListener {
 
-	private final VerifySettings settings;
-
-	private final RedisConnector connector;
-
 	private final Differences differences;
 
 	private final RunMonitor monitor;
 
 	private final TargetScan scan;
 
-	private VerifyConnections connections;
+	private final VerifyConnections.OnDemand connections;
 
 	VerifyExtraScan(VerifySettings settings, RedisConnector connector, Differences differences, RunMonitor monitor) {
-		this.settings = settings;
 		this.scan = new TargetScan("extra.", "extra keys", settings.copy(), connector, monitor);
-		this.connector = connector;
+		this.connections = new VerifyConnections.OnDemand(settings, connector);
 		this.differences = differences;
 		this.monitor = monitor;
 	}
@@ -58,7 +53,7 @@ final class VerifyExtraScan implements Tasklet, StepExecutionListener {
 		if (page == null) {
 			return RepeatStatus.FINISHED;
 		}
-		List<byte[]> extra = this.scan.call("target", () -> connections().verifier().extra(page.keys()));
+		List<byte[]> extra = this.scan.call("target", () -> this.connections.get().verifier().extra(page.keys()));
 		this.differences.record(step.getJobExecution().getJobInstanceId(), step.getJobExecutionId(), 1,
 				extra.stream()
 					.map((key) -> KeyVerdict.different(key, DifferenceKind.EXTRA, "not in the source"))
@@ -66,20 +61,10 @@ final class VerifyExtraScan implements Tasklet, StepExecutionListener {
 		return RepeatStatus.CONTINUABLE;
 	}
 
-	private VerifyConnections connections() {
-		if (this.connections == null) {
-			this.connections = new VerifyConnections(this.settings, this.connector);
-		}
-		return this.connections;
-	}
-
 	@Override
 	public ExitStatus afterStep(StepExecution stepExecution) {
 		this.scan.close();
-		if (this.connections != null) {
-			this.connections.close();
-			this.connections = null;
-		}
+		this.connections.close();
 		return null;
 	}
 

@@ -56,20 +56,18 @@ final class VerifyFix implements Tasklet, StepExecutionListener {
 
 	private final VerifySettings settings;
 
-	private final RedisConnector connector;
-
 	private final Differences differences;
 
 	private final JobRepository jobRepository;
 
 	private final RunMonitor monitor;
 
-	private VerifyConnections connections;
+	private final VerifyConnections.OnDemand connections;
 
 	VerifyFix(VerifySettings settings, RedisConnector connector, Differences differences, JobRepository jobRepository,
 			RunMonitor monitor) {
 		this.settings = settings;
-		this.connector = connector;
+		this.connections = new VerifyConnections.OnDemand(settings, connector);
 		this.differences = differences;
 		this.jobRepository = jobRepository;
 		this.monitor = monitor;
@@ -110,7 +108,7 @@ final class VerifyFix implements Tasklet, StepExecutionListener {
 			return RepeatStatus.CONTINUABLE;
 		}
 		if (comparing) {
-			VerifyPasses.compareAgain(connections(), this.settings, this.differences, this.monitor, rows,
+			VerifyPasses.compareAgain(this.connections.get(), this.settings, this.differences, this.monitor, rows,
 					this.settings.passes() + 1);
 		}
 		else {
@@ -144,7 +142,7 @@ final class VerifyFix implements Tasklet, StepExecutionListener {
 		if (keys.isEmpty()) {
 			return 0;
 		}
-		VerifyConnections sides = connections();
+		VerifyConnections sides = this.connections.get();
 		CopySettings copy = this.settings.copy();
 		Backoff backoff = copy.backoff();
 		Map<StatefulRedisConnection<byte[], byte[]>, List<byte[]>> bySource = new IdentityHashMap<>();
@@ -204,10 +202,10 @@ final class VerifyFix implements Tasklet, StepExecutionListener {
 		}
 		CopySettings copy = this.settings.copy();
 		return copy.backoff().call(() -> {
-			List<byte[]> still = connections().verifier().extra(keys);
+			List<byte[]> still = this.connections.get().verifier().extra(keys);
 			List<RedisFuture<Long>> replies = new ArrayList<>(still.size());
 			for (byte[] key : still) {
-				replies.add(connections().targetRoute().connectionFor(key).async().del(key));
+				replies.add(this.connections.get().targetRoute().connectionFor(key).async().del(key));
 			}
 			long deleted = 0;
 			for (RedisFuture<Long> reply : replies) {
@@ -218,19 +216,9 @@ final class VerifyFix implements Tasklet, StepExecutionListener {
 		}, this.monitor::isStopRequested, (failure) -> RedisFailures.describe("target", copy.target(), failure));
 	}
 
-	private VerifyConnections connections() {
-		if (this.connections == null) {
-			this.connections = new VerifyConnections(this.settings, this.connector);
-		}
-		return this.connections;
-	}
-
 	@Override
 	public ExitStatus afterStep(StepExecution stepExecution) {
-		if (this.connections != null) {
-			this.connections.close();
-			this.connections = null;
-		}
+		this.connections.close();
 		return null;
 	}
 

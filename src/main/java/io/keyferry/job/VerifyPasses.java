@@ -43,20 +43,18 @@ final class VerifyPasses implements Tasklet, StepExecutionListener {
 
 	private final VerifySettings settings;
 
-	private final RedisConnector connector;
-
 	private final Differences differences;
 
 	private final JobRepository jobRepository;
 
 	private final RunMonitor monitor;
 
-	private VerifyConnections connections;
+	private final VerifyConnections.OnDemand connections;
 
 	VerifyPasses(VerifySettings settings, RedisConnector connector, Differences differences,
 			JobRepository jobRepository, RunMonitor monitor) {
 		this.settings = settings;
-		this.connector = connector;
+		this.connections = new VerifyConnections.OnDemand(settings, connector);
 		this.differences = differences;
 		this.jobRepository = jobRepository;
 		this.monitor = monitor;
@@ -95,7 +93,7 @@ final class VerifyPasses implements Tasklet, StepExecutionListener {
 			context.putLong(AFTER, 0);
 			return RepeatStatus.CONTINUABLE;
 		}
-		compareAgain(connections(), this.settings, this.differences, this.monitor, rows, pass);
+		compareAgain(this.connections.get(), this.settings, this.differences, this.monitor, rows, pass);
 		context.putInt(PASS, pass);
 		context.putLong(AFTER, rows.get(rows.size() - 1).id());
 		return RepeatStatus.CONTINUABLE;
@@ -198,19 +196,9 @@ final class VerifyPasses implements Tasklet, StepExecutionListener {
 		}
 	}
 
-	private VerifyConnections connections() {
-		if (this.connections == null) {
-			this.connections = new VerifyConnections(this.settings, this.connector);
-		}
-		return this.connections;
-	}
-
 	@Override
 	public ExitStatus afterStep(StepExecution stepExecution) {
-		if (this.connections != null) {
-			this.connections.close();
-			this.connections = null;
-		}
+		this.connections.close();
 		return null;
 	}
 
