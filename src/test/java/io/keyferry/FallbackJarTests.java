@@ -67,9 +67,11 @@ class FallbackJarTests {
 		assertThat(summary.skippedTotal()).isZero();
 		// the 3 MiB string is over the batch's share of --chunk-bytes: a big value,
 		// copied in
-		// pieces; every other key is written type by type for the reason of the run
-		assertThat(summary.fallback()).containsEntry("bigValue", 1L)
-			.containsEntry("olderTarget", summary.written() - 1);
+		// pieces (by the killed execution or by this one); every other key this execution
+		// wrote went type by type for the reason of the run
+		long big = summary.fallback().get("bigValue");
+		assertThat(big).isBetween(0L, 1L);
+		assertThat(summary.fallback()).containsEntry("olderTarget", summary.written() - big);
 		assertThat(target.sync().keys("*keyferry-tmp*")).as("temporary keys left").isEmpty();
 		KeyspaceComparison.assertSameContent(source, target, OLD_TARGET_TTL_TOLERANCE);
 	}
@@ -92,8 +94,11 @@ class FallbackJarTests {
 		assertThat(summary.skippedTotal()).isZero();
 		// the 3 MiB string is over the batch's share of --chunk-bytes: a big value,
 		// copied in
-		// pieces; every other key is written type by type for the reason of the run
-		assertThat(summary.fallback()).containsEntry("bigValue", 1L).containsEntry("writeMode", summary.written() - 1);
+		// pieces (by the killed execution or by this one); every other key this execution
+		// wrote went type by type for the reason of the run
+		long big = summary.fallback().get("bigValue");
+		assertThat(big).isBetween(0L, 1L);
+		assertThat(summary.fallback()).containsEntry("writeMode", summary.written() - big);
 		assertThat(target.sync().keys("*keyferry-tmp*")).as("temporary keys left").isEmpty();
 		KeyspaceComparison.assertSameContent(source, target);
 	}
