@@ -393,59 +393,61 @@ public final class TypeWriter {
 		return any;
 	}
 
-	private boolean copySet(byte[] key, byte[] temporary, RedisCommands<byte[], byte[]> to) {
-		RedisCommands<byte[], byte[]> from = this.source.sync();
-		ScanArgs args = ScanArgs.Builder.limit(this.page);
+	/**
+	 * Copies a collection read with a {@code *SCAN} of the key, page by page.
+	 * @param scan reads the page at a cursor
+	 * @param write writes a page to the temporary key, {@code false} when it was empty
+	 * @return whether anything was written
+	 */
+	private static <C extends ScanCursor> boolean copyScanned(java.util.function.Function<ScanCursor, C> scan,
+			java.util.function.Predicate<C> write) {
 		ScanCursor cursor = ScanCursor.INITIAL;
 		boolean any = false;
 		do {
 			ScanCursor at = cursor;
-			ValueScanCursor<byte[]> part = read(() -> from.sscan(key, at, args));
-			if (!part.getValues().isEmpty()) {
-				to.sadd(temporary, part.getValues().toArray(new byte[0][]));
-				any = true;
-			}
+			C part = read(() -> scan.apply(at));
+			any |= write.test(part);
 			cursor = part;
 		}
 		while (!cursor.isFinished());
 		return any;
+	}
+
+	private boolean copySet(byte[] key, byte[] temporary, RedisCommands<byte[], byte[]> to) {
+		RedisCommands<byte[], byte[]> from = this.source.sync();
+		ScanArgs args = ScanArgs.Builder.limit(this.page);
+		return copyScanned((at) -> from.sscan(key, at, args), (ValueScanCursor<byte[]> part) -> {
+			if (part.getValues().isEmpty()) {
+				return false;
+			}
+			to.sadd(temporary, part.getValues().toArray(new byte[0][]));
+			return true;
+		});
 	}
 
 	@SuppressWarnings("unchecked")
 	private boolean copySortedSet(byte[] key, byte[] temporary, RedisCommands<byte[], byte[]> to) {
 		RedisCommands<byte[], byte[]> from = this.source.sync();
 		ScanArgs args = ScanArgs.Builder.limit(this.page);
-		ScanCursor cursor = ScanCursor.INITIAL;
-		boolean any = false;
-		do {
-			ScanCursor at = cursor;
-			ScoredValueScanCursor<byte[]> part = read(() -> from.zscan(key, at, args));
-			if (!part.getValues().isEmpty()) {
-				to.zadd(temporary, part.getValues().toArray(new ScoredValue[0]));
-				any = true;
+		return copyScanned((at) -> from.zscan(key, at, args), (ScoredValueScanCursor<byte[]> part) -> {
+			if (part.getValues().isEmpty()) {
+				return false;
 			}
-			cursor = part;
-		}
-		while (!cursor.isFinished());
-		return any;
+			to.zadd(temporary, part.getValues().toArray(new ScoredValue[0]));
+			return true;
+		});
 	}
 
 	private boolean copyHash(byte[] key, byte[] temporary, RedisCommands<byte[], byte[]> to) {
 		RedisCommands<byte[], byte[]> from = this.source.sync();
 		ScanArgs args = ScanArgs.Builder.limit(this.page);
-		ScanCursor cursor = ScanCursor.INITIAL;
-		boolean any = false;
-		do {
-			ScanCursor at = cursor;
-			MapScanCursor<byte[], byte[]> part = read(() -> from.hscan(key, at, args));
-			if (!part.getMap().isEmpty()) {
-				to.hset(temporary, part.getMap());
-				any = true;
+		return copyScanned((at) -> from.hscan(key, at, args), (MapScanCursor<byte[], byte[]> part) -> {
+			if (part.getMap().isEmpty()) {
+				return false;
 			}
-			cursor = part;
-		}
-		while (!cursor.isFinished());
-		return any;
+			to.hset(temporary, part.getMap());
+			return true;
+		});
 	}
 
 	private boolean copyStream(byte[] key, byte[] temporary, StatefulRedisConnection<byte[], byte[]> target) {
