@@ -16,8 +16,10 @@ import io.lettuce.core.api.StatefulRedisConnection;
  * ({@link PrefixRenames#sourceKeys(byte[])}) matches the run's glob; it is missing when
  * the source has none of those names (an {@code EXISTS} per name, pipelined, each sent to
  * the node that serves it). The {@code TYPE} filter is the target scan's own (a copy
- * keeps each key's type). Failures are thrown as Lettuce reports them, for the caller's
- * retries. Thread-safe when its routes are; meant for one thread.
+ * keeps each key's type). Used by {@code copy --delete-missing} and
+ * {@code verify --extra} (which also asks the target whether it still has the key).
+ * Failures are thrown as Lettuce reports them, for the caller's retries. Thread-safe when
+ * its routes are; meant for one thread.
  */
 public final class MissingKeys {
 
@@ -83,8 +85,29 @@ public final class MissingKeys {
 	 * @return those keys, in their order
 	 */
 	public List<byte[]> missing(List<byte[]> targetKeys) {
+		return lacking(targetKeys, false);
+	}
+
+	/**
+	 * The keys of the filter that the target has and the source has under none of their
+	 * names, now: {@code verify --extra}'s extra keys (a key deleted from the target
+	 * since it was scanned is not).
+	 * @param targetKeys keys of the target, by the target's names
+	 * @return those keys, by the target's names, in their order
+	 */
+	public List<byte[]> extra(List<byte[]> targetKeys) {
+		return lacking(targetKeys, true);
+	}
+
+	/**
+	 * The keys of the filter the source lacks under every name, and when asked only those
+	 * the target still has: an {@code EXISTS} per name, pipelined, each to the node of
+	 * its slot.
+	 */
+	private List<byte[]> lacking(List<byte[]> targetKeys, boolean inTarget) {
 		List<byte[]> ofFilter = new ArrayList<>(targetKeys.size());
 		List<List<RedisFuture<Long>>> exists = new ArrayList<>(targetKeys.size());
+		List<RedisFuture<Long>> targetExists = new ArrayList<>(inTarget ? targetKeys.size() : 0);
 		for (byte[] key : targetKeys) {
 			List<byte[]> names = this.renames.sourceKeys(key);
 			if (names.stream().noneMatch(this.glob::matches)) {
@@ -96,18 +119,21 @@ public final class MissingKeys {
 				replies.add(this.sourceRoute.apply(name).async().exists(name));
 			}
 			exists.add(replies);
+			if (inTarget) {
+				targetExists.add(this.targetRoute.apply(key).async().exists(key));
+			}
 		}
-		List<byte[]> missing = new ArrayList<>();
+		List<byte[]> lacking = new ArrayList<>();
 		for (int i = 0; i < ofFilter.size(); i++) {
 			long found = 0;
 			for (RedisFuture<Long> reply : exists.get(i)) {
 				found += await(reply);
 			}
-			if (found == 0) {
-				missing.add(ofFilter.get(i));
+			if (found == 0 && (!inTarget || await(targetExists.get(i)) > 0)) {
+				lacking.add(ofFilter.get(i));
 			}
 		}
-		return missing;
+		return lacking;
 	}
 
 	/**
