@@ -23,8 +23,8 @@ import org.springframework.batch.infrastructure.repeat.RepeatStatus;
  * {@code verify --extra}: scans the target (its database, or each master of a cluster) a
  * SCAN page per call ({@link TargetScan}), and records as {@code extra} the keys of the
  * run's filter that the target has and the source lacks under every name they can have
- * been copied from ({@link MissingKeys#extra}: under {@code --rename-prefix} the inverse
- * of the renames), by the target's name, in the transaction that saves the scan's
+ * been copied from ({@link MissingKeys#missing}: under {@code --rename-prefix} the
+ * inverse of the renames), by the target's name, in the transaction that saves the scan's
  * position. Restartable: a cursor of a target process that is gone is not reused (that
  * master, or the database, is scanned again). Not thread-safe (one step thread).
  */
@@ -61,8 +61,11 @@ final class VerifyExtraScan implements Tasklet, StepExecutionListener {
 		}
 		TargetScan.Unit unit = this.scan.unit(step.getExecutionContext(), page.unit());
 		// a master that is gone: the scan starts again and finds its keys then
-		List<byte[]> extra = (unit != null) ? this.scan.call("source", () -> unit.keys().extra(page.keys()))
+		List<byte[]> missing = (unit != null) ? this.scan.call("source", () -> unit.keys().missing(page.keys()))
 				: List.of();
+		// a key deleted from the target since the scan is not extra
+		List<byte[]> extra = missing.isEmpty() ? missing
+				: this.scan.call("target", () -> unit.keys().inTarget(missing));
 		this.differences.record(step.getJobExecution().getJobInstanceId(), step.getJobExecutionId(), 1,
 				extra.stream().map((key) -> KeyVerdict.different(key, DifferenceKind.EXTRA, detail(key))).toList());
 		return RepeatStatus.CONTINUABLE;

@@ -85,29 +85,8 @@ public final class MissingKeys {
 	 * @return those keys, in their order
 	 */
 	public List<byte[]> missing(List<byte[]> targetKeys) {
-		return lacking(targetKeys, false);
-	}
-
-	/**
-	 * The keys of the filter that the target has and the source has under none of their
-	 * names, now: {@code verify --extra}'s extra keys (a key deleted from the target
-	 * since it was scanned is not).
-	 * @param targetKeys keys of the target, by the target's names
-	 * @return those keys, by the target's names, in their order
-	 */
-	public List<byte[]> extra(List<byte[]> targetKeys) {
-		return lacking(targetKeys, true);
-	}
-
-	/**
-	 * The keys of the filter the source lacks under every name, and when asked only those
-	 * the target still has: an {@code EXISTS} per name, pipelined, each to the node of
-	 * its slot.
-	 */
-	private List<byte[]> lacking(List<byte[]> targetKeys, boolean inTarget) {
 		List<byte[]> ofFilter = new ArrayList<>(targetKeys.size());
 		List<List<RedisFuture<Long>>> exists = new ArrayList<>(targetKeys.size());
-		List<RedisFuture<Long>> targetExists = new ArrayList<>(inTarget ? targetKeys.size() : 0);
 		for (byte[] key : targetKeys) {
 			List<byte[]> names = this.renames.sourceKeys(key);
 			if (names.stream().noneMatch(this.glob::matches)) {
@@ -119,21 +98,50 @@ public final class MissingKeys {
 				replies.add(this.sourceRoute.apply(name).async().exists(name));
 			}
 			exists.add(replies);
-			if (inTarget) {
-				targetExists.add(this.targetRoute.apply(key).async().exists(key));
-			}
 		}
-		List<byte[]> lacking = new ArrayList<>();
+		List<byte[]> missing = new ArrayList<>();
 		for (int i = 0; i < ofFilter.size(); i++) {
 			long found = 0;
 			for (RedisFuture<Long> reply : exists.get(i)) {
 				found += await(reply);
 			}
-			if (found == 0 && (!inTarget || await(targetExists.get(i)) > 0)) {
-				lacking.add(ofFilter.get(i));
+			if (found == 0) {
+				missing.add(ofFilter.get(i));
 			}
 		}
-		return lacking;
+		return missing;
+	}
+
+	/**
+	 * Which keys the target has now ({@code EXISTS}, pipelined, each to the node of its
+	 * slot).
+	 * @param targetKeys keys, by the target's names
+	 * @return those the target has, in their order
+	 */
+	public List<byte[]> inTarget(List<byte[]> targetKeys) {
+		List<RedisFuture<Long>> replies = new ArrayList<>(targetKeys.size());
+		for (byte[] key : targetKeys) {
+			replies.add(this.targetRoute.apply(key).async().exists(key));
+		}
+		List<byte[]> present = new ArrayList<>(targetKeys.size());
+		for (int i = 0; i < targetKeys.size(); i++) {
+			if (await(replies.get(i)) > 0) {
+				present.add(targetKeys.get(i));
+			}
+		}
+		return present;
+	}
+
+	/**
+	 * The keys of the filter that the source has under none of their names and the target
+	 * still has, now: {@code verify --extra}'s extra keys ({@link #missing}, then
+	 * {@link #inTarget} for those).
+	 * @param targetKeys keys of the target, by the target's names
+	 * @return those keys, by the target's names, in their order
+	 */
+	public List<byte[]> extra(List<byte[]> targetKeys) {
+		List<byte[]> missing = missing(targetKeys);
+		return missing.isEmpty() ? missing : inTarget(missing);
 	}
 
 	/**
