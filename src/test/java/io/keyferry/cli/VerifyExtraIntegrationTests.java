@@ -190,16 +190,10 @@ class VerifyExtraIntegrationTests {
 		assertThat(exists.count("new:a", "new:b", "other:q", "old:z")).isEqualTo(4);
 	}
 
-	/** The recorded differences of a verify execution: key to detail. */
+	/** The recorded extra keys of a verify execution: key to detail. */
 	private Map<String, String> differences(Map<String, Object> summary) {
-		Map<String, Object> shown = JsonDocument.object(
-				CliRun
-					.execute("show", "--home", this.home.toString(), "--json", "--differences", "all",
-							String.valueOf(JsonDocument.number(summary, "executionId")))
-					.assertExitCode(ExitCode.OK)
-					.out());
-		return ((List<?>) shown.get("differenceKeys")).stream()
-			.map(JsonDocument::asObject)
+		return CliRun.differences(this.home, JsonDocument.number(summary, "executionId"))
+			.stream()
 			.filter((difference) -> "extra".equals(difference.get("kind")))
 			.collect(Collectors.toMap((d) -> (String) d.get("key"), (d) -> (String) d.get("detail")));
 	}
