@@ -12,10 +12,9 @@ import io.keyferry.redis.ServerInfo;
 import io.keyferry.redis.TargetRoute;
 
 /**
- * Connections to both sides of a verify run outside its partitions (the scan of the
- * target for extra keys, the later passes): each side's seed and, for a cluster, a
- * connection per master that serves a key's slot. Opened when a step starts, closed when
- * it ends. Not thread-safe.
+ * Connections to both sides of a verify run outside its partitions (the later passes and
+ * the fix): each side's seed and, for a cluster, a connection per master that serves a
+ * key's slot. Opened when a step starts, closed when it ends. Not thread-safe.
  */
 final class VerifyConnections implements AutoCloseable {
 
