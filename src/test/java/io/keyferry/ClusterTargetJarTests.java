@@ -209,7 +209,7 @@ class ClusterTargetJarTests {
 
 	@Test
 	void verifyExtraKilledDuringItsScanOfTheMastersIsFinishedByTheSameCommand(RedisServer source,
-			@RedisClusterOptions(replicas = 0) RedisCluster target) {
+			@RedisClusterOptions(replicas = 0, persistence = true) RedisCluster target) {
 		TestData.keys(600).loadInto(source);
 		KeyferryProcess copy = start(copy(source.uri(), target.seedUri(), 0));
 		assertThat(copy.waitFor(RUN_TIMEOUT)).as(copy::describe).isEqualTo(0);
@@ -228,14 +228,20 @@ class ClusterTargetJarTests {
 			.start(KeyferryProcess.in(this.home).env("KEYFERRY_TEST_HALT_AT", "extra-recorded"), verify);
 		killed.awaitStderr(PROGRESS_TIMEOUT, "keyferry: halted at extra-recorded");
 		killed.kill();
+		// the master in progress is another process now: its saved cursor is not reused
+		for (RedisCluster.Node master : target.masters()) {
+			target.restart(master);
+		}
 		KeyferryProcess resumed = start(verify);
 
 		assertThat(resumed.waitFor(RUN_TIMEOUT)).as(resumed::describe).isEqualTo(4);
 		Map<String, Object> summary = JsonDocument.object(resumed.stdout());
-		// the page in progress when killed is scanned again: every extra key of every
-		// master
+		// the master in progress when killed is scanned again from its start: every
+		// extra key of every master
+		assertThat(resumed.stderr()).contains("the target's process changed");
+		// (the source's keys are compared again too: the target's processes changed)
 		assertThat(summary).containsEntry("run", 1L)
-			.containsEntry("checked", 600L)
+			.containsEntry("missing", 0L)
 			.containsEntry("extra", (long) extra.size())
 			.containsEntry("differences", (long) extra.size());
 		KeyferryProcess fix = start(with(verify, "--fix", "--delete-extra"));
