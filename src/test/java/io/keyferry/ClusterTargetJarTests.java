@@ -2,9 +2,13 @@ package io.keyferry;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 import io.keyferry.testsupport.CopySummary;
+import io.keyferry.testsupport.JsonDocument;
 import io.keyferry.testsupport.KeyferryProcess;
 import io.keyferry.testsupport.KeyferryProcesses;
 import io.keyferry.testsupport.Keyspace;
@@ -30,7 +34,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * its slot; slots migrating and resharded during the run ({@code ASK}, {@code MOVED} on
  * the write path); a target master failed over during the run (what it held is written
  * again); a cluster-to-cluster copy killed and stopped mid-run, resumed without starting
- * over. Every test ends with a full comparison of source and target.
+ * over; {@code verify --extra} killed during its scan of the masters, finished by the
+ * same command. Every test ends with a full comparison of source and target.
  */
 @ExtendWith({ RedisClusterExtension.class, RedisServerExtension.class })
 class ClusterTargetJarTests {
@@ -200,6 +205,50 @@ class ClusterTargetJarTests {
 		for (RedisCluster.Node master : target.masters()) {
 			assertThat(master.server().sync().dbsize()).as("nothing written to %s", master).isZero();
 		}
+	}
+
+	@Test
+	void verifyExtraKilledDuringItsScanOfTheMastersIsFinishedByTheSameCommand(RedisServer source,
+			@RedisClusterOptions(replicas = 0, persistence = true) RedisCluster target) {
+		TestData.keys(600).loadInto(source);
+		KeyferryProcess copy = start(copy(source.uri(), target.seedUri(), 0));
+		assertThat(copy.waitFor(RUN_TIMEOUT)).as(copy::describe).isEqualTo(0);
+		Set<String> extra = new HashSet<>();
+		for (int i = 0; i < 60; i++) {
+			target.sync().set("stray:" + i, "only in the target");
+			extra.add("stray:" + i);
+		}
+		for (RedisCluster.Node master : target.masters()) {
+			assertThat(master.server().sync().keys("stray:*")).as("extra keys on %s", master).isNotEmpty();
+		}
+		String[] verify = { "verify", "--source", source.uri(), "--target", target.seedUri(), "--extra", "--json",
+				"--progress", "off", "--scan-count", "20", "--pass-pause", "10ms" };
+
+		KeyferryProcess killed = this.processes
+			.start(KeyferryProcess.in(this.home).env("KEYFERRY_TEST_HALT_AT", "extra-recorded"), verify);
+		killed.awaitStderr(PROGRESS_TIMEOUT, "keyferry: halted at extra-recorded");
+		killed.kill();
+		// the master in progress is another process now: its saved cursor is not reused
+		for (RedisCluster.Node master : target.masters()) {
+			target.restart(master);
+		}
+		KeyferryProcess resumed = start(verify);
+
+		assertThat(resumed.waitFor(RUN_TIMEOUT)).as(resumed::describe).isEqualTo(4);
+		Map<String, Object> summary = JsonDocument.object(resumed.stdout());
+		// the master in progress when killed is scanned again from its start: every
+		// extra key of every master
+		assertThat(resumed.stderr()).contains("the target's process changed");
+		// (the source's keys are compared again too: the target's processes changed)
+		assertThat(summary).containsEntry("run", 1L)
+			.containsEntry("missing", 0L)
+			.containsEntry("extra", (long) extra.size())
+			.containsEntry("differences", (long) extra.size());
+		KeyferryProcess fix = start(with(verify, "--fix", "--delete-extra"));
+		assertThat(fix.waitFor(RUN_TIMEOUT)).as(fix::describe).isEqualTo(0);
+		assertThat(JsonDocument.object(fix.stdout())).containsEntry("deleted", (long) extra.size());
+		KeyspaceComparison.assertSameContent(Keyspace.of(source), Keyspace.of(target),
+				KeyspaceComparison.LOOSE_TTL_TOLERANCE);
 	}
 
 	/**

@@ -64,7 +64,7 @@ public class VerifyCommand implements Callable<Integer> {
 	Duration passPause;
 
 	@Option(names = "--extra",
-			description = "Also scan the target for keys of the filter that the source lacks (a standalone target; not with --rename-prefix).")
+			description = "Also scan the target (each master of a cluster) for keys of the filter that the source lacks; with --rename-prefix a target key is looked up in the source under the name it was copied from. Extra keys are listed by their target name.")
 	boolean extra;
 
 	@Option(names = "--fix",
@@ -104,10 +104,6 @@ public class VerifyCommand implements Callable<Integer> {
 		}
 		if (this.passPause.isNegative()) {
 			throw KeyferryException.usage("--pass-pause must not be negative", "e.g. --pass-pause 1s");
-		}
-		if (this.extra && !copy.renames().isEmpty()) {
-			throw KeyferryException.usage("--extra cannot be combined with --rename-prefix",
-					"verify without --extra, or scan the renamed prefix with its own --match");
 		}
 		if (this.deleteExtra && !(this.fix && this.extra)) {
 			throw KeyferryException.usage("--delete-extra needs --fix and --extra",

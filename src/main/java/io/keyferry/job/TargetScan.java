@@ -37,9 +37,10 @@ final class TargetScan implements AutoCloseable {
 	 * A page of the scan.
 	 *
 	 * @param unit the index of the unit it comes from
+	 * @param from the cursor it was scanned from: 0 for a unit's first page
 	 * @param keys its keys
 	 */
-	record Page(int unit, List<byte[]> keys) {
+	record Page(int unit, long from, List<byte[]> keys) {
 	}
 
 	private final String units;
@@ -101,7 +102,7 @@ final class TargetScan implements AutoCloseable {
 			this.monitor
 				.warn("the target's masters changed since its scan for " + this.purpose + " started: it starts again");
 			start(context, call("target", this::discover), false);
-			return new Page(0, List.of());
+			return new Page(0, 0, List.of());
 		}
 		String now = call("target", open::scannedRunId);
 		long from = Long.parseUnsignedLong(context.getString(this.cursor, "0"));
@@ -122,7 +123,7 @@ final class TargetScan implements AutoCloseable {
 			context.putString(this.cursor, Long.toUnsignedString(page.nextCursor()));
 			context.putString(this.runId, now);
 		}
-		return new Page(index, page.keys());
+		return new Page(index, cursor, page.keys());
 	}
 
 	private void start(ExecutionContext context, List<String> discovered, boolean keepCursor) {

@@ -17,8 +17,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * not yet committed its position), {@code delete-marked} ({@code copy --delete-missing}
  * committed a page's keys to delete and is about to check them against the source again),
  * {@code delete-unlinked} ({@code copy --delete-missing} deleted a page's keys and has
- * not committed their count). When {@value #UNTIL_VARIABLE} names a file, the halt ends
- * once that file exists instead. Does nothing when the variable is unset. Thread-safe.
+ * not committed their count), {@code extra-recorded} ({@code verify --extra} recorded the
+ * extra keys of a page that is not its unit's first, and has not committed them with the
+ * scan's position). When {@value #UNTIL_VARIABLE} names a file, the halt ends once that
+ * file exists instead. Does nothing when the variable is unset. Thread-safe.
  */
 public final class TestHalt {
 

@@ -3,6 +3,7 @@ package io.keyferry.job;
 import io.keyferry.redis.ClusterTarget;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.KeyVerifier;
+import io.keyferry.redis.MissingKeys;
 import io.keyferry.redis.RdbVersion;
 import io.keyferry.redis.RedisConnector;
 import io.keyferry.redis.RedisFailures;
@@ -11,10 +12,9 @@ import io.keyferry.redis.ServerInfo;
 import io.keyferry.redis.TargetRoute;
 
 /**
- * Connections to both sides of a verify run outside its partitions (the scan of the
- * target for extra keys, the later passes): each side's seed and, for a cluster, a
- * connection per master that serves a key's slot. Opened when a step starts, closed when
- * it ends. Not thread-safe.
+ * Connections to both sides of a verify run outside its partitions (the later passes and
+ * the fix): each side's seed and, for a cluster, a connection per master that serves a
+ * key's slot. Opened when a step starts, closed when it ends. Not thread-safe.
  */
 final class VerifyConnections implements AutoCloseable {
 
@@ -31,6 +31,8 @@ final class VerifyConnections implements AutoCloseable {
 	private final ServerInfo targetInfo;
 
 	private final KeyVerifier verifier;
+
+	private final MissingKeys extraKeys;
 
 	private final boolean sourceAbsolute;
 
@@ -64,6 +66,8 @@ final class VerifyConnections implements AutoCloseable {
 			this.verifier = new KeyVerifier(sourceRoute::connectionFor, copy.source(), targetRoute::connectionFor,
 					copy.target(), options, CopySettings.BIG_VALUE_BYTES, (refusal) -> {
 					});
+			this.extraKeys = new MissingKeys(sourceRoute::connectionFor, targetRoute::connectionFor, copy.match(),
+					copy.renames(), copy.timeout());
 		}
 		catch (RuntimeException ex) {
 			closeAll(s, t, sc, tc);
@@ -86,6 +90,15 @@ final class VerifyConnections implements AutoCloseable {
 
 	KeyVerifier verifier() {
 		return this.verifier;
+	}
+
+	/**
+	 * Which target keys are extra: of the filter, in the target, and in the source under
+	 * none of the names they can have been copied from.
+	 * @return the check, routed to each side's node of a key
+	 */
+	MissingKeys extraKeys() {
+		return this.extraKeys;
 	}
 
 	/**

@@ -192,8 +192,9 @@ final class VerifyFix implements Tasklet, StepExecutionListener {
 	}
 
 	/**
-	 * Deletes the keys that the target has and the source lacks, read now (a key the
-	 * source has gained since the scan stays).
+	 * Deletes the keys that the target has and the source lacks under each name they can
+	 * have been copied from, read now (a key the source has gained since the scan stays),
+	 * each from the target's node of its slot.
 	 * @return the keys deleted
 	 */
 	private long deleteExtra(List<byte[]> keys) {
@@ -202,7 +203,7 @@ final class VerifyFix implements Tasklet, StepExecutionListener {
 		}
 		CopySettings copy = this.settings.copy();
 		return copy.backoff().call(() -> {
-			List<byte[]> still = this.connections.get().verifier().extra(keys);
+			List<byte[]> still = this.connections.get().extraKeys().extra(keys);
 			List<RedisFuture<Long>> replies = new ArrayList<>(still.size());
 			for (byte[] key : still) {
 				replies.add(this.connections.get().targetRoute().connectionFor(key).async().del(key));

@@ -134,7 +134,7 @@ final class VerifyPasses implements Tasklet, StepExecutionListener {
 		}
 		if (!extra.isEmpty()) {
 			List<byte[]> keys = extra.stream().map(Differences.Difference::key).toList();
-			List<byte[]> still = backoff.call(() -> connections.verifier().extra(keys), monitor::isStopRequested,
+			List<byte[]> still = backoff.call(() -> connections.extraKeys().extra(keys), monitor::isStopRequested,
 					(failure) -> RedisFailures.describe("target", settings.copy().target(), failure));
 			for (Differences.Difference row : extra) {
 				if (still.stream().anyMatch((key) -> java.util.Arrays.equals(key, row.key()))) {

@@ -7,11 +7,8 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
-import io.lettuce.core.LettuceFutures;
-import io.lettuce.core.RedisFuture;
 import io.lettuce.core.api.StatefulRedisConnection;
 
 /**
@@ -180,38 +177,6 @@ public final class KeyVerifier {
 			return null;
 		}
 		return "the target expires " + Math.abs(apart) + " ms " + ((apart > 0) ? "later" : "earlier");
-	}
-
-	/**
-	 * Which of the target's keys the source lacks, read now.
-	 * @param targetKeys keys of the target (without renames: the same names)
-	 * @return those in the target and not in the source
-	 */
-	public List<byte[]> extra(List<byte[]> targetKeys) {
-		List<RedisFuture<Long>> inSource = new ArrayList<>(targetKeys.size());
-		List<RedisFuture<Long>> inTarget = new ArrayList<>(targetKeys.size());
-		for (byte[] key : targetKeys) {
-			inSource.add(this.sourceRoute.apply(key).async().exists(key));
-			inTarget.add(this.targetRoute.apply(key).async().exists(key));
-		}
-		List<byte[]> extra = new ArrayList<>();
-		for (int i = 0; i < targetKeys.size(); i++) {
-			long s = await(inSource.get(i), this.source);
-			long t = await(inTarget.get(i), this.target);
-			if (s == 0 && t > 0) {
-				extra.add(targetKeys.get(i));
-			}
-		}
-		return extra;
-	}
-
-	private <T> T await(RedisFuture<T> future, Endpoint endpoint) {
-		try {
-			return LettuceFutures.awaitOrCancel(future, this.options.timeout().toNanos(), TimeUnit.NANOSECONDS);
-		}
-		catch (RuntimeException ex) {
-			throw RedisFailures.describe(endpoint.role(), endpoint, ex);
-		}
 	}
 
 	/**

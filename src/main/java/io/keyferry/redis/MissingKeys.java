@@ -16,8 +16,10 @@ import io.lettuce.core.api.StatefulRedisConnection;
  * ({@link PrefixRenames#sourceKeys(byte[])}) matches the run's glob; it is missing when
  * the source has none of those names (an {@code EXISTS} per name, pipelined, each sent to
  * the node that serves it). The {@code TYPE} filter is the target scan's own (a copy
- * keeps each key's type). Failures are thrown as Lettuce reports them, for the caller's
- * retries. Thread-safe when its routes are; meant for one thread.
+ * keeps each key's type). Used by {@code copy --delete-missing} and
+ * {@code verify --extra} (which also asks the target whether it still has the key).
+ * Failures are thrown as Lettuce reports them, for the caller's retries. Thread-safe when
+ * its routes are; meant for one thread.
  */
 public final class MissingKeys {
 
@@ -108,6 +110,38 @@ public final class MissingKeys {
 			}
 		}
 		return missing;
+	}
+
+	/**
+	 * Which keys the target has now ({@code EXISTS}, pipelined, each to the node of its
+	 * slot).
+	 * @param targetKeys keys, by the target's names
+	 * @return those the target has, in their order
+	 */
+	public List<byte[]> inTarget(List<byte[]> targetKeys) {
+		List<RedisFuture<Long>> replies = new ArrayList<>(targetKeys.size());
+		for (byte[] key : targetKeys) {
+			replies.add(this.targetRoute.apply(key).async().exists(key));
+		}
+		List<byte[]> present = new ArrayList<>(targetKeys.size());
+		for (int i = 0; i < targetKeys.size(); i++) {
+			if (await(replies.get(i)) > 0) {
+				present.add(targetKeys.get(i));
+			}
+		}
+		return present;
+	}
+
+	/**
+	 * The keys of the filter that the source has under none of their names and the target
+	 * still has, now: {@code verify --extra}'s extra keys ({@link #missing}, then
+	 * {@link #inTarget} for those).
+	 * @param targetKeys keys of the target, by the target's names
+	 * @return those keys, by the target's names, in their order
+	 */
+	public List<byte[]> extra(List<byte[]> targetKeys) {
+		List<byte[]> missing = missing(targetKeys);
+		return missing.isEmpty() ? missing : inTarget(missing);
 	}
 
 	/**

@@ -67,9 +67,6 @@ public class VerifyLauncher {
 		this.credentials.register(requested.copy().source());
 		this.credentials.register(requested.copy().target());
 		long sourceKeys = preflight(requested.copy(), requested.fix());
-		if (requested.extra()) {
-			checkExtraTarget(requested.copy());
-		}
 		String key = requested.verifyKey();
 		RunLease.Attempt attempt = this.lease.acquire(key);
 		if (!attempt.acquired()) {
@@ -220,19 +217,6 @@ public class VerifyLauncher {
 			}
 			catch (Exception ex) {
 				// the stop flag alone ends the run at the next chunk boundary
-			}
-		}
-	}
-
-	/**
-	 * Refuses {@code --extra} with a cluster target, whose scan is not written yet.
-	 */
-	private void checkExtraTarget(CopySettings copy) {
-		try (RedisConnector.Connection connection = this.connector.connect(copy.target())) {
-			if (RedisConnector.info(connection.connection(), copy.target()).clusterEnabled()) {
-				throw KeyferryException.usage(
-						"--extra needs a standalone target: scanning a Redis Cluster target for extra keys is not supported yet",
-						"verify without --extra");
 			}
 		}
 	}

@@ -56,6 +56,21 @@ record CliRun(int exitCode, String out, String err) {
 	}
 
 	/**
+	 * The differences {@code keyferry show --json --differences all} lists for a verify
+	 * execution.
+	 * @param home the keyferry home
+	 * @param executionId the execution
+	 * @return each difference: {@code key}, {@code kind}, {@code detail}, {@code pass}
+	 */
+	static List<Map<String, Object>> differences(Path home, long executionId) {
+		Map<String, Object> shown = JsonDocument.object(execute("show", "--home", home.toString(), "--json",
+				"--differences", "all", String.valueOf(executionId))
+			.assertExitCode(ExitCode.OK)
+			.out());
+		return ((List<?>) shown.get("differenceKeys")).stream().map(JsonDocument::asObject).toList();
+	}
+
+	/**
 	 * Runs {@code keyferry resume --json --progress off} with its own home.
 	 * @param home the keyferry home
 	 * @param args the execution id and options, if any
