@@ -21,9 +21,9 @@ import org.springframework.batch.infrastructure.repeat.RepeatStatus;
 /**
  * {@code verify --extra}: scans the target (a standalone server) with the run's filter, a
  * SCAN page per call ({@link TargetScan}), and records the keys the source lacks as
- * {@code extra}, in the transaction that saves the scan's position. Restartable: a cursor
- * of a target process that is gone is not reused (the scan starts again). Not thread-safe
- * (one step thread).
+ * {@code extra} (each with its database, {@code --all-databases}), in the transaction
+ * that saves the scan's position. Restartable: a cursor of a target process that is gone
+ * is not reused (the scan starts again). Not thread-safe (one step thread).
  */
 final class VerifyExtraScan implements Tasklet, StepExecutionListener {
 
@@ -53,8 +53,12 @@ final class VerifyExtraScan implements Tasklet, StepExecutionListener {
 		if (page == null) {
 			return RepeatStatus.FINISHED;
 		}
-		List<byte[]> extra = this.scan.call("target", () -> this.connections.get().verifier().extra(page.keys()));
-		this.differences.record(step.getJobExecution().getJobInstanceId(), step.getJobExecutionId(), 1,
+		if (page.keys().isEmpty()) {
+			return RepeatStatus.CONTINUABLE;
+		}
+		List<byte[]> extra = this.scan.call("target",
+				() -> this.connections.get(page.database()).verifier().extra(page.keys()));
+		this.differences.record(step.getJobExecution().getJobInstanceId(), step.getJobExecutionId(), page.database(), 1,
 				extra.stream()
 					.map((key) -> KeyVerdict.different(key, DifferenceKind.EXTRA, "not in the source"))
 					.toList());
