@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.function.UnaryOperator;
 
 import io.keyferry.testsupport.CopySummary;
+import io.keyferry.testsupport.Databases;
 import io.keyferry.testsupport.JsonDocument;
 import io.keyferry.testsupport.KeyferryProcess;
 import io.keyferry.testsupport.KeyferryProcesses;
@@ -67,8 +68,8 @@ class AllDatabasesJarTests {
 		assertThat(summary.written()).isEqualTo(total(sizes));
 		assertThat(written(summary)).isEqualTo(sizes);
 		assertThat(copy.stderr()).doesNotContain("does not copy");
-		assertThat(databasesOf(target)).as("databases of the target").containsExactly("db0", "db3", "db15");
-		assertSameDatabases(source, target, DATABASES);
+		assertThat(Databases.of(target)).as("databases of the target").containsExactly("db0", "db3", "db15");
+		Databases.assertSameDatabases(source, target, DATABASES);
 	}
 
 	@Test
@@ -88,7 +89,8 @@ class AllDatabasesJarTests {
 				"copy-partition:db3.node0.range0", "copy-partition:db15.node0.range0");
 		// a database that held no keys when the run began: the resumed execution copies
 		// it too (nothing lost covers the keys present from the start to the end)
-		inDatabase(7, () -> TestData.keys(200).seed(7).prefix("db7:").ttlFraction(0.3).loadInto(source), source);
+		Databases.inDatabase(7, () -> TestData.keys(200).seed(7).prefix("db7:").ttlFraction(0.3).loadInto(source),
+				source);
 
 		KeyferryProcess resumed = this.processes.start(KeyferryProcess.in(this.home), copy);
 
@@ -99,7 +101,7 @@ class AllDatabasesJarTests {
 		assertThat(summary.runId()).isEqualTo(repository.runId(killedExecution));
 		assertThat(summary.read()).as("keys read by the resumed execution").isPositive().isLessThan(total + 200);
 		assertThat(written(summary)).containsOnlyKeys(0, 3, 7, 15).containsEntry(7, 200L);
-		assertSameDatabases(source, target, 0, 3, 7, 15);
+		Databases.assertSameDatabases(source, target, 0, 3, 7, 15);
 
 		KeyferryProcess show = this.processes.start(KeyferryProcess.in(this.home), "show",
 				Long.toString(summary.executionId()), "--json");
@@ -127,7 +129,7 @@ class AllDatabasesJarTests {
 		assertThat(text.waitFor(RUN_TIMEOUT)).as(text::describe).isEqualTo(0);
 		assertThat(text.stdout()).contains("not copied: other databases of the source hold keys: db3 (" + sizes.get(3)
 				+ " keys), db15 (" + sizes.get(15) + " keys) (--all-databases copies them)");
-		assertThat(databasesOf(target)).as("databases of the target").containsExactly("db0");
+		assertThat(Databases.of(target)).as("databases of the target").containsExactly("db0");
 		KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
 	}
 
@@ -137,7 +139,7 @@ class AllDatabasesJarTests {
 		// a key the target already has, under its new name, in database 3: kept under
 		// skip
 		String existing = "hash:7";
-		inDatabase(3, () -> target.sync().hset("new:db3:" + existing, "field", "target's own"), target);
+		Databases.inDatabase(3, () -> target.sync().hset("new:db3:" + existing, "field", "target's own"), target);
 		Path config = this.home.resolve("copy.yaml");
 		Files.writeString(config,
 				String.join("\n", "source: " + source.uri(), "target: " + target.uri(), "all-databases: true",
@@ -159,7 +161,7 @@ class AllDatabasesJarTests {
 				.wrap(name.replaceFirst("^db3:", "new:db3:").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
 		};
 		for (int database : DATABASES) {
-			inDatabase(database, () -> {
+			Databases.inDatabase(database, () -> {
 				KeyspaceComparison comparison = KeyspaceComparison.compare(Keyspace.of(source), Keyspace.of(target),
 						KeyspaceComparison.LOOSE_TTL_TOLERANCE, hashesRenamed);
 				assertThat(comparison.targetKeys()).as("keys of database %d", database).isPositive();
@@ -187,7 +189,7 @@ class AllDatabasesJarTests {
 		Map<Integer, Long> sizes = new LinkedHashMap<>();
 		for (int database : DATABASES) {
 			int count = keys + database * 10;
-			inDatabase(database,
+			Databases.inDatabase(database,
 					() -> TestData.keys(count)
 						.seed(database)
 						.prefix("db" + database + ":")
@@ -197,16 +199,6 @@ class AllDatabasesJarTests {
 			sizes.put(database, (long) count);
 		}
 		return sizes;
-	}
-
-	/** The databases INFO keyspace lists, e.g. {@code db0}. */
-	private static List<String> databasesOf(RedisServer server) {
-		return server.sync()
-			.info("keyspace")
-			.lines()
-			.filter((line) -> line.startsWith("db"))
-			.map((line) -> line.substring(0, line.indexOf(':')))
-			.toList();
 	}
 
 	private static long total(Map<Integer, Long> sizes) {
@@ -221,39 +213,6 @@ class AllDatabasesJarTests {
 			written.put((int) JsonDocument.number(database, "database"), JsonDocument.number(database, "written"));
 		}
 		return written;
-	}
-
-	private static void assertSameDatabases(RedisServer source, RedisServer target, int... databases) {
-		for (int database : databases) {
-			inDatabase(database, () -> {
-				KeyspaceComparison comparison = KeyspaceComparison.compare(source, target,
-						KeyspaceComparison.LOOSE_TTL_TOLERANCE);
-				assertThat(comparison.isSame()).as("database %d: %s", database, comparison.report()).isTrue();
-				assertThat(comparison.sourceKeys()).as("keys of database %d", database).isPositive();
-			}, source, target);
-		}
-	}
-
-	/**
-	 * Runs {@code action} with database {@code database} of each server seen as database
-	 * 0, and swaps them back afterwards.
-	 */
-	private static void inDatabase(int database, Runnable action, RedisServer... servers) {
-		if (database == 0) {
-			action.run();
-			return;
-		}
-		for (RedisServer server : servers) {
-			server.sync().swapdb(0, database);
-		}
-		try {
-			action.run();
-		}
-		finally {
-			for (RedisServer server : servers) {
-				server.sync().swapdb(0, database);
-			}
-		}
 	}
 
 }

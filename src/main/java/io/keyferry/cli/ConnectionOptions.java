@@ -57,11 +57,13 @@ public class ConnectionOptions {
 	 * {@code verify}
 	 */
 	void checkAllDatabases(String command) {
+		// copy: copies, verify: verifies
+		String does = command.substring(0, command.length() - 1) + "ies";
 		for (String role : List.of("source", "target")) {
 			String uri = "source".equals(role) ? this.source : this.target;
 			if (Endpoint.namesDatabase(uri)) {
 				throw KeyferryException.usage(
-						"--all-databases " + command + "s every database, and --" + role + " names one ("
+						"--all-databases " + does + " every database, and --" + role + " names one ("
 								+ Endpoint.parse(role, uri).redacted() + ")",
 						"remove the /db from --" + role + ", or leave out --all-databases to " + command
 								+ " that database alone");
