@@ -44,21 +44,21 @@ class VerifyAllDatabasesIntegrationTests {
 		run.assertExitCode(ExitCode.DIFFERENT);
 		Map<String, Object> summary = summary(run);
 		assertThat(summary).containsEntry("status", "COMPLETED")
-			.containsEntry("checked", 193L)
+			.containsEntry("checked", 194L)
 			.containsEntry("equal", 184L)
 			.containsEntry("missing", 4L)
-			.containsEntry("differentValue", 3L)
+			.containsEntry("differentValue", 4L)
 			.containsEntry("differentTtl", 2L)
 			.containsEntry("differentType", 0L)
 			.containsEntry("extra", 3L)
-			.containsEntry("differences", 12L)
+			.containsEntry("differences", 13L)
 			.containsEntry("exitCode", (long) ExitCode.DIFFERENT);
 		String execution = String.valueOf(JsonDocument.number(summary, "executionId"));
 		Map<String, Object> shown = JsonDocument
 			.object(CliRun.execute("show", "--home", this.home.toString(), "--json", "--differences", "all", execution)
 				.assertExitCode(ExitCode.OK)
 				.out());
-		assertThat(shown).containsEntry("differenceCount", 12L);
+		assertThat(shown).containsEntry("differenceCount", 13L);
 		Map<String, String> kinds = ((List<?>) shown.get("differenceKeys")).stream()
 			.map(JsonDocument::asObject)
 			.collect(Collectors.toMap((d) -> JsonDocument.number(d, "database") + " " + d.get("key"),
@@ -67,8 +67,9 @@ class VerifyAllDatabasesIntegrationTests {
 				Map.entry("2 str:3", "missing"), Map.entry("2 str:4", "differentValue"),
 				Map.entry("2 str:5", "differentValue"), Map.entry("2 str:6", "differentTtl"),
 				Map.entry("2 extra:1", "extra"), Map.entry("2 extra:2", "extra"),
-				Map.entry("5 shared:value", "differentValue"), Map.entry("5 shared:missing", "missing"),
-				Map.entry("5 shared:ttl", "differentTtl"), Map.entry("5 shared:extra", "extra")));
+				Map.entry("5 shared:value", "differentValue"), Map.entry("5 str:4", "differentValue"),
+				Map.entry("5 shared:missing", "missing"), Map.entry("5 shared:ttl", "differentTtl"),
+				Map.entry("5 shared:extra", "extra")));
 		String text = CliRun.execute("show", "--home", this.home.toString(), "--differences", "all", execution)
 			.assertExitCode(ExitCode.OK)
 			.out();
@@ -78,15 +79,15 @@ class VerifyAllDatabasesIntegrationTests {
 				verify(source, target, "--extra", "--fix", "--delete-extra", "--pass-pause", "10ms")
 					.assertExitCode(ExitCode.OK));
 		assertThat(fixed).containsEntry("status", "COMPLETED")
-			.containsEntry("fixed", 9L)
+			.containsEntry("fixed", 10L)
 			.containsEntry("deleted", 3L)
-			.containsEntry("checked", 193L)
-			.containsEntry("equal", 193L)
+			.containsEntry("checked", 194L)
+			.containsEntry("equal", 194L)
 			.containsEntry("differences", 0L);
 		assertThat(Databases.of(target)).as("databases of the target").containsExactly("db0", "db2", "db5");
 		Databases.assertSameDatabases(source, target, 0, 2, 5);
 		assertThat(summary(verify(source, target, "--extra").assertExitCode(ExitCode.OK))).containsEntry("checked",
-				193L);
+				194L);
 	}
 
 	@Test
@@ -108,7 +109,7 @@ class VerifyAllDatabasesIntegrationTests {
 	 * Source: 60 keys of mixed types in each of databases 0, 2 and 5; six persistent
 	 * strings {@code str:1..6} in database 2; {@code shared:value},
 	 * {@code shared:missing} and {@code shared:ttl} in databases 0 and 5,
-	 * {@code shared:extra} in database 0 only. 193 keys.
+	 * {@code shared:extra} in database 0 only; {@code str:4} in database 5 too. 194 keys.
 	 */
 	private static void load(RedisServer source) {
 		for (int database : new int[] { 0, 2, 5 }) {
@@ -127,13 +128,15 @@ class VerifyAllDatabasesIntegrationTests {
 				source.sync().set("shared:ttl", "t");
 			}, source);
 		}
+		Databases.inDatabase(5, () -> source.sync().set("str:4", "value 4 of database 5"), source);
 		source.sync().set("shared:extra", "e");
 	}
 
 	/**
 	 * Database 2: 3 keys deleted, 2 values changed, 1 TTL added, 2 extra keys. Database
 	 * 5: one of each kind, each under a name that database 0 holds, equal, on both sides
-	 * ({@code shared:extra} is extra in database 5 only).
+	 * ({@code shared:extra} is extra in database 5 only), and {@code str:4} changed as in
+	 * database 2 (one name that differs in two databases: two differences).
 	 */
 	private static void damage(RedisServer target) {
 		Databases.inDatabase(2, () -> {
@@ -149,6 +152,7 @@ class VerifyAllDatabasesIntegrationTests {
 			target.sync().del("shared:missing");
 			target.sync().expire("shared:ttl", 3600);
 			target.sync().set("shared:extra", "e");
+			target.sync().append("str:4", "-changed");
 		}, target);
 	}
 
