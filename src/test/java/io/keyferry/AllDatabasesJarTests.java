@@ -34,8 +34,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the target, compared key by key; a run killed with SIGKILL resumes in one more
  * execution that reads fewer keys than the source holds, and copies a database that
  * received its first keys in between; without the option, the summary names the databases
- * left out. A database is compared by swapping it with database 0 of both servers
- * ({@code SWAPDB}, which keeps TTLs) while no copy runs, the fixtures reading database 0.
+ * left out; {@code verify --all-databases} and its fix, each killed once, resume and
+ * report and repair the damage of each database. A database is compared by swapping it
+ * with database 0 of both servers ({@code SWAPDB}, which keeps TTLs) while no copy runs,
+ * the fixtures reading database 0.
  */
 @ExtendWith(RedisServerExtension.class)
 class AllDatabasesJarTests {
@@ -46,6 +48,8 @@ class AllDatabasesJarTests {
 
 	/** 128 + 9: the process ended by SIGKILL before it could finish. */
 	private static final int EXIT_SIGKILL = 137;
+
+	private static final int EXIT_DIFFERENT = 4;
 
 	private static final int[] DATABASES = { 0, 3, 15 };
 
@@ -110,6 +114,70 @@ class AllDatabasesJarTests {
 		assertThat((List<?>) details.get("databases")).as("per-database counts in show").hasSize(4);
 		assertThat(JsonDocument.asObject(details.get("parameters"))).containsEntry("allDatabases", true);
 		assertThat(show.stdout()).contains("copy-partition:db7.node0.range0");
+	}
+
+	/**
+	 * {@code verify --all-databases} killed with SIGKILL in its first pass resumes it
+	 * (each database's partitions from their checkpoints) and reports exactly the damage
+	 * of databases 3 and 15, made under a name every database holds; its fix, killed
+	 * after writing a page and before committing it, is finished by the same command.
+	 */
+	@Test
+	void verifyAndItsFixKilledWithSigkillResumeInEveryDatabase(RedisServer source, RedisServer target) {
+		long total = total(load(source, 1500)) + DATABASES.length;
+		for (int database : DATABASES) {
+			Databases.inDatabase(database, () -> source.sync().set("same", "v"), source);
+		}
+		KeyferryProcess copied = this.processes.start(KeyferryProcess.in(this.home), "copy", "--source", source.uri(),
+				"--target", target.uri(), "--all-databases", "--json", "--progress", "off");
+		assertThat(copied.waitFor(RUN_TIMEOUT)).as(copied::describe).isEqualTo(0);
+		Databases.inDatabase(3, () -> target.sync().del("same"), target);
+		Databases.inDatabase(15, () -> {
+			target.sync().append("same", "-changed");
+			target.sync().set("extra:15", "x");
+		}, target);
+		RepositoryProbe repository = new RepositoryProbe(this.home);
+		String[] verify = { "verify", "--source", source.uri(), "--target", target.uri(), "--all-databases", "--extra",
+				"--pass-pause", "10ms", "--json", "--progress", "off" };
+		List<String> slow = new java.util.ArrayList<>(List.of(verify));
+		slow.addAll(List.of("--chunk-size", "100", "--scan-count", "100", "--rate-limit", "1000"));
+
+		KeyferryProcess killed = this.processes.start(KeyferryProcess.in(this.home), slow.toArray(String[]::new));
+		repository.awaitCommittedChunks(killed, 5, PROGRESS_TIMEOUT);
+		killed.kill();
+		assertThat(killed.waitFor(RUN_TIMEOUT)).as(killed::describe).isEqualTo(EXIT_SIGKILL);
+		KeyferryProcess resumed = this.processes.start(KeyferryProcess.in(this.home), slow.toArray(String[]::new));
+
+		assertThat(resumed.waitFor(RUN_TIMEOUT)).as(resumed::describe).isEqualTo(EXIT_DIFFERENT);
+		assertThat(resumed.stderr()).contains("resuming run");
+		Map<String, Object> found = JsonDocument.object(resumed.stdout());
+		assertThat(JsonDocument.number(found, "executionChecked")).as("keys the resumed execution checked")
+			.isPositive()
+			.isLessThan(total);
+		assertThat(found).containsEntry("status", "COMPLETED")
+			.containsEntry("run", 1L)
+			.containsEntry("checked", total)
+			.containsEntry("missing", 1L)
+			.containsEntry("differentValue", 1L)
+			.containsEntry("differentTtl", 0L)
+			.containsEntry("extra", 1L)
+			.containsEntry("differences", 3L);
+
+		List<String> fix = new java.util.ArrayList<>(List.of(verify));
+		fix.addAll(List.of("--fix", "--delete-extra"));
+		KeyferryProcess killedFix = this.processes
+			.start(KeyferryProcess.in(this.home).env("KEYFERRY_TEST_HALT_AT", "fix-page"), fix.toArray(String[]::new));
+		killedFix.awaitStderr(RUN_TIMEOUT, "keyferry: halted at fix-page");
+		killedFix.kill();
+		KeyferryProcess fixed = this.processes.start(KeyferryProcess.in(this.home), fix.toArray(String[]::new));
+
+		assertThat(fixed.waitFor(RUN_TIMEOUT)).as(fixed::describe).isEqualTo(0);
+		assertThat(JsonDocument.object(fixed.stdout())).containsEntry("status", "COMPLETED")
+			.containsEntry("run", 1L)
+			.containsEntry("fixed", 2L)
+			.containsEntry("differences", 0L);
+		assertThat(Databases.of(target)).as("databases of the target").containsExactly("db0", "db3", "db15");
+		Databases.assertSameDatabases(source, target, DATABASES);
 	}
 
 	@Test

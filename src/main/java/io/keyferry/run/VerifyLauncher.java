@@ -187,7 +187,7 @@ public class VerifyLauncher {
 		}
 		else {
 			this.monitor.info("starting run #" + copy.run() + " (verify): " + copy.source().redacted() + " -> "
-					+ copy.target().redacted());
+					+ copy.target().redacted() + (copy.allDatabases() ? ", all databases" : ""));
 		}
 		this.monitor.reset();
 		this.monitor.setSourceKeys(sourceKeys);
