@@ -1,5 +1,7 @@
 package io.keyferry.cli;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -88,6 +90,33 @@ class VerifyAllDatabasesIntegrationTests {
 		Databases.assertSameDatabases(source, target, 0, 2, 5);
 		assertThat(summary(verify(source, target, "--extra").assertExitCode(ExitCode.OK))).containsEntry("checked",
 				194L);
+	}
+
+	@Test
+	void aConfigFileTurnsItOnAndWithoutItOnlyTheUrisDatabaseIsCompared(RedisServer source, RedisServer target)
+			throws IOException {
+		TestData.keys(40).loadInto(source);
+		Databases.inDatabase(4, () -> TestData.keys(30).seed(4).prefix("db4:").loadInto(source), source);
+		CliRun.copy(this.home, source.uri(), target.uri(), "--all-databases").assertExitCode(ExitCode.OK);
+		Databases.inDatabase(4, () -> target.sync().set("db4:extra", "x"), target);
+		Path config = Files.writeString(this.home.resolve("verify.yml"), String.join("\n", "source: " + source.uri(),
+				"target: " + target.uri(), "all-databases: true", "extra: true", "pass-pause: 10ms", ""));
+
+		Map<String, Object> all = summary(CliRun
+			.execute("verify", "--home", this.home.toString(), "--config", config.toString(), "--json", "--progress",
+					"off")
+			.assertExitCode(ExitCode.DIFFERENT));
+		assertThat(all).containsEntry("allDatabases", true)
+			.containsEntry("checked", 70L)
+			.containsEntry("extra", 1L)
+			.containsEntry("differences", 1L);
+		Map<String, Object> first = summary(CliRun
+			.execute("verify", "--home", this.home.toString(), "--source", source.uri(), "--target", target.uri(),
+					"--extra", "--json", "--progress", "off")
+			.assertExitCode(ExitCode.OK));
+		assertThat(first).containsEntry("allDatabases", false).containsEntry("checked", 40L);
+		Databases.inDatabase(4, () -> target.sync().del("db4:extra"), target);
+		Databases.assertSameDatabases(source, target, 0, 4);
 	}
 
 	@Test
