@@ -12,6 +12,7 @@ import io.keyferry.testsupport.Databases;
 import io.keyferry.testsupport.JsonDocument;
 import io.keyferry.testsupport.RedisServer;
 import io.keyferry.testsupport.RedisServerExtension;
+import io.keyferry.testsupport.RedisServerOptions;
 import io.keyferry.testsupport.TestData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -26,7 +27,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * recorded with its database; keys of database 5 whose names database 0 holds equal on
  * both sides are still reported (a later pass, the fix or {@code --extra} comparing in
  * another database than the key's would drop them); {@code --fix --extra --delete-extra}
- * repairs every database; and URIs that name a database are usage errors.
+ * repairs every database; a config file turns it on; and URIs that name a database, or a
+ * target without the source's databases, are usage errors.
  */
 @ExtendWith(RedisServerExtension.class)
 class VerifyAllDatabasesIntegrationTests {
@@ -132,6 +134,21 @@ class VerifyAllDatabasesIntegrationTests {
 				"error: --all-databases verifies every database, and --source names one (" + source.uri() + "/2)");
 		assertThat(run.hintLine()).contains("leave out --all-databases to verify that database alone");
 		assertThat(this.home.resolve("repository")).doesNotExist();
+	}
+
+	@Test
+	void aTargetWithFewerDatabasesThanTheSourceUsesIsRefusedBeforeTheRun(RedisServer source,
+			@RedisServerOptions(args = { "--databases", "4" }) RedisServer target) {
+		source.sync().set("k", "v");
+		Databases.inDatabase(9, () -> source.sync().set("k9", "v"), source);
+
+		CliRun run = verify(source, target).assertExitCode(ExitCode.USAGE).assertJsonError();
+
+		assertThat(run.errorLine()).isEqualTo(
+				"error: the source has keys in database 9, which the target " + target.uri() + "/0 does not have");
+		assertThat(new JobRepositoryDatabase(this.home).count("SELECT COUNT(*) FROM BATCH_JOB_EXECUTION"))
+			.as("executions recorded")
+			.isZero();
 	}
 
 	/**
