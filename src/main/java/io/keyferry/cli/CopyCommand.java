@@ -81,7 +81,7 @@ public class CopyCommand implements Callable<Integer> {
 	boolean allDatabases;
 
 	@Option(names = "--verify",
-			description = "After a completed copy, verify the target against the source (as keyferry verify with the same source, target, filter and options, default passes) and exit by its result: 0 equal, 4 differences remain.")
+			description = "After a completed copy, verify the target against the source (as keyferry verify with the same source, target, filter and options, every database with --all-databases, default passes) and exit by its result: 0 equal, 4 differences remain.")
 	boolean verify;
 
 	@Option(names = "--delete-missing",
