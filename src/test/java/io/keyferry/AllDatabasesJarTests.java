@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.function.UnaryOperator;
 
 import io.keyferry.testsupport.CopySummary;
+import io.keyferry.testsupport.Databases;
 import io.keyferry.testsupport.JsonDocument;
 import io.keyferry.testsupport.KeyferryProcess;
 import io.keyferry.testsupport.KeyferryProcesses;
@@ -33,8 +34,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the target, compared key by key; a run killed with SIGKILL resumes in one more
  * execution that reads fewer keys than the source holds, and copies a database that
  * received its first keys in between; without the option, the summary names the databases
- * left out. A database is compared by swapping it with database 0 of both servers
- * ({@code SWAPDB}, which keeps TTLs) while no copy runs, the fixtures reading database 0.
+ * left out; {@code verify --all-databases} and its fix, each killed once, resume and
+ * report and repair the damage of each database. A database is compared by swapping it
+ * with database 0 of both servers ({@code SWAPDB}, which keeps TTLs) while no copy runs,
+ * the fixtures reading database 0.
  */
 @ExtendWith(RedisServerExtension.class)
 class AllDatabasesJarTests {
@@ -45,6 +48,8 @@ class AllDatabasesJarTests {
 
 	/** 128 + 9: the process ended by SIGKILL before it could finish. */
 	private static final int EXIT_SIGKILL = 137;
+
+	private static final int EXIT_DIFFERENT = 4;
 
 	private static final int[] DATABASES = { 0, 3, 15 };
 
@@ -67,8 +72,8 @@ class AllDatabasesJarTests {
 		assertThat(summary.written()).isEqualTo(total(sizes));
 		assertThat(written(summary)).isEqualTo(sizes);
 		assertThat(copy.stderr()).doesNotContain("does not copy");
-		assertThat(databasesOf(target)).as("databases of the target").containsExactly("db0", "db3", "db15");
-		assertSameDatabases(source, target, DATABASES);
+		assertThat(Databases.of(target)).as("databases of the target").containsExactly("db0", "db3", "db15");
+		Databases.assertSameDatabases(source, target, DATABASES);
 	}
 
 	@Test
@@ -88,7 +93,8 @@ class AllDatabasesJarTests {
 				"copy-partition:db3.node0.range0", "copy-partition:db15.node0.range0");
 		// a database that held no keys when the run began: the resumed execution copies
 		// it too (nothing lost covers the keys present from the start to the end)
-		inDatabase(7, () -> TestData.keys(200).seed(7).prefix("db7:").ttlFraction(0.3).loadInto(source), source);
+		Databases.inDatabase(7, () -> TestData.keys(200).seed(7).prefix("db7:").ttlFraction(0.3).loadInto(source),
+				source);
 
 		KeyferryProcess resumed = this.processes.start(KeyferryProcess.in(this.home), copy);
 
@@ -99,7 +105,7 @@ class AllDatabasesJarTests {
 		assertThat(summary.runId()).isEqualTo(repository.runId(killedExecution));
 		assertThat(summary.read()).as("keys read by the resumed execution").isPositive().isLessThan(total + 200);
 		assertThat(written(summary)).containsOnlyKeys(0, 3, 7, 15).containsEntry(7, 200L);
-		assertSameDatabases(source, target, 0, 3, 7, 15);
+		Databases.assertSameDatabases(source, target, 0, 3, 7, 15);
 
 		KeyferryProcess show = this.processes.start(KeyferryProcess.in(this.home), "show",
 				Long.toString(summary.executionId()), "--json");
@@ -108,6 +114,70 @@ class AllDatabasesJarTests {
 		assertThat((List<?>) details.get("databases")).as("per-database counts in show").hasSize(4);
 		assertThat(JsonDocument.asObject(details.get("parameters"))).containsEntry("allDatabases", true);
 		assertThat(show.stdout()).contains("copy-partition:db7.node0.range0");
+	}
+
+	/**
+	 * {@code verify --all-databases} killed with SIGKILL in its first pass resumes it
+	 * (each database's partitions from their checkpoints) and reports exactly the damage
+	 * of databases 3 and 15, made under a name every database holds; its fix, killed
+	 * after writing a page and before committing it, is finished by the same command.
+	 */
+	@Test
+	void verifyAndItsFixKilledWithSigkillResumeInEveryDatabase(RedisServer source, RedisServer target) {
+		long total = total(load(source, 1500)) + DATABASES.length;
+		for (int database : DATABASES) {
+			Databases.inDatabase(database, () -> source.sync().set("same", "v"), source);
+		}
+		KeyferryProcess copied = this.processes.start(KeyferryProcess.in(this.home), "copy", "--source", source.uri(),
+				"--target", target.uri(), "--all-databases", "--json", "--progress", "off");
+		assertThat(copied.waitFor(RUN_TIMEOUT)).as(copied::describe).isEqualTo(0);
+		Databases.inDatabase(3, () -> target.sync().del("same"), target);
+		Databases.inDatabase(15, () -> {
+			target.sync().append("same", "-changed");
+			target.sync().set("extra:15", "x");
+		}, target);
+		RepositoryProbe repository = new RepositoryProbe(this.home);
+		String[] verify = { "verify", "--source", source.uri(), "--target", target.uri(), "--all-databases", "--extra",
+				"--pass-pause", "10ms", "--json", "--progress", "off" };
+		List<String> slow = new java.util.ArrayList<>(List.of(verify));
+		slow.addAll(List.of("--chunk-size", "100", "--scan-count", "100", "--rate-limit", "1000"));
+
+		KeyferryProcess killed = this.processes.start(KeyferryProcess.in(this.home), slow.toArray(String[]::new));
+		repository.awaitCommittedChunks(killed, 5, PROGRESS_TIMEOUT);
+		killed.kill();
+		assertThat(killed.waitFor(RUN_TIMEOUT)).as(killed::describe).isEqualTo(EXIT_SIGKILL);
+		KeyferryProcess resumed = this.processes.start(KeyferryProcess.in(this.home), slow.toArray(String[]::new));
+
+		assertThat(resumed.waitFor(RUN_TIMEOUT)).as(resumed::describe).isEqualTo(EXIT_DIFFERENT);
+		assertThat(resumed.stderr()).contains("resuming run");
+		Map<String, Object> found = JsonDocument.object(resumed.stdout());
+		assertThat(JsonDocument.number(found, "executionChecked")).as("keys the resumed execution checked")
+			.isPositive()
+			.isLessThan(total);
+		assertThat(found).containsEntry("status", "COMPLETED")
+			.containsEntry("run", 1L)
+			.containsEntry("checked", total)
+			.containsEntry("missing", 1L)
+			.containsEntry("differentValue", 1L)
+			.containsEntry("differentTtl", 0L)
+			.containsEntry("extra", 1L)
+			.containsEntry("differences", 3L);
+
+		List<String> fix = new java.util.ArrayList<>(List.of(verify));
+		fix.addAll(List.of("--fix", "--delete-extra"));
+		KeyferryProcess killedFix = this.processes
+			.start(KeyferryProcess.in(this.home).env("KEYFERRY_TEST_HALT_AT", "fix-page"), fix.toArray(String[]::new));
+		killedFix.awaitStderr(RUN_TIMEOUT, "keyferry: halted at fix-page");
+		killedFix.kill();
+		KeyferryProcess fixed = this.processes.start(KeyferryProcess.in(this.home), fix.toArray(String[]::new));
+
+		assertThat(fixed.waitFor(RUN_TIMEOUT)).as(fixed::describe).isEqualTo(0);
+		assertThat(JsonDocument.object(fixed.stdout())).containsEntry("status", "COMPLETED")
+			.containsEntry("run", 1L)
+			.containsEntry("fixed", 2L)
+			.containsEntry("differences", 0L);
+		assertThat(Databases.of(target)).as("databases of the target").containsExactly("db0", "db3", "db15");
+		Databases.assertSameDatabases(source, target, DATABASES);
 	}
 
 	@Test
@@ -127,7 +197,7 @@ class AllDatabasesJarTests {
 		assertThat(text.waitFor(RUN_TIMEOUT)).as(text::describe).isEqualTo(0);
 		assertThat(text.stdout()).contains("not copied: other databases of the source hold keys: db3 (" + sizes.get(3)
 				+ " keys), db15 (" + sizes.get(15) + " keys) (--all-databases copies them)");
-		assertThat(databasesOf(target)).as("databases of the target").containsExactly("db0");
+		assertThat(Databases.of(target)).as("databases of the target").containsExactly("db0");
 		KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
 	}
 
@@ -137,7 +207,7 @@ class AllDatabasesJarTests {
 		// a key the target already has, under its new name, in database 3: kept under
 		// skip
 		String existing = "hash:7";
-		inDatabase(3, () -> target.sync().hset("new:db3:" + existing, "field", "target's own"), target);
+		Databases.inDatabase(3, () -> target.sync().hset("new:db3:" + existing, "field", "target's own"), target);
 		Path config = this.home.resolve("copy.yaml");
 		Files.writeString(config,
 				String.join("\n", "source: " + source.uri(), "target: " + target.uri(), "all-databases: true",
@@ -159,7 +229,7 @@ class AllDatabasesJarTests {
 				.wrap(name.replaceFirst("^db3:", "new:db3:").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
 		};
 		for (int database : DATABASES) {
-			inDatabase(database, () -> {
+			Databases.inDatabase(database, () -> {
 				KeyspaceComparison comparison = KeyspaceComparison.compare(Keyspace.of(source), Keyspace.of(target),
 						KeyspaceComparison.LOOSE_TTL_TOLERANCE, hashesRenamed);
 				assertThat(comparison.targetKeys()).as("keys of database %d", database).isPositive();
@@ -187,7 +257,7 @@ class AllDatabasesJarTests {
 		Map<Integer, Long> sizes = new LinkedHashMap<>();
 		for (int database : DATABASES) {
 			int count = keys + database * 10;
-			inDatabase(database,
+			Databases.inDatabase(database,
 					() -> TestData.keys(count)
 						.seed(database)
 						.prefix("db" + database + ":")
@@ -197,16 +267,6 @@ class AllDatabasesJarTests {
 			sizes.put(database, (long) count);
 		}
 		return sizes;
-	}
-
-	/** The databases INFO keyspace lists, e.g. {@code db0}. */
-	private static List<String> databasesOf(RedisServer server) {
-		return server.sync()
-			.info("keyspace")
-			.lines()
-			.filter((line) -> line.startsWith("db"))
-			.map((line) -> line.substring(0, line.indexOf(':')))
-			.toList();
 	}
 
 	private static long total(Map<Integer, Long> sizes) {
@@ -221,39 +281,6 @@ class AllDatabasesJarTests {
 			written.put((int) JsonDocument.number(database, "database"), JsonDocument.number(database, "written"));
 		}
 		return written;
-	}
-
-	private static void assertSameDatabases(RedisServer source, RedisServer target, int... databases) {
-		for (int database : databases) {
-			inDatabase(database, () -> {
-				KeyspaceComparison comparison = KeyspaceComparison.compare(source, target,
-						KeyspaceComparison.LOOSE_TTL_TOLERANCE);
-				assertThat(comparison.isSame()).as("database %d: %s", database, comparison.report()).isTrue();
-				assertThat(comparison.sourceKeys()).as("keys of database %d", database).isPositive();
-			}, source, target);
-		}
-	}
-
-	/**
-	 * Runs {@code action} with database {@code database} of each server seen as database
-	 * 0, and swaps them back afterwards.
-	 */
-	private static void inDatabase(int database, Runnable action, RedisServer... servers) {
-		if (database == 0) {
-			action.run();
-			return;
-		}
-		for (RedisServer server : servers) {
-			server.sync().swapdb(0, database);
-		}
-		try {
-			action.run();
-		}
-		finally {
-			for (RedisServer server : servers) {
-				server.sync().swapdb(0, database);
-			}
-		}
 	}
 
 }

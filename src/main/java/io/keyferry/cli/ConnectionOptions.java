@@ -1,6 +1,7 @@
 package io.keyferry.cli;
 
 import java.nio.file.Path;
+import java.util.List;
 
 import io.keyferry.KeyferryException;
 import io.keyferry.redis.Endpoint;
@@ -46,6 +47,34 @@ public class ConnectionOptions {
 			.apply(withSecret(Endpoint.parse("target", this.target), this.targetPasswordFile));
 		this.tls.checkShared(sourceEndpoint, targetEndpoint);
 		return new Endpoint[] { sourceEndpoint, targetEndpoint };
+	}
+
+	/**
+	 * Refuses {@code --all-databases} with a URI that names a database or lists several
+	 * hosts (a Redis Cluster, which has database 0 only); whether a single host is a
+	 * cluster is checked when the servers are.
+	 * @param command what the command does with the databases: {@code copy} or
+	 * {@code verify}
+	 */
+	void checkAllDatabases(String command) {
+		// copy: copies, verify: verifies
+		String does = command.substring(0, command.length() - 1) + "ies";
+		for (String role : List.of("source", "target")) {
+			String uri = "source".equals(role) ? this.source : this.target;
+			if (Endpoint.namesDatabase(uri)) {
+				throw KeyferryException.usage(
+						"--all-databases " + does + " every database, and --" + role + " names one ("
+								+ Endpoint.parse(role, uri).redacted() + ")",
+						"remove the /db from --" + role + ", or leave out --all-databases to " + command
+								+ " that database alone");
+			}
+			if (uri != null && !Endpoint.parse(role, uri).moreSeeds().isEmpty()) {
+				throw KeyferryException.usage(
+						"--all-databases needs standalone servers, and --" + role
+								+ " lists several hosts (a Redis Cluster, which has database 0 only)",
+						"leave out --all-databases to " + command + " the cluster's keys");
+			}
+		}
 	}
 
 	private static Endpoint withSecret(Endpoint endpoint, Path passwordFile) {

@@ -16,11 +16,9 @@ import org.springframework.batch.core.BatchStatus;
 import io.keyferry.redis.Backoff;
 import io.keyferry.redis.ConflictPolicy;
 import io.keyferry.redis.WriteMode;
-import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.PrefixRenames;
 import io.keyferry.redis.ReadFrom;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 
 import picocli.CommandLine;
@@ -83,7 +81,7 @@ public class CopyCommand implements Callable<Integer> {
 	boolean allDatabases;
 
 	@Option(names = "--verify",
-			description = "After a completed copy, verify the target against the source (as keyferry verify with the same source, target, filter and options, default passes) and exit by its result: 0 equal, 4 differences remain.")
+			description = "After a completed copy, verify the target against the source (as keyferry verify with the same source, target, filter and options, every database with --all-databases, default passes) and exit by its result: 0 equal, 4 differences remain.")
 	boolean verify;
 
 	@Option(names = "--delete-missing",
@@ -176,40 +174,13 @@ public class CopyCommand implements Callable<Integer> {
 		CopySettings settings = this.scan.settings("copy", this.connection, policy, this.dryRun, this.maxValueBytes,
 				this.chunkBytes, this.functions);
 		if (this.allDatabases) {
-			checkAllDatabases();
+			this.connection.checkAllDatabases("copy");
 		}
 		if (this.verify && this.dryRun) {
 			throw KeyferryException.usage("--verify cannot be combined with --dry-run",
 					"a dry run writes nothing to verify: leave out one of them");
 		}
-		if (this.verify && this.allDatabases) {
-			throw KeyferryException.usage("--verify cannot be combined with --all-databases",
-					"verify compares one database: leave out --verify and run keyferry verify for each database");
-		}
 		return settings.withModes(this.allDatabases, mode).withDeleteMissing(this.deleteMissing);
-	}
-
-	/**
-	 * Refuses {@code --all-databases} with a URI that names a database or lists several
-	 * hosts (a Redis Cluster, which has database 0 only); whether a single host is a
-	 * cluster is checked when the servers are.
-	 */
-	private void checkAllDatabases() {
-		for (String role : List.of("source", "target")) {
-			String uri = "source".equals(role) ? this.connection.source : this.connection.target;
-			if (Endpoint.namesDatabase(uri)) {
-				throw KeyferryException.usage(
-						"--all-databases copies every database, and --" + role + " names one ("
-								+ Endpoint.parse(role, uri).redacted() + ")",
-						"remove the /db from --" + role + ", or leave out --all-databases to copy that database alone");
-			}
-			if (!Endpoint.parse(role, uri).moreSeeds().isEmpty()) {
-				throw KeyferryException.usage(
-						"--all-databases needs standalone servers, and --" + role
-								+ " lists several hosts (a Redis Cluster, which has database 0 only)",
-						"leave out --all-databases to copy the cluster's keys");
-			}
-		}
 	}
 
 	interface LauncherCall {

@@ -129,6 +129,10 @@ public class ShowCommand implements Callable<Integer> {
 
 	private static Map<String, Object> difference(Differences.Difference difference) {
 		Map<String, Object> map = new LinkedHashMap<>();
+		if (difference.database() != null) {
+			// a run of every database: the same name may differ in several
+			map.put("database", difference.database());
+		}
 		map.put("key", KeyNames.escape(difference.key()));
 		map.put("kind", Json.fieldName(difference.kind().id()));
 		map.put("detail", difference.detail());
@@ -197,7 +201,8 @@ public class ShowCommand implements Callable<Integer> {
 					+ ((details.differences().size() < details.differenceCount())
 							? " (showing " + details.differences().size() + ")" : ""));
 			for (Differences.Difference difference : details.differences()) {
-				out.println("  " + difference.kind().id() + "  \"" + KeyNames.escape(difference.key()) + "\""
+				out.println("  " + ((difference.database() != null) ? "db " + difference.database() + "  " : "")
+						+ difference.kind().id() + "  \"" + KeyNames.escape(difference.key()) + "\""
 						+ ((difference.detail() != null) ? "  " + difference.detail() : ""));
 			}
 		}

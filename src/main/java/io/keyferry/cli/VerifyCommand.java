@@ -9,6 +9,7 @@ import io.keyferry.KeyferryException;
 import io.keyferry.job.CopySettings;
 import io.keyferry.job.VerifySettings;
 import io.keyferry.redis.ConflictPolicy;
+import io.keyferry.redis.WriteMode;
 import io.keyferry.run.VerifyLauncher;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -31,7 +32,8 @@ import picocli.CommandLine.Spec;
 				"Exit codes: 0 the target matches the source, 4 differences remain, 1 failed (resumable), 2 usage.", "",
 				"Examples:", "  keyferry verify --source redis://prod:6379 --target redis://staging:6379",
 				"  keyferry verify --source redis://prod:6379 --target redis://staging:6379 --match 'user:*' --extra --json",
-				"  keyferry verify --source redis://prod:6379 --target redis://staging:6379 --extra --fix --delete-extra" })
+				"  keyferry verify --source redis://prod:6379 --target redis://staging:6379 --extra --fix --delete-extra",
+				"  keyferry verify --source redis://prod:6379 --target redis://staging:6379 --all-databases --extra" })
 public class VerifyCommand implements Callable<Integer> {
 
 	@ParentCommand
@@ -49,6 +51,10 @@ public class VerifyCommand implements Callable<Integer> {
 
 	@Mixin
 	ScanOptions scan = new ScanOptions();
+
+	@Option(names = "--all-databases",
+			description = "Verify every database of a standalone source that holds keys (INFO keyspace), each against the same database of the target (with --extra, every database of the target that holds keys), as copy --all-databases copies them. The URIs then name no /db. Part of the run's identity.")
+	boolean allDatabases;
 
 	@Option(names = "--ttl-tolerance", paramLabel = "DURATION", defaultValue = "100ms",
 			converter = DurationConverter.class,
@@ -96,8 +102,13 @@ public class VerifyCommand implements Callable<Integer> {
 	}
 
 	VerifySettings settings() {
-		CopySettings copy = this.scan.settings("verify", this.connection, ConflictPolicy.REPLACE, false,
-				CopySettings.DEFAULT_MAX_VALUE_BYTES, CopySettings.DEFAULT_CHUNK_BYTES, false);
+		CopySettings copy = this.scan
+			.settings("verify", this.connection, ConflictPolicy.REPLACE, false, CopySettings.DEFAULT_MAX_VALUE_BYTES,
+					CopySettings.DEFAULT_CHUNK_BYTES, false)
+			.withModes(this.allDatabases, WriteMode.AUTO);
+		if (this.allDatabases) {
+			this.connection.checkAllDatabases("verify");
+		}
 		ScanOptions.positive("verify", "--passes", this.passes);
 		if (this.ttlTolerance.isNegative()) {
 			throw KeyferryException.usage("--ttl-tolerance must not be negative", "e.g. --ttl-tolerance 100ms");

@@ -38,9 +38,11 @@ final class TargetScan implements AutoCloseable {
 	 *
 	 * @param unit the index of the unit it comes from
 	 * @param from the cursor it was scanned from: 0 for a unit's first page
+	 * @param database the database the unit scans in a run of every database
+	 * ({@code --all-databases}), {@code null} otherwise
 	 * @param keys its keys
 	 */
-	record Page(int unit, long from, List<byte[]> keys) {
+	record Page(int unit, long from, Integer database, List<byte[]> keys) {
 	}
 
 	private final String units;
@@ -102,7 +104,7 @@ final class TargetScan implements AutoCloseable {
 			this.monitor
 				.warn("the target's masters changed since its scan for " + this.purpose + " started: it starts again");
 			start(context, call("target", this::discover), false);
-			return new Page(0, 0, List.of());
+			return new Page(0, 0, null, List.of());
 		}
 		String now = call("target", open::scannedRunId);
 		long from = Long.parseUnsignedLong(context.getString(this.cursor, "0"));
@@ -123,7 +125,7 @@ final class TargetScan implements AutoCloseable {
 			context.putString(this.cursor, Long.toUnsignedString(page.nextCursor()));
 			context.putString(this.runId, now);
 		}
-		return new Page(index, cursor, page.keys());
+		return new Page(index, cursor, database(all.get(index), this.settings), page.keys());
 	}
 
 	private void start(ExecutionContext context, List<String> discovered, boolean keepCursor) {
@@ -206,6 +208,18 @@ final class TargetScan implements AutoCloseable {
 		}
 	}
 
+	/**
+	 * The database a unit selects on both sides.
+	 * @param unit the unit's name
+	 * @param settings the run's settings
+	 * @return the database of a run of every database, else {@code null} (the endpoints
+	 * name it)
+	 */
+	static Integer database(String unit, CopySettings settings) {
+		return (unit.startsWith(DATABASE) && settings.allDatabases())
+				? Integer.valueOf(unit.substring(DATABASE.length())) : null;
+	}
+
 	@Override
 	public void close() {
 		if (this.connections != null) {
@@ -250,8 +264,8 @@ final class TargetScan implements AutoCloseable {
 			try {
 				Endpoint source = settings.source();
 				Endpoint target = settings.target();
-				if (unit.startsWith(DATABASE) && settings.allDatabases()) {
-					int database = Integer.parseInt(unit.substring(DATABASE.length()));
+				Integer database = database(unit, settings);
+				if (database != null) {
 					source = source.withDatabase(database);
 					target = target.withDatabase(database);
 				}

@@ -1,5 +1,8 @@
 package io.keyferry.job;
 
+import java.util.HashMap;
+import java.util.Map;
+
 import io.keyferry.redis.ClusterTarget;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.KeyVerifier;
@@ -12,9 +15,11 @@ import io.keyferry.redis.ServerInfo;
 import io.keyferry.redis.TargetRoute;
 
 /**
- * Connections to both sides of a verify run outside its partitions (the later passes and
- * the fix): each side's seed and, for a cluster, a connection per master that serves a
- * key's slot. Opened when a step starts, closed when it ends. Not thread-safe.
+ * Connections to both sides of a verify run outside its partitions (the scan of the
+ * target for extra keys, the later passes and the fix): each side's seed and, for a
+ * cluster, a connection per master that serves a key's slot. Opened when a step starts,
+ * closed when it ends; in a run of every database, those of one database
+ * ({@link OnDemand}). Not thread-safe.
  */
 final class VerifyConnections implements AutoCloseable {
 
@@ -179,7 +184,9 @@ final class VerifyConnections implements AutoCloseable {
 
 	/**
 	 * The connections of a step, opened on first use and closed when the step ends
-	 * ({@code afterStep}). Not thread-safe.
+	 * ({@code afterStep}): one set per database of a run of every database
+	 * ({@code --all-databases}), each selecting its database on both sides, or one set
+	 * for the databases the endpoints name. Not thread-safe.
 	 */
 	static final class OnDemand {
 
@@ -187,7 +194,8 @@ final class VerifyConnections implements AutoCloseable {
 
 		private final RedisConnector connector;
 
-		private VerifyConnections connections;
+		/** By database; the key {@code null} for the endpoints' databases. */
+		private final Map<Integer, VerifyConnections> connections = new HashMap<>();
 
 		OnDemand(VerifySettings settings, RedisConnector connector) {
 			this.settings = settings;
@@ -195,26 +203,43 @@ final class VerifyConnections implements AutoCloseable {
 		}
 
 		/**
-		 * The connections, opened now if they are not.
+		 * The connections of a database, opened now if they are not.
+		 * @param database the database ({@code --all-databases}), {@code null} for the
+		 * endpoints' databases
 		 * @return the connections
 		 */
-		VerifyConnections get() {
-			if (this.connections == null) {
-				this.connections = new VerifyConnections(this.settings, this.connector);
+		VerifyConnections get(Integer database) {
+			VerifyConnections open = this.connections.get(database);
+			if (open == null) {
+				open = new VerifyConnections(inDatabase(this.settings, database), this.connector);
+				this.connections.put(database, open);
 			}
-			return this.connections;
+			return open;
 		}
 
 		/**
-		 * Closes the connections, if open.
+		 * Closes the connections that are open.
 		 */
 		void close() {
-			if (this.connections != null) {
-				this.connections.close();
-				this.connections = null;
-			}
+			this.connections.values().forEach(VerifyConnections::close);
+			this.connections.clear();
 		}
 
+	}
+
+	/**
+	 * A run's settings with both endpoints selecting a database.
+	 * @param settings the run's settings
+	 * @param database the database, {@code null} for the endpoints' own
+	 * @return the settings
+	 */
+	static VerifySettings inDatabase(VerifySettings settings, Integer database) {
+		if (database == null) {
+			return settings;
+		}
+		CopySettings copy = settings.copy();
+		return settings
+			.withCopy(copy.withEndpoints(copy.source().withDatabase(database), copy.target().withDatabase(database)));
 	}
 
 }

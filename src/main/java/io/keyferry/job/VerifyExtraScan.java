@@ -25,8 +25,9 @@ import org.springframework.batch.infrastructure.repeat.RepeatStatus;
  * run's filter that the target has and the source lacks under every name they can have
  * been copied from ({@link MissingKeys#missing}: under {@code --rename-prefix} the
  * inverse of the renames), by the target's name, in the transaction that saves the scan's
- * position. Restartable: a cursor of a target process that is gone is not reused (that
- * master, or the database, is scanned again). Not thread-safe (one step thread).
+ * position (each with its database, {@code --all-databases}). Restartable: a cursor of a
+ * target process that is gone is not reused (that master, or the database, is scanned
+ * again). Not thread-safe (one step thread).
  */
 final class VerifyExtraScan implements Tasklet, StepExecutionListener {
 
@@ -66,7 +67,7 @@ final class VerifyExtraScan implements Tasklet, StepExecutionListener {
 		// a key deleted from the target since the scan is not extra
 		List<byte[]> extra = missing.isEmpty() ? missing
 				: this.scan.call("target", () -> unit.keys().inTarget(missing));
-		this.differences.record(step.getJobExecution().getJobInstanceId(), step.getJobExecutionId(), 1,
+		this.differences.record(step.getJobExecution().getJobInstanceId(), step.getJobExecutionId(), page.database(), 1,
 				extra.stream().map((key) -> KeyVerdict.different(key, DifferenceKind.EXTRA, detail(key))).toList());
 		if (!extra.isEmpty() && page.from() != 0) {
 			TestHalt.at("extra-recorded");

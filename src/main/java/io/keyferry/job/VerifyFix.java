@@ -34,15 +34,16 @@ import org.springframework.batch.infrastructure.repeat.RepeatStatus;
 
 /**
  * {@code verify --fix}: after the last pass, copies again every key still recorded as
- * different, with the copy's write path ({@link DumpFetcher} and {@link Restorer} under
- * the {@code replace} policy, type by type where the target cannot read a payload, routed
- * to a cluster target's masters); with {@code --delete-extra} deletes the extra keys that
- * the target still has and the source still lacks; then compares the records' keys once
- * more, so that the run's final counts are what differs after the fix. A page of records
- * per call, its position and the counts saved in the step's context in the call's
- * transaction. Restartable: a page written but not committed is written again (RESTORE
- * REPLACE and DEL are idempotent; such keys are counted as fixed twice). Not thread-safe
- * (one step thread).
+ * different (in the database it was recorded in, {@code --all-databases}), with the
+ * copy's write path ({@link DumpFetcher} and {@link Restorer} under the {@code replace}
+ * policy, type by type where the target cannot read a payload, routed to a cluster
+ * target's masters); with {@code --delete-extra} deletes the extra keys that the target
+ * still has and the source still lacks; then compares the records' keys once more, so
+ * that the run's final counts are what differs after the fix. A page of records per call,
+ * its position and the counts saved in the step's context in the call's transaction.
+ * Restartable: a page written but not committed is written again (RESTORE REPLACE and DEL
+ * are idempotent; such keys are counted as fixed twice). Not thread-safe (one step
+ * thread).
  */
 final class VerifyFix implements Tasklet, StepExecutionListener {
 
@@ -108,22 +109,25 @@ final class VerifyFix implements Tasklet, StepExecutionListener {
 			return RepeatStatus.CONTINUABLE;
 		}
 		if (comparing) {
-			VerifyPasses.compareAgain(this.connections.get(), this.settings, this.differences, this.monitor, rows,
+			VerifyPasses.compareAgain(this.connections, this.settings, this.differences, this.monitor, rows,
 					this.settings.passes() + 1);
 		}
 		else {
-			List<byte[]> differing = new ArrayList<>();
-			List<byte[]> extra = new ArrayList<>();
-			for (Differences.Difference row : rows) {
-				if (row.kind() != DifferenceKind.EXTRA) {
-					differing.add(row.key());
+			VerifyPasses.byDatabase(rows).forEach((database, ofDatabase) -> {
+				List<byte[]> differing = new ArrayList<>();
+				List<byte[]> extra = new ArrayList<>();
+				for (Differences.Difference row : ofDatabase) {
+					if (row.kind() != DifferenceKind.EXTRA) {
+						differing.add(row.key());
+					}
+					else if (this.settings.deleteExtra()) {
+						extra.add(row.key());
+					}
 				}
-				else if (this.settings.deleteExtra()) {
-					extra.add(row.key());
-				}
-			}
-			done.addFixed(copyAgain(differing));
-			done.addDeleted(deleteExtra(extra));
+				VerifyConnections sides = this.connections.get(database);
+				done.addFixed(copyAgain(sides, differing));
+				done.addDeleted(deleteExtra(sides, extra));
+			});
 			TestHalt.at("fix-page");
 		}
 		context.putLong(AFTER, rows.get(rows.size() - 1).id());
@@ -136,13 +140,14 @@ final class VerifyFix implements Tasklet, StepExecutionListener {
 	 * Copies keys again as a copy under {@code --on-conflict replace} writes them: the
 	 * keys of each source node fetched in one pipelined batch, payloads beyond the
 	 * chunk's byte budget read again one at a time.
+	 * @param sides the connections of the keys' database
+	 * @param keys the keys
 	 * @return the keys written (keys gone from the source are not)
 	 */
-	private long copyAgain(List<byte[]> keys) {
+	private long copyAgain(VerifyConnections sides, List<byte[]> keys) {
 		if (keys.isEmpty()) {
 			return 0;
 		}
-		VerifyConnections sides = this.connections.get();
 		CopySettings copy = this.settings.copy();
 		Backoff backoff = copy.backoff();
 		Map<StatefulRedisConnection<byte[], byte[]>, List<byte[]>> bySource = new IdentityHashMap<>();
@@ -195,18 +200,20 @@ final class VerifyFix implements Tasklet, StepExecutionListener {
 	 * Deletes the keys that the target has and the source lacks under each name they can
 	 * have been copied from, read now (a key the source has gained since the scan stays),
 	 * each from the target's node of its slot.
+	 * @param sides the connections of the keys' database
+	 * @param keys the keys
 	 * @return the keys deleted
 	 */
-	private long deleteExtra(List<byte[]> keys) {
+	private long deleteExtra(VerifyConnections sides, List<byte[]> keys) {
 		if (keys.isEmpty()) {
 			return 0;
 		}
 		CopySettings copy = this.settings.copy();
 		return copy.backoff().call(() -> {
-			List<byte[]> still = this.connections.get().extraKeys().extra(keys);
+			List<byte[]> still = sides.extraKeys().extra(keys);
 			List<RedisFuture<Long>> replies = new ArrayList<>(still.size());
 			for (byte[] key : still) {
-				replies.add(this.connections.get().targetRoute().connectionFor(key).async().del(key));
+				replies.add(sides.targetRoute().connectionFor(key).async().del(key));
 			}
 			long deleted = 0;
 			for (RedisFuture<Long> reply : replies) {

@@ -1,5 +1,6 @@
 package io.keyferry.job;
 
+import io.keyferry.job.item.Checkpoint;
 import io.keyferry.job.item.DifferenceWriter;
 import io.keyferry.job.item.VerifyProcessor;
 import io.keyferry.redis.KeyVerifier;
@@ -41,8 +42,9 @@ class VerifyJobConfiguration {
 	@StepScope
 	DifferenceWriter differenceWriter(PartitionResources resources, Differences differences, RunMonitor monitor) {
 		StepExecution step = resources.stepExecution();
+		int database = step.getExecutionContext().getInt(Checkpoint.DATABASE, -1);
 		return new DifferenceWriter(differences, monitor, step.getJobExecution().getJobInstanceId(),
-				step.getJobExecutionId(), step.getId());
+				step.getJobExecutionId(), step.getId(), (database >= 0) ? database : null);
 	}
 
 }

@@ -1,7 +1,9 @@
 package io.keyferry.job;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import io.keyferry.job.item.VerifyCounts;
 import io.keyferry.redis.Backoff;
@@ -23,12 +25,12 @@ import org.springframework.batch.infrastructure.repeat.RepeatStatus;
 
 /**
  * The later passes of a verify run: after a pause, every key recorded as different is
- * compared again, a page of records per call (one transaction each: the records updated
- * or deleted with the position saved in the step's context), so that keys changed by
- * writes during the first pass settle and only keys that still differ in the last pass
- * remain. At the end it saves the run's final counts in its context
- * ({@link VerifyCounts}, {@link #FINAL}). Restartable: resumes at the saved pass and
- * record. Not thread-safe (one step thread).
+ * compared again (in the database it was recorded in, {@code --all-databases}), a page of
+ * records per call (one transaction each: the records updated or deleted with the
+ * position saved in the step's context), so that keys changed by writes during the first
+ * pass settle and only keys that still differ in the last pass remain. At the end it
+ * saves the run's final counts in its context ({@link VerifyCounts}, {@link #FINAL}).
+ * Restartable: resumes at the saved pass and record. Not thread-safe (one step thread).
  */
 final class VerifyPasses implements Tasklet, StepExecutionListener {
 
@@ -93,23 +95,44 @@ final class VerifyPasses implements Tasklet, StepExecutionListener {
 			context.putLong(AFTER, 0);
 			return RepeatStatus.CONTINUABLE;
 		}
-		compareAgain(this.connections.get(), this.settings, this.differences, this.monitor, rows, pass);
+		compareAgain(this.connections, this.settings, this.differences, this.monitor, rows, pass);
 		context.putInt(PASS, pass);
 		context.putLong(AFTER, rows.get(rows.size() - 1).id());
 		return RepeatStatus.CONTINUABLE;
 	}
 
 	/**
-	 * Compares the keys of recorded differences again, now: a row whose key is equal is
-	 * deleted, one that still differs is updated.
-	 * @param connections both sides
+	 * Compares the keys of recorded differences again, now, each in the database it was
+	 * recorded in: a row whose key is equal is deleted, one that still differs is
+	 * updated.
+	 * @param connections both sides, per database
 	 * @param settings the run's settings
 	 * @param differences the records
 	 * @param monitor the run's live state
 	 * @param rows the rows
 	 * @param pass the pass that compares them
 	 */
-	static void compareAgain(VerifyConnections connections, VerifySettings settings, Differences differences,
+	static void compareAgain(VerifyConnections.OnDemand connections, VerifySettings settings, Differences differences,
+			RunMonitor monitor, List<Differences.Difference> rows, int pass) {
+		byDatabase(rows).forEach((database, ofDatabase) -> compareAgain(connections.get(database), settings,
+				differences, monitor, ofDatabase, pass));
+	}
+
+	/**
+	 * Rows by the database they were recorded in ({@code null}: the endpoints'), in the
+	 * order of their first row.
+	 * @param rows the rows
+	 * @return the rows of each database, in id order
+	 */
+	static Map<Integer, List<Differences.Difference>> byDatabase(List<Differences.Difference> rows) {
+		Map<Integer, List<Differences.Difference>> groups = new LinkedHashMap<>();
+		for (Differences.Difference row : rows) {
+			groups.computeIfAbsent(row.database(), (database) -> new ArrayList<>()).add(row);
+		}
+		return groups;
+	}
+
+	private static void compareAgain(VerifyConnections connections, VerifySettings settings, Differences differences,
 			RunMonitor monitor, List<Differences.Difference> rows, int pass) {
 		List<Differences.Difference> extra = new ArrayList<>();
 		List<Differences.Difference> others = new ArrayList<>();

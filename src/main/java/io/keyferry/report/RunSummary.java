@@ -292,7 +292,7 @@ public record RunSummary(long executionId, long runId, long run, BatchStatus sta
 		lines.add(String.format(Locale.ROOT, "%s  verify execution %d  run #%d%s", this.status.name(), this.executionId,
 				this.run, verdict));
 		lines.add("  " + this.source + " -> " + this.target + "  match " + this.match
-				+ (this.type.isEmpty() ? "" : "  type " + this.type));
+				+ (this.type.isEmpty() ? "" : "  type " + this.type) + (this.allDatabases ? "  all databases" : ""));
 		lines.add(String.format(Locale.ROOT,
 				"  checked %s  equal %s  missing %s  differentType %s  differentValue %s  differentTtl %s  extra %s",
 				number(this.verify.checked()), number(this.verify.equal()),

@@ -3,6 +3,7 @@ package io.keyferry.repository;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.sql.Timestamp;
+import java.sql.Types;
 import java.time.LocalDateTime;
 import java.util.HexFormat;
 import java.util.List;
@@ -15,10 +16,10 @@ import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
  * The keys that differ in each verify run, in keyferry's own table of the job repository:
- * one row per key, replaced when the key is recorded again (a page read again after a
- * resume, a later pass), deleted when a later pass finds the key equal. So the rows of a
- * run are its differences as last seen. Every write joins the caller's transaction.
- * Thread-safe.
+ * one row per key (per key and database in a run of every database), replaced when the
+ * key is recorded again (a page read again after a resume, a later pass), deleted when a
+ * later pass finds the key equal. So the rows of a run are its differences as last seen.
+ * Every write joins the caller's transaction. Thread-safe.
  */
 public class Differences implements DifferenceLog {
 
@@ -34,39 +35,45 @@ public class Differences implements DifferenceLog {
 	 * A recorded difference.
 	 *
 	 * @param id the row's id (rows of a run are visited in id order)
+	 * @param database the database the key differs in ({@code verify --all-databases}),
+	 * {@code null} in a run of the databases its URIs name
 	 * @param key the key
 	 * @param kind how it differs
 	 * @param detail what differs
 	 * @param pass the pass that last found it different
 	 */
-	public record Difference(long id, byte[] key, DifferenceKind kind, String detail, int pass) {
+	public record Difference(long id, Integer database, byte[] key, DifferenceKind kind, String detail, int pass) {
 	}
 
 	@Override
-	public void record(long runId, long jobExecutionId, int pass, List<KeyVerdict> differences) {
+	public void record(long runId, long jobExecutionId, Integer database, int pass, List<KeyVerdict> differences) {
 		if (differences.isEmpty()) {
 			return;
 		}
 		this.jdbc.batchUpdate(
 				"DELETE FROM " + RepositorySchema.DIFFERENCE_TABLE
-						+ " WHERE JOB_INSTANCE_ID = ? AND KEY_HASH = ? AND KEY_NAME = ?",
+						+ " WHERE JOB_INSTANCE_ID = ? AND KEY_HASH = ? AND KEY_NAME = ? AND "
+						+ RepositorySchema.DIFFERENCE_DATABASE + " IS NOT DISTINCT FROM ?",
 				differences, 500, (ps, verdict) -> {
 					ps.setLong(1, runId);
 					ps.setString(2, hash(verdict.key()));
 					ps.setBytes(3, verdict.key());
+					ps.setObject(4, database, Types.INTEGER);
 				});
 		Timestamp now = Timestamp.valueOf(LocalDateTime.now());
 		this.jdbc.batchUpdate("INSERT INTO " + RepositorySchema.DIFFERENCE_TABLE
-				+ " (JOB_INSTANCE_ID, JOB_EXECUTION_ID, KEY_HASH, KEY_NAME, KIND, DETAIL, PASS, CREATE_TIME)"
-				+ " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", differences, 500, (ps, verdict) -> {
+				+ " (JOB_INSTANCE_ID, JOB_EXECUTION_ID, " + RepositorySchema.DIFFERENCE_DATABASE
+				+ ", KEY_HASH, KEY_NAME, KIND, DETAIL, PASS, CREATE_TIME)" + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				differences, 500, (ps, verdict) -> {
 					ps.setLong(1, runId);
 					ps.setLong(2, jobExecutionId);
-					ps.setString(3, hash(verdict.key()));
-					ps.setBytes(4, verdict.key());
-					ps.setString(5, verdict.kind().id());
-					ps.setString(6, truncate(verdict.detail()));
-					ps.setInt(7, pass);
-					ps.setTimestamp(8, now);
+					ps.setObject(3, database, Types.INTEGER);
+					ps.setString(4, hash(verdict.key()));
+					ps.setBytes(5, verdict.key());
+					ps.setString(6, verdict.kind().id());
+					ps.setString(7, truncate(verdict.detail()));
+					ps.setInt(8, pass);
+					ps.setTimestamp(9, now);
 				});
 	}
 
@@ -102,10 +109,10 @@ public class Differences implements DifferenceLog {
 		JdbcTemplate limited = new JdbcTemplate(this.jdbc.getDataSource());
 		limited.setMaxRows(limit);
 		return limited.query(
-				"SELECT ID, KEY_NAME, KIND, DETAIL, PASS FROM " + RepositorySchema.DIFFERENCE_TABLE
-						+ " WHERE JOB_INSTANCE_ID = ? AND ID > ? ORDER BY ID",
-				(rs, row) -> new Difference(rs.getLong(1), rs.getBytes(2), DifferenceKind.of(rs.getString(3)),
-						rs.getString(4), rs.getInt(5)),
+				"SELECT ID, " + RepositorySchema.DIFFERENCE_DATABASE + ", KEY_NAME, KIND, DETAIL, PASS FROM "
+						+ RepositorySchema.DIFFERENCE_TABLE + " WHERE JOB_INSTANCE_ID = ? AND ID > ? ORDER BY ID",
+				(rs, row) -> new Difference(rs.getLong(1), rs.getObject(2, Integer.class), rs.getBytes(3),
+						DifferenceKind.of(rs.getString(4)), rs.getString(5), rs.getInt(6)),
 				runId, afterId);
 	}
 

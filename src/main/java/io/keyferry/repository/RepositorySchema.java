@@ -23,10 +23,11 @@ import org.springframework.jdbc.datasource.init.ResourceDatabasePopulator;
 
 /**
  * Creates the job repository's tables on first use: Spring Batch's schema when its tables
- * are missing, then keyferry's own. Safe when several processes start at once on an empty
- * repository: the statements are idempotent, run in one transaction (serialized by an
- * advisory lock on PostgreSQL), and a failed attempt is tried again. Runs once at
- * start-up.
+ * are missing, then keyferry's own, and adds to keyferry's tables of a repository made by
+ * an earlier version the columns they lack ({@link #DIFFERENCE_DATABASE}). Safe when
+ * several processes start at once on an empty repository: the statements are idempotent,
+ * run in one transaction (serialized by an advisory lock on PostgreSQL), and a failed
+ * attempt is tried again. Runs once at start-up.
  */
 public class RepositorySchema implements InitializingBean {
 
@@ -34,6 +35,13 @@ public class RepositorySchema implements InitializingBean {
 
 	/** The keys that differ in each verify run. */
 	public static final String DIFFERENCE_TABLE = "KEYFERRY_VERIFY_DIFFERENCE";
+
+	/**
+	 * The column of {@link #DIFFERENCE_TABLE} holding the database a key differs in
+	 * ({@code verify --all-databases}); {@code NULL} for a run of the databases its URIs
+	 * name, and in rows of the versions before the column.
+	 */
+	public static final String DIFFERENCE_DATABASE = "REDIS_DB";
 
 	public static final String OWNER_TABLE = "KEYFERRY_RUN_OWNER";
 
@@ -99,6 +107,7 @@ public class RepositorySchema implements InitializingBean {
 			populator.addScript(
 					new ClassPathResource("io/keyferry/job/schema-" + (postgres ? "postgresql" : "h2") + ".sql"));
 			populator.populate(connection);
+			upgrade(connection);
 			connection.commit();
 		}
 		catch (SQLException | RuntimeException ex) {
@@ -107,6 +116,22 @@ public class RepositorySchema implements InitializingBean {
 		}
 		finally {
 			connection.setAutoCommit(autoCommit);
+		}
+	}
+
+	/**
+	 * Adds the columns that keyferry's tables of an earlier version lack. Looked up
+	 * first, so that a repository already up to date takes no table lock (PostgreSQL
+	 * locks a table for any {@code ALTER TABLE}, even one that changes nothing);
+	 * {@code IF NOT
+	 * EXISTS} for two processes upgrading at once.
+	 */
+	private static void upgrade(Connection connection) throws SQLException {
+		if (!hasColumn(connection, DIFFERENCE_TABLE, DIFFERENCE_DATABASE)) {
+			try (Statement statement = connection.createStatement()) {
+				statement.execute("ALTER TABLE " + DIFFERENCE_TABLE + " ADD COLUMN IF NOT EXISTS " + DIFFERENCE_DATABASE
+						+ " INT");
+			}
 		}
 	}
 
@@ -154,6 +179,26 @@ public class RepositorySchema implements InitializingBean {
 	private static boolean hasTable(DatabaseMetaData metaData, String table) throws SQLException {
 		for (String name : new String[] { table, table.toLowerCase(Locale.ROOT) }) {
 			try (ResultSet rs = metaData.getTables(null, null, name, null)) {
+				if (rs.next()) {
+					return true;
+				}
+			}
+		}
+		return false;
+	}
+
+	/**
+	 * Whether the table that unqualified statements reach (the connection's schema) has
+	 * the column.
+	 */
+	private static boolean hasColumn(Connection connection, String table, String column) throws SQLException {
+		DatabaseMetaData metaData = connection.getMetaData();
+		String schema = connection.getSchema();
+		// unquoted names: upper case in H2, lower case in PostgreSQL
+		for (boolean upper : new boolean[] { true, false }) {
+			String t = upper ? table : table.toLowerCase(Locale.ROOT);
+			String c = upper ? column : column.toLowerCase(Locale.ROOT);
+			try (ResultSet rs = metaData.getColumns(null, schema, t, c)) {
 				if (rs.next()) {
 					return true;
 				}

@@ -9,6 +9,7 @@ import io.keyferry.job.VerifyJobFactory;
 import io.keyferry.job.VerifySettings;
 import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.RedisConnector;
+import io.keyferry.redis.WriteMode;
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.launch.JobOperator;
@@ -183,7 +184,7 @@ public class VerifyLauncher {
 		}
 		else {
 			this.monitor.info("starting run #" + copy.run() + " (verify): " + copy.source().redacted() + " -> "
-					+ copy.target().redacted());
+					+ copy.target().redacted() + (copy.allDatabases() ? ", all databases" : ""));
 		}
 		this.monitor.reset();
 		this.monitor.setSourceKeys(sourceKeys);
@@ -226,10 +227,12 @@ public class VerifyLauncher {
 	 * nothing), or for {@code --fix} as a copy under replace would (its writes).
 	 */
 	private long preflight(CopySettings copy, boolean fix) {
+		// every database of an --all-databases run is selected as a copy's partitions
+		// select them
 		CopySettings readOnly = new CopySettings(copy.source(), copy.target(), copy.match(), copy.type(), !fix,
 				copy.run(), copy.onConflict(), copy.scanCount(), copy.chunkSize(), copy.threads(), copy.partitions(),
 				copy.maxValueBytes(), copy.chunkBytes(), copy.rateLimit(), copy.timeout(), copy.backoff(),
-				copy.readFrom(), false, copy.renames());
+				copy.readFrom(), false, copy.renames(), copy.allDatabases(), WriteMode.AUTO);
 		return Preflight.check(this.connector, readOnly);
 	}
 

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import io.keyferry.testsupport.Databases;
 import io.keyferry.testsupport.JsonDocument;
 import io.keyferry.testsupport.KeyspaceComparison;
 import io.keyferry.testsupport.RedisServer;
@@ -23,8 +24,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * {@code keyferry copy --verify}: a clean copy is verified equal (exit 0, both summaries
  * printed), a target the copy leaves different on purpose ({@code --on-conflict skip}
- * keeps the target's own value of a key) exits 4 with the difference counted, and options
- * that cannot be verified are usage errors with nothing written.
+ * keeps the target's own value of a key) exits 4 with the difference counted, also with
+ * {@code --all-databases} (a key of database 3 only), and options that cannot be verified
+ * are usage errors with nothing written.
  */
 @ExtendWith(RedisServerExtension.class)
 class CopyVerifyIntegrationTests {
@@ -88,6 +90,37 @@ class CopyVerifyIntegrationTests {
 	}
 
 	@Test
+	void everyDatabaseIsVerifiedAndTheCopyEndsWithTheVerifysExitCode(RedisServer source, RedisServer target) {
+		TestData.keys(100).loadInto(source);
+		Databases.inDatabase(3, () -> {
+			TestData.keys(50).seed(3).prefix("db3:").loadInto(source);
+			source.sync().set("config:mode", "production");
+		}, source);
+		// a writer of the target's own, in database 3 only: under --on-conflict skip the
+		// copy keeps it
+		Databases.inDatabase(3, () -> target.sync().set("config:mode", "staging"), target);
+
+		CliRun run = copy(source, target, "--all-databases", "--verify", "--on-conflict", "skip", "--json");
+
+		run.assertExitCode(ExitCode.DIFFERENT);
+		Map<String, Object> summary = JsonDocument.object(run.out());
+		assertThat(summary).containsEntry("status", "COMPLETED")
+			.containsEntry("written", 150L)
+			.containsEntry("skippedTotal", 1L)
+			.containsEntry("exitCode", (long) ExitCode.DIFFERENT);
+		assertThat(JsonDocument.asObject(summary.get("verify"))).containsEntry("status", "COMPLETED")
+			.containsEntry("checked", 151L)
+			.containsEntry("differentValue", 1L)
+			.containsEntry("differences", 1L)
+			.containsEntry("exitCode", (long) ExitCode.DIFFERENT);
+
+		// copied again under replace, the verify finds every database equal
+		copy(source, target, "--all-databases", "--verify").assertExitCode(ExitCode.OK);
+		Databases.assertSameDatabases(source, target, 0, 3);
+		assertThat(Databases.of(target)).containsExactly("db0", "db3");
+	}
+
+	@Test
 	void aVerifyThatCannotRunSaysTheCopyCompleted(RedisServer source, RedisServer target) {
 		TestData.keys(100).loadInto(source);
 		// exactly the copy's commands (README, Permissions): too few to verify with
@@ -114,11 +147,6 @@ class CopyVerifyIntegrationTests {
 	void optionsThatCannotBeVerifiedAreUsageErrors(RedisServer source, RedisServer target) {
 		source.sync().set("k", "v");
 		copy(source, target, "--verify", "--dry-run", "--json").assertExitCode(ExitCode.USAGE).assertJsonError();
-		CliRun all = CliRun.execute("copy", "--home", this.home.toString(), "--source",
-				"redis://127.0.0.1:" + source.port(), "--target", "redis://127.0.0.1:" + target.port(),
-				"--all-databases", "--verify", "--json", "--progress", "off");
-		all.assertExitCode(ExitCode.USAGE).assertJsonError();
-		assertThat(all.err()).contains("error: --verify cannot be combined with --all-databases");
 		assertThat(target.sync().dbsize()).isZero();
 		copy(source, target).assertExitCode(ExitCode.OK);
 		KeyspaceComparison.assertSameContent(source, target);

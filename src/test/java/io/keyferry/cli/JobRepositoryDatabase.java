@@ -56,6 +56,20 @@ final class JobRepositoryDatabase {
 		}
 	}
 
+	/**
+	 * Runs a statement that returns no rows (DDL, an update).
+	 * @param sql the SQL
+	 */
+	void execute(String sql) {
+		try (Connection connection = DriverManager.getConnection(this.url, "sa", "");
+				java.sql.Statement statement = connection.createStatement()) {
+			statement.execute(sql);
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException("executing on " + this.url + " failed: " + ex.getMessage(), ex);
+		}
+	}
+
 	long count(String sql, Object... args) {
 		return ((Number) query(sql, args).get(0).values().iterator().next()).longValue();
 	}

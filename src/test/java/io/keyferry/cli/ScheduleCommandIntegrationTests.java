@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
+import io.keyferry.testsupport.Databases;
 import io.keyferry.testsupport.JsonDocument;
 import io.keyferry.testsupport.KeyspaceComparison;
 import io.keyferry.testsupport.MemoryLimit;
@@ -122,6 +123,34 @@ class ScheduleCommandIntegrationTests {
 				.endsWith(": completed, checked 101, 1 difference"));
 		target.sync().set("config:mode", "production");
 		KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
+	}
+
+	@Test
+	void verifyWithAllDatabasesInTheConfigVerifiesEveryDatabase(RedisServer source, RedisServer target)
+			throws IOException {
+		TestData.keys(100).loadInto(source);
+		Databases.inDatabase(6, () -> {
+			TestData.keys(50).seed(6).prefix("db6:").loadInto(source);
+			source.sync().set("config:mode", "production");
+		}, source);
+		// the target's own value in database 6 only, which the copy keeps under skip
+		Databases.inDatabase(6, () -> target.sync().set("config:mode", "staging"), target);
+		Path config = config(source, target, "verify: true", "all-databases: true", "on-conflict: skip");
+
+		Output output = new Output();
+		int exitCode = schedule(output, "--cron", EVERY_SECOND, "--config", config.toString(), "--max-runs", "1");
+
+		assertThat(exitCode).as(output::toString).isEqualTo(ExitCode.DIFFERENT);
+		List<Map<String, Object>> runs = ticks(output, "completed");
+		assertThat(runs).as(output::toString).hasSize(1);
+		assertThat(number(runs.get(0), "written")).isEqualTo(150);
+		assertThat(JsonDocument.asObject(runs.get(0).get("verify"))).containsEntry("status", "COMPLETED")
+			.containsEntry("allDatabases", true)
+			.containsEntry("checked", 151L)
+			.containsEntry("differentValue", 1L)
+			.containsEntry("differences", 1L);
+		Databases.inDatabase(6, () -> target.sync().set("config:mode", "production"), target);
+		Databases.assertSameDatabases(source, target, 0, 6);
 	}
 
 	@Test

@@ -28,6 +28,8 @@ public class DifferenceWriter implements ItemStreamWriter<VerdictBatch> {
 
 	private final long stepExecutionId;
 
+	private final Integer database;
+
 	private VerifyCounts committed = new VerifyCounts();
 
 	private VerifyCounts pending = new VerifyCounts();
@@ -36,9 +38,20 @@ public class DifferenceWriter implements ItemStreamWriter<VerdictBatch> {
 
 	private KeyCounts pendingKeys = new KeyCounts();
 
+	/**
+	 * Creates the writer of a partition.
+	 * @param log where differences are recorded
+	 * @param monitor the run's live state
+	 * @param runId the run (job instance)
+	 * @param jobExecutionId the execution
+	 * @param stepExecutionId the partition's step execution
+	 * @param database the partition's database ({@link Checkpoint#DATABASE},
+	 * {@code --all-databases}), {@code null} when the endpoints name it
+	 */
 	public DifferenceWriter(DifferenceLog log, ItemMonitor monitor, long runId, long jobExecutionId,
-			long stepExecutionId) {
+			long stepExecutionId, Integer database) {
 		this.log = log;
+		this.database = database;
 		this.monitor = monitor;
 		this.runId = runId;
 		this.jobExecutionId = jobExecutionId;
@@ -75,7 +88,7 @@ public class DifferenceWriter implements ItemStreamWriter<VerdictBatch> {
 				}
 			}
 		}
-		this.log.record(this.runId, this.jobExecutionId, 1, differences);
+		this.log.record(this.runId, this.jobExecutionId, this.database, 1, differences);
 		this.pending = counts;
 		this.pendingKeys = keys;
 		this.monitor.chunkWritten(keys);
