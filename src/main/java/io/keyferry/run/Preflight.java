@@ -316,8 +316,16 @@ public final class Preflight {
 			}
 			for (Endpoint side : List.of(settings.source(), settings.target())) {
 				Endpoint selected = side.withDatabase(database);
-				try (RedisConnector.Connection connection = connector.connect(selected)) {
-					// selected: the connection is usable
+				// SELECT on a connection already made, not as a connection's handshake: a
+				// handshake that fails may be reported by Lettuce as its own failure
+				// ("RedisHandshakeHandler not registered") rather than the server's reply
+				try (RedisConnector.Connection connection = connector.connect(side)) {
+					try {
+						connection.connection().sync().select(database);
+					}
+					catch (RuntimeException ex) {
+						throw RedisFailures.describe(side.role(), selected, ex);
+					}
 				}
 				catch (KeyferryException ex) {
 					if (side == settings.target() && outOfRange(ex)) {
