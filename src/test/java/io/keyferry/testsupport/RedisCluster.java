@@ -17,10 +17,9 @@ import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 import io.keyferry.testsupport.ClusterView.Entry;
@@ -1014,46 +1013,6 @@ public final class RedisCluster implements AutoCloseable {
 	}
 
 	/**
-	 * Starts nodes at once, each on a thread of its own (a node's start mostly waits for
-	 * its process to answer); when one fails, stops those that started.
-	 * @return the nodes, in the order they were asked for
-	 */
-	private static List<Node> startNodes(NodeSettings settings, int count) {
-		List<CompletableFuture<Node>> starting = new ArrayList<>();
-		for (int i = 0; i < count; i++) {
-			CompletableFuture<Node> node = new CompletableFuture<>();
-			Thread thread = new Thread(() -> {
-				try {
-					node.complete(settings.start());
-				}
-				catch (Throwable ex) {
-					node.completeExceptionally(ex);
-				}
-			}, "redis-cluster-node-start");
-			thread.setDaemon(true);
-			thread.start();
-			starting.add(node);
-		}
-		List<Node> nodes = new ArrayList<>();
-		RuntimeException failure = null;
-		for (CompletableFuture<Node> node : starting) {
-			try {
-				nodes.add(node.join());
-			}
-			catch (CompletionException ex) {
-				if (failure == null) {
-					failure = (ex.getCause() instanceof RuntimeException cause) ? cause : ex;
-				}
-			}
-		}
-		if (failure != null) {
-			nodes.forEach((node) -> node.server().close());
-			throw failure;
-		}
-		return nodes;
-	}
-
-	/**
 	 * Options for a {@link RedisCluster}. Not thread-safe.
 	 */
 	public static final class Builder {
@@ -1176,7 +1135,11 @@ public final class RedisCluster implements AutoCloseable {
 			List<Node> nodes = new ArrayList<>();
 			RedisCluster cluster = null;
 			try {
-				nodes.addAll(startNodes(settings, this.masters * (1 + this.replicas)));
+				List<Supplier<Node>> starts = new ArrayList<>();
+				for (int i = 0; i < this.masters * (1 + this.replicas); i++) {
+					starts.add(settings::start);
+				}
+				nodes.addAll(ParallelStart.all(starts, (node) -> node.server().close()));
 				cluster = new RedisCluster(nodes, settings, redisCli);
 				cluster.create(this.masters, this.replicas);
 				return cluster;

@@ -2,10 +2,11 @@ package io.keyferry.testsupport;
 
 import java.lang.reflect.Executable;
 import java.lang.reflect.Parameter;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
 
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ExtensionContext.Namespace;
@@ -42,50 +43,25 @@ public final class RedisClusterExtension implements ParameterResolver {
 	}
 
 	/**
-	 * Starts the clusters of every {@link RedisCluster} parameter of a method, each on a
-	 * thread of its own, and hands each one that started to the store, which closes it;
-	 * then fails if one did not start.
+	 * Starts the clusters of every {@link RedisCluster} parameter of a method at once and
+	 * hands them to the store, which closes them.
 	 */
 	private static Map<Integer, RedisCluster> startAll(Executable executable, ExtensionContext.Store store) {
-		Map<Integer, RedisCluster.Builder> builders = new LinkedHashMap<>();
+		List<Integer> indexes = new ArrayList<>();
+		List<Supplier<RedisCluster>> starts = new ArrayList<>();
 		Parameter[] parameters = executable.getParameters();
 		for (int index = 0; index < parameters.length; index++) {
 			if (parameters[index].getType() == RedisCluster.class) {
-				builders.put(index, builder(parameters[index]));
+				indexes.add(index);
+				starts.add(builder(parameters[index])::start);
 			}
 		}
-		Map<Integer, CompletableFuture<RedisCluster>> starting = new LinkedHashMap<>();
-		builders.forEach((index, builder) -> {
-			CompletableFuture<RedisCluster> cluster = new CompletableFuture<>();
-			Thread thread = new Thread(() -> {
-				try {
-					cluster.complete(builder.start());
-				}
-				catch (Throwable ex) {
-					cluster.completeExceptionally(ex);
-				}
-			}, "redis-cluster-start");
-			thread.setDaemon(true);
-			thread.start();
-			starting.put(index, cluster);
-		});
+		List<RedisCluster> started = ParallelStart.all(starts, RedisCluster::close);
 		Map<Integer, RedisCluster> clusters = new LinkedHashMap<>();
-		RuntimeException failure = null;
-		for (Map.Entry<Integer, CompletableFuture<RedisCluster>> entry : starting.entrySet()) {
-			try {
-				RedisCluster cluster = entry.getValue().join();
-				// The store closes AutoCloseable values when its extension context ends.
-				store.put(cluster, cluster);
-				clusters.put(entry.getKey(), cluster);
-			}
-			catch (CompletionException ex) {
-				if (failure == null) {
-					failure = (ex.getCause() instanceof RuntimeException cause) ? cause : ex;
-				}
-			}
-		}
-		if (failure != null) {
-			throw failure;
+		for (int i = 0; i < started.size(); i++) {
+			// The store closes AutoCloseable values when its extension context ends.
+			store.put(started.get(i), started.get(i));
+			clusters.put(indexes.get(i), started.get(i));
 		}
 		return clusters;
 	}
