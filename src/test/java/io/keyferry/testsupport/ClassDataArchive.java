@@ -63,7 +63,7 @@ final class ClassDataArchive {
 				return unavailable("extracting " + jar + " failed (exit " + exit + ")", jar);
 			}
 		}
-		catch (IOException ex) {
+		catch (IOException | RuntimeException ex) {
 			return unavailable("extracting " + jar + " failed: " + ex, jar);
 		}
 		Path archive = dir.resolve("keyferry.jsa");
