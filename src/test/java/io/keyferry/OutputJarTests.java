@@ -24,7 +24,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * What the packaged jar prints and where it keeps its repository: a relative
  * {@code KEYFERRY_HOME} is resolved against the working directory (H2 refuses a relative
  * database path), and with {@code --json} an error leaves exactly one JSON object on
- * stdout even with logs on ({@code -v}).
+ * stdout even with logs on ({@code -v}). Run as {@code java -jar keyferry.jar} itself
+ * ({@link KeyferryProcess.Builder#fatJar()}): the other jar tests run the jar extracted,
+ * as the launcher does.
  */
 @ExtendWith(RedisServerExtension.class)
 class OutputJarTests {
@@ -40,7 +42,9 @@ class OutputJarTests {
 	@Test
 	void aRelativeKeyferryHomeIsResolvedAgainstTheWorkingDirectory(RedisServer source, RedisServer target) {
 		TestData.keys(300).loadInto(source);
-		KeyferryProcess.Builder relative = KeyferryProcess.in(this.directory).env("KEYFERRY_HOME", "relative/home");
+		KeyferryProcess.Builder relative = KeyferryProcess.in(this.directory)
+			.fatJar()
+			.env("KEYFERRY_HOME", "relative/home");
 
 		KeyferryProcess copy = this.processes.start(relative, "copy", "--source", source.uri(), "--target",
 				target.uri(), "--json", "--progress", "off");
@@ -59,7 +63,7 @@ class OutputJarTests {
 
 	@Test
 	void anErrorWithJsonAndLogsOnLeavesOneJsonObjectOnStdout(RedisServer target) {
-		KeyferryProcess copy = this.processes.start(KeyferryProcess.in(this.directory), "copy", "-v", "--json",
+		KeyferryProcess copy = this.processes.start(KeyferryProcess.in(this.directory).fatJar(), "copy", "-v", "--json",
 				"--progress", "off", "--source", "redis://no_such_host.invalid:6379", "--target", target.uri());
 
 		assertThat(copy.waitFor(RUN_TIMEOUT)).as(copy::describe).isEqualTo(2);

@@ -143,11 +143,13 @@ class PostgresRepositoryJarTests {
 			// a new database each round: creating the schema races too
 			try (PostgresDatabase database = new PostgresDatabase().create()) {
 				target.sync().flushall();
-				// slow enough to outlast the other process's start
-				String[] copy = copy(database, source, target, 500);
-				KeyferryProcess[] both = RunOwnershipJarTests.startTogether(this.processes,
+				Path released = this.home.resolve("released-" + round);
+				KeyferryProcess.Builder builder = RunOwnershipJarTests.holdWinner(
 						KeyferryProcess.in(this.home).env("KEYFERRY_REPOSITORY_PASSWORD", repositoryPassword()),
-						this.home, target, copy);
+						released);
+				KeyferryProcess[] both = RunOwnershipJarTests.startTogether(this.processes, builder, this.home, target,
+						copy(database, source, target, 0));
+				RunOwnershipJarTests.awaitRefusal(both, released);
 				KeyferryProcess first = both[0];
 				KeyferryProcess second = both[1];
 				int firstExit = first.waitFor(RUN_TIMEOUT);

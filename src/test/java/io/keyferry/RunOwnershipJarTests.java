@@ -200,10 +200,10 @@ class RunOwnershipJarTests {
 			// too
 			Path raceHome = this.home.resolve("race-" + round);
 			target.sync().flushall();
-			// slow enough to outlast the other process's start
-			String[] copy = copy(source, target, 500);
-			KeyferryProcess[] both = startTogether(this.processes, KeyferryProcess.in(raceHome), raceHome, target,
-					copy);
+			Path released = raceHome.resolve("released");
+			KeyferryProcess[] both = startTogether(this.processes, holdWinner(KeyferryProcess.in(raceHome), released),
+					raceHome, target, copy(source, target, 0));
+			awaitRefusal(both, released);
 			KeyferryProcess first = both[0];
 			KeyferryProcess second = both[1];
 			int firstExit = first.waitFor(RUN_TIMEOUT);
@@ -212,8 +212,7 @@ class RunOwnershipJarTests {
 				.as("round %d:\n%s\n%s", round, first.describe(), second.describe())
 				.containsExactlyInAnyOrder(EXIT_OK, EXIT_FAILED);
 			KeyferryProcess winner = (firstExit == EXIT_OK) ? first : second;
-			KeyferryProcess refused = (firstExit == EXIT_OK) ? second : first;
-			assertOwnerMessageOnly(refused, winner.pid());
+			assertOwnerMessageOnly((firstExit == EXIT_OK) ? second : first, winner.pid());
 			assertThat(winner.summary().assertCountsAddUp().status()).isEqualTo("COMPLETED");
 			// the refused process may have served the repository's file to the winner
 			// and taken the winner's transaction in flight with it when it exited: the
@@ -302,6 +301,42 @@ class RunOwnershipJarTests {
 		}
 		finally {
 			client(target, "UNPAUSE");
+		}
+	}
+
+	/**
+	 * Holds the process that wins a race for a run before it records itself as the owner
+	 * of its execution (test hook {@code before-owner}, after it took the run's lease),
+	 * until {@link #awaitRefusal} lets it go on: the other process is refused while the
+	 * winner still holds the run, however long either takes, and the winner then copies
+	 * without a rate limit.
+	 * @param builder the options of both processes
+	 * @param released the file whose creation lets the winner go on
+	 * @return the builder
+	 */
+	static KeyferryProcess.Builder holdWinner(KeyferryProcess.Builder builder, Path released) {
+		return builder.env("KEYFERRY_TEST_HALT_AT", "before-owner")
+			.env("KEYFERRY_TEST_HALT_UNTIL", released.toString());
+	}
+
+	/**
+	 * Waits until one of two racing processes held by {@link #holdWinner} has exited (the
+	 * refused one), then lets the other go on.
+	 * @param both the processes
+	 * @param released the file given to {@link #holdWinner}
+	 */
+	static void awaitRefusal(KeyferryProcess[] both, Path released) {
+		long deadline = System.nanoTime() + RUN_TIMEOUT.toNanos();
+		while (both[0].isAlive() && both[1].isAlive()) {
+			assertThat(System.nanoTime()).as("one refused:\n%s\n%s", both[0].describe(), both[1].describe())
+				.isLessThan(deadline);
+			RedisServer.pause(50);
+		}
+		try {
+			java.nio.file.Files.createFile(released);
+		}
+		catch (java.io.IOException ex) {
+			throw new java.io.UncheckedIOException(ex);
 		}
 	}
 

@@ -19,10 +19,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.assertj.core.api.Assertions.fail;
 
 /**
- * The packaged keyferry jar run as a separate process ({@code java -jar keyferry.jar
- * args...}) with its own {@code KEYFERRY_HOME}, its stdout and stderr captured to files
- * under {@code HOME/test-output}. {@link #terminate()} sends SIGTERM and {@link #kill()}
- * SIGKILL, to this process only. Not thread-safe: one test owns it.
+ * The packaged keyferry jar run as a separate process with its own {@code KEYFERRY_HOME},
+ * its stdout and stderr captured to files under {@code HOME/test-output}: extracted as
+ * the launcher {@code scripts/keyferry} runs it, with a class-data archive (see
+ * {@link ClassDataArchive}), or as {@code java -jar keyferry.jar args...}
+ * ({@link Builder#fatJar()}), or through the launcher ({@link Builder#viaLauncher()}).
+ * {@link #terminate()} sends SIGTERM and {@link #kill()} SIGKILL, to this process only.
+ * Not thread-safe: one test owns it.
  */
 public final class KeyferryProcess implements AutoCloseable {
 
@@ -282,6 +285,8 @@ public final class KeyferryProcess implements AutoCloseable {
 
 		private boolean viaLauncher;
 
+		private boolean fatJar;
+
 		private Builder(Path home) {
 			this.home = home;
 		}
@@ -311,8 +316,19 @@ public final class KeyferryProcess implements AutoCloseable {
 		}
 
 		/**
-		 * Starts {@code java -jar keyferry.jar args...} (or the launcher) with
-		 * {@code KEYFERRY_HOME} set to the home, in that directory.
+		 * Runs {@code java -jar keyferry.jar} itself (Spring Boot's nested-jar class
+		 * loading) instead of the jar extracted as the launcher runs it, with the
+		 * class-data archive of {@link ClassDataArchive}.
+		 * @return this builder
+		 */
+		public Builder fatJar() {
+			this.fatJar = true;
+			return this;
+		}
+
+		/**
+		 * Starts keyferry (see the class description) with {@code KEYFERRY_HOME} set to
+		 * the home, in that directory.
 		 * @param args the keyferry arguments
 		 * @return the running process
 		 */
@@ -325,8 +341,13 @@ public final class KeyferryProcess implements AutoCloseable {
 			else {
 				command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
 				command.addAll(JVM_OPTIONS);
-				command.add("-jar");
-				command.add(jar().toString());
+				if (this.fatJar) {
+					command.add("-jar");
+					command.add(jar().toString());
+				}
+				else {
+					command.addAll(ClassDataArchive.arguments(JVM_OPTIONS));
+				}
 			}
 			command.addAll(Arrays.asList(args));
 			try {

@@ -1,7 +1,10 @@
 package io.keyferry.testsupport;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,6 +30,26 @@ class KeyferryProcessJarTests {
 			assertThat(process.stderr()).isEmpty();
 			assertThat(process.isAlive()).isFalse();
 		}
+	}
+
+	@Test
+	void runsTheExtractedJarWithItsClassDataArchiveOrTheJarItself() throws IOException {
+		String main = "io.keyferry.cli.KeyferryApplication source: ";
+		assertThat(loadedClasses(KeyferryProcess.in(this.home), "extracted.log"))
+			.anySatisfy((line) -> assertThat(line).contains(main + "shared objects file"));
+		assertThat(loadedClasses(KeyferryProcess.in(this.home).fatJar(), "fat.log"))
+			.anySatisfy((line) -> assertThat(line).contains(main).doesNotContain(main + "shared objects file"));
+	}
+
+	/** The class-loading log of {@code keyferry --version}. */
+	private List<String> loadedClasses(KeyferryProcess.Builder builder, String name) throws IOException {
+		Path log = this.home.resolve(name);
+		try (KeyferryProcess process = builder.env("JAVA_TOOL_OPTIONS", "-Xlog:class+load=info:file=" + log)
+			.start("--version")) {
+			assertThat(process.waitFor(TIMEOUT)).as(process::describe).isZero();
+			assertThat(process.stdout()).startsWith("keyferry ");
+		}
+		return Files.readAllLines(log);
 	}
 
 	@Test

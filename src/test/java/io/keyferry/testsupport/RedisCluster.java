@@ -19,6 +19,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 import io.keyferry.testsupport.ClusterView.Entry;
@@ -1134,9 +1135,11 @@ public final class RedisCluster implements AutoCloseable {
 			List<Node> nodes = new ArrayList<>();
 			RedisCluster cluster = null;
 			try {
+				List<Supplier<Node>> starts = new ArrayList<>();
 				for (int i = 0; i < this.masters * (1 + this.replicas); i++) {
-					nodes.add(settings.start());
+					starts.add(settings::start);
 				}
+				nodes.addAll(ParallelStart.all(starts, (node) -> node.server().close()));
 				cluster = new RedisCluster(nodes, settings, redisCli);
 				cluster.create(this.masters, this.replicas);
 				return cluster;
