@@ -46,13 +46,6 @@ public final class DumpFetcher {
 	 * holds at most the budget and one value. Read-only: it runs on replicas and on a
 	 * source out of memory.
 	 */
-	/**
-	 * Keys per script call: a script holds the source for all of its keys at once, so a
-	 * batch is split into calls of a hundred keys (well under a millisecond each), sent
-	 * together in one round trip, between which the source serves its other clients.
-	 */
-	static final int SCRIPT_KEYS = 100;
-
 	static final String SCRIPT = """
 			local threshold = tonumber(ARGV[1])
 			local budget = tonumber(ARGV[2])
@@ -325,9 +318,9 @@ public final class DumpFetcher {
 	}
 
 	/**
-	 * Reads the batch with {@link #SCRIPT} calls of {@link #SCRIPT_KEYS} keys: one
-	 * command and one reply per hundred keys instead of three per key, in one round trip
-	 * instead of two, and each key's size, expiry and DUMP read at one instant.
+	 * Reads the batch with one {@link #SCRIPT} call: one command and one reply for the
+	 * whole batch instead of three per key, in one round trip instead of two, and each
+	 * key's size, expiry and DUMP read at one instant.
 	 * @param keys the keys
 	 * @param budget the payload bytes the batch may hold
 	 * @return the dumps, or {@code null} when the source refused or failed the script (no
@@ -337,42 +330,32 @@ public final class DumpFetcher {
 	 */
 	private List<KeyDump> fetchScripted(List<byte[]> keys, long budget) {
 		int n = keys.size();
-		Pipeline batch = new Pipeline((n + SCRIPT_KEYS - 1) / SCRIPT_KEYS);
-		List<Pipeline.Reply<List<Object>>> calls = new ArrayList<>();
-		String expiry = this.absoluteExpiry ? "PEXPIRETIME" : "PTTL";
-		for (int from = 0; from < n; from += SCRIPT_KEYS) {
-			int to = Math.min(n, from + SCRIPT_KEYS);
-			Object[] args = new Object[to - from + 5];
-			args[0] = SCRIPT;
-			args[1] = 0;
-			args[2] = this.bigValueBytes;
-			args[3] = budget;
-			args[4] = expiry;
-			for (int i = from; i < to; i++) {
-				args[i - from + 5] = keys.get(i);
-			}
-			calls.add(batch.add(CommandType.EVAL, new ArrayOutput<>(CODEC), args));
+		Object[] args = new Object[n + 5];
+		args[0] = SCRIPT;
+		args[1] = 0;
+		args[2] = this.bigValueBytes;
+		args[3] = budget;
+		args[4] = this.absoluteExpiry ? "PEXPIRETIME" : "PTTL";
+		for (int i = 0; i < n; i++) {
+			args[i + 5] = keys.get(i);
 		}
+		Pipeline batch = new Pipeline(1);
+		Pipeline.Reply<List<Object>> reply = batch.add(CommandType.EVAL, new ArrayOutput<>(CODEC), args);
 		long sentNanos = System.nanoTime();
 		long sentMillis = System.currentTimeMillis();
 		send(batch, sentNanos);
-		List<Object> replies = new ArrayList<>(2 * n);
+		List<Object> replies;
 		try {
-			for (Pipeline.Reply<List<Object>> call : calls) {
-				List<Object> reply = call.get();
-				if (reply != null) {
-					replies.addAll(reply);
-				}
-			}
+			replies = reply.get();
 		}
 		catch (RedisCommandExecutionException ex) {
 			this.scripted = false;
 			return null;
 		}
 		double midpointMillis = sentMillis + (System.nanoTime() - sentNanos) / 2e6;
-		if (replies.size() != 2 * n) {
-			throw new RedisException(
-					"unexpected reply to the DUMP script: " + replies.size() + " elements for " + n + " keys");
+		if (replies == null || replies.size() != 2 * n) {
+			throw new RedisException("unexpected reply to the DUMP script: "
+					+ ((replies == null) ? "none" : replies.size() + " elements for " + n + " keys"));
 		}
 		List<KeyDump> result = new ArrayList<>(n);
 		for (int i = 0; i < n; i++) {
