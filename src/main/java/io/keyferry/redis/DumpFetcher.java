@@ -8,7 +8,6 @@ import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
-import io.lettuce.core.output.ArrayOutput;
 import io.lettuce.core.output.ByteArrayOutput;
 import io.lettuce.core.output.IntegerOutput;
 import io.lettuce.core.protocol.CommandKeyword;
@@ -36,47 +35,6 @@ public final class DumpFetcher {
 
 	private static final ByteArrayCodec CODEC = ByteArrayCodec.INSTANCE;
 
-	/**
-	 * Reads a batch at once: {@code ARGV} is the big-value threshold, the batch's byte
-	 * budget, the expiry command and the keys (not declared as {@code KEYS}: a batch
-	 * spans many slots). The reply has two elements per key: its expiry, then its DUMP
-	 * payload, or nil when it is gone, or an integer: its size when it is above the
-	 * threshold, -1 when its payload would take the batch over its budget (the key is
-	 * then read again on its own, as {@link KeyDump#deferred deferred}). So the script
-	 * holds at most the budget and one value. Read-only: it runs on replicas and on a
-	 * source out of memory.
-	 */
-	static final String SCRIPT = """
-			local threshold = tonumber(ARGV[1])
-			local budget = tonumber(ARGV[2])
-			local expiry = ARGV[3]
-			local reply = {}
-			local n = 0
-			local kept = 0
-			for i = 4, #ARGV do
-			  local key = ARGV[i]
-			  local size = redis.call('MEMORY', 'USAGE', key)
-			  reply[n + 1] = redis.call(expiry, key)
-			  if not size then
-			    reply[n + 2] = false
-			  elseif size > threshold then
-			    reply[n + 2] = size
-			  else
-			    local payload = redis.call('DUMP', key)
-			    if payload and kept + #payload > budget then
-			      reply[n + 2] = -1
-			    else
-			      if payload then
-			        kept = kept + #payload
-			      end
-			      reply[n + 2] = payload
-			    end
-			  end
-			  n = n + 2
-			end
-			return reply
-			""";
-
 	private final StatefulRedisConnection<byte[], byte[]> connection;
 
 	private final Duration timeout;
@@ -93,12 +51,6 @@ public final class DumpFetcher {
 
 	/** Whether {@code MEMORY USAGE} is asked (cleared when the source refuses it). */
 	private volatile boolean sizes;
-
-	/**
-	 * Whether a batch is read with one {@link #SCRIPT} call (cleared when the source
-	 * refuses or fails it: the batch is then pipelined command by command).
-	 */
-	private volatile boolean scripted;
 
 	/**
 	 * Creates a fetcher.
@@ -168,7 +120,6 @@ public final class DumpFetcher {
 		this.bigValueBytes = bigValueBytes;
 		this.sizesUnavailable = sizesUnavailable;
 		this.sizes = bigValueBytes > 0;
-		this.scripted = this.sizes && tracking == AccessTracking.NONE;
 	}
 
 	private static boolean movedAway(RedisCommandExecutionException ex) {
@@ -206,28 +157,9 @@ public final class DumpFetcher {
 	 * @return one dump per key, in order
 	 */
 	public List<KeyDump> fetch(List<byte[]> keys) {
-		return fetch(keys, Long.MAX_VALUE);
-	}
-
-	/**
-	 * Fetches the keys' payloads and TTLs, leaving out, where the source can tell, the
-	 * payloads beyond a byte budget.
-	 * @param keys the keys
-	 * @param budget the payload bytes the batch may hold: the payloads beyond it may come
-	 * back {@linkplain KeyDump#deferred deferred} (or not: the caller applies the budget
-	 * too, see {@code DumpProcessor.withinBudget})
-	 * @return one dump per key, in order
-	 */
-	public List<KeyDump> fetch(List<byte[]> keys, long budget) {
 		int n = keys.size();
 		if (n == 0) {
 			return List.of();
-		}
-		if (this.scripted) {
-			List<KeyDump> dumps = fetchScripted(keys, budget);
-			if (dumps != null) {
-				return dumps;
-			}
 		}
 		CommandKeyword access = switch (this.tracking) {
 			case LRU -> CommandKeyword.IDLETIME;
@@ -282,7 +214,20 @@ public final class DumpFetcher {
 		double midpointMillis = sentMillis + (System.nanoTime() - sentNanos) / 2e6;
 		List<KeyDump> result = new ArrayList<>(n);
 		for (int i = 0; i < n; i++) {
-			long expireAt = expireAt(expiries[i], midpointMillis);
+			long reply = expiries[i];
+			long expireAt;
+			if (reply == -1) {
+				expireAt = KeyDump.PERSISTENT;
+			}
+			else if (reply < -1) {
+				expireAt = KeyDump.GONE;
+			}
+			else if (this.absoluteExpiry) {
+				expireAt = reply - this.sourceOffsetMillis;
+			}
+			else {
+				expireAt = Math.round(midpointMillis) + reply;
+			}
 			if (big[i] > 0 && expireAt != KeyDump.GONE) {
 				result.add(KeyDump.big(keys.get(i), expireAt, big[i]));
 			}
@@ -294,81 +239,6 @@ public final class DumpFetcher {
 			}
 			else {
 				result.add(new KeyDump(keys.get(i), payloads[i], expireAt, KeyDump.UNTRACKED, (int) used[i]));
-			}
-		}
-		return result;
-	}
-
-	/**
-	 * A key's expiry in this machine's clock.
-	 * @param reply the reply of {@code PEXPIRETIME} or {@code PTTL}
-	 * @param midpointMillis when {@code PTTL} was taken
-	 */
-	private long expireAt(long reply, double midpointMillis) {
-		if (reply == -1) {
-			return KeyDump.PERSISTENT;
-		}
-		if (reply < -1) {
-			return KeyDump.GONE;
-		}
-		if (this.absoluteExpiry) {
-			return reply - this.sourceOffsetMillis;
-		}
-		return Math.round(midpointMillis) + reply;
-	}
-
-	/**
-	 * Reads the batch with one {@link #SCRIPT} call: one command and one reply for the
-	 * whole batch instead of three per key, in one round trip instead of two, and each
-	 * key's size, expiry and DUMP read at one instant.
-	 * @param keys the keys
-	 * @param budget the payload bytes the batch may hold
-	 * @return the dumps, or {@code null} when the source refused or failed the script (no
-	 * {@code EVAL} for the user, scripting disabled, a cluster node that will not let a
-	 * script reach a key of another slot, ...): this fetcher then pipelines its batches
-	 * command by command, which reports what the source refuses in its own words
-	 */
-	private List<KeyDump> fetchScripted(List<byte[]> keys, long budget) {
-		int n = keys.size();
-		Object[] args = new Object[n + 5];
-		args[0] = SCRIPT;
-		args[1] = 0;
-		args[2] = this.bigValueBytes;
-		args[3] = budget;
-		args[4] = this.absoluteExpiry ? "PEXPIRETIME" : "PTTL";
-		for (int i = 0; i < n; i++) {
-			args[i + 5] = keys.get(i);
-		}
-		Pipeline batch = new Pipeline(1);
-		Pipeline.Reply<List<Object>> reply = batch.add(CommandType.EVAL, new ArrayOutput<>(CODEC), args);
-		long sentNanos = System.nanoTime();
-		long sentMillis = System.currentTimeMillis();
-		send(batch, sentNanos);
-		List<Object> replies;
-		try {
-			replies = reply.get();
-		}
-		catch (RedisCommandExecutionException ex) {
-			this.scripted = false;
-			return null;
-		}
-		double midpointMillis = sentMillis + (System.nanoTime() - sentNanos) / 2e6;
-		if (replies == null || replies.size() != 2 * n) {
-			throw new RedisException("unexpected reply to the DUMP script: "
-					+ ((replies == null) ? "none" : replies.size() + " elements for " + n + " keys"));
-		}
-		List<KeyDump> result = new ArrayList<>(n);
-		for (int i = 0; i < n; i++) {
-			long expireAt = expireAt((Long) replies.get(2 * i), midpointMillis);
-			Object value = replies.get(2 * i + 1);
-			if (value instanceof Long size && size < 0) {
-				result.add(KeyDump.deferred(keys.get(i)));
-			}
-			else if (value instanceof Long size && expireAt != KeyDump.GONE) {
-				result.add(KeyDump.big(keys.get(i), expireAt, size));
-			}
-			else {
-				result.add(new KeyDump(keys.get(i), (value instanceof byte[] payload) ? payload : null, expireAt));
 			}
 		}
 		return result;

@@ -48,8 +48,8 @@ public class DumpProcessor implements ItemProcessor<KeyBatch, DumpBatch> {
 
 	@Override
 	public DumpBatch process(KeyBatch batch) {
-		List<KeyDump> dumps = this.backoff.call(() -> this.fetcher.fetch(batch.keys(), this.batchBytes),
-				this.monitor::isStopRequested, (failure) -> RedisFailures.describe("source", this.source, failure));
+		List<KeyDump> dumps = this.backoff.call(() -> this.fetcher.fetch(batch.keys()), this.monitor::isStopRequested,
+				(failure) -> RedisFailures.describe("source", this.source, failure));
 		return new DumpBatch(withinBudget(dumps, this.batchBytes));
 	}
 
