@@ -53,26 +53,9 @@ class FallbackJarTests {
 		assertThat(target.version()).startsWith("6.2.");
 		List<byte[]> keys = load(source);
 
-		String[] copy = copy(source, target, "--rate-limit", "400");
-		KeyferryProcess killed = start(copy);
-		new RepositoryProbe(this.home).awaitCommittedChunks(killed, 3, PROGRESS_TIMEOUT);
-		killed.kill();
-		assertThat(target.sync().dbsize()).as("keys written before the kill").isLessThan(keys.size());
+		killAfterThreeChunks(copy(source, target, "--rate-limit", "400"), target, keys);
 
-		KeyferryProcess resumed = start("resume", "--json", "--progress", "off");
-		assertThat(resumed.waitFor(RUN_TIMEOUT)).as(resumed::describe).isEqualTo(0);
-		assertThat(resumed.stderr()).contains("resuming run");
-		CopySummary summary = resumed.summary().assertCountsAddUp();
-		assertThat(summary.status()).isEqualTo("COMPLETED");
-		assertThat(summary.skippedTotal()).isZero();
-		// the 3 MiB string is over the batch's share of --chunk-bytes: a big value,
-		// copied in
-		// pieces (by the killed execution or by this one); every other key this execution
-		// wrote went type by type for the reason of the run
-		long big = summary.fallback().get("bigValue");
-		assertThat(big).isBetween(0L, 1L);
-		assertThat(summary.fallback()).containsEntry("olderTarget", summary.written() - big);
-		assertThat(target.sync().keys("*keyferry-tmp*")).as("temporary keys left").isEmpty();
+		assertResumedInFull(start("resume", "--json", "--progress", "off"), "olderTarget", target);
 		KeyspaceComparison.assertSameContent(source, target, OLD_TARGET_TTL_TOLERANCE);
 	}
 
@@ -80,27 +63,37 @@ class FallbackJarTests {
 	void killedTypeByTypeCopyResumesWithNothingLost(RedisServer source, RedisServer target) {
 		List<byte[]> keys = load(source);
 
-		KeyferryProcess killed = start(copy(source, target, "--write-mode", "types", "--rate-limit", "400"));
+		killAfterThreeChunks(copy(source, target, "--write-mode", "types", "--rate-limit", "400"), target, keys);
+
+		// the same command resumes the run
+		assertResumedInFull(start(copy(source, target, "--write-mode", "types", "--rate-limit", "0")), "writeMode",
+				target);
+		KeyspaceComparison.assertSameContent(source, target);
+	}
+
+	private void killAfterThreeChunks(String[] copy, RedisServer target, List<byte[]> keys) {
+		KeyferryProcess killed = start(copy);
 		new RepositoryProbe(this.home).awaitCommittedChunks(killed, 3, PROGRESS_TIMEOUT);
 		killed.kill();
 		assertThat(target.sync().dbsize()).as("keys written before the kill").isLessThan(keys.size());
+	}
 
-		// the same command resumes the run
-		KeyferryProcess resumed = start(copy(source, target, "--write-mode", "types", "--rate-limit", "0"));
+	/**
+	 * Checks that a resumed execution completed, skipped nothing and left no temporary
+	 * key: the 3 MiB string is over the batch's share of --chunk-bytes, a big value
+	 * copied in pieces (by the killed execution or by this one); every other key this
+	 * execution wrote went type by type for the run's reason.
+	 */
+	private static void assertResumedInFull(KeyferryProcess resumed, String reason, RedisServer target) {
 		assertThat(resumed.waitFor(RUN_TIMEOUT)).as(resumed::describe).isEqualTo(0);
 		assertThat(resumed.stderr()).contains("resuming run");
 		CopySummary summary = resumed.summary().assertCountsAddUp();
 		assertThat(summary.status()).isEqualTo("COMPLETED");
 		assertThat(summary.skippedTotal()).isZero();
-		// the 3 MiB string is over the batch's share of --chunk-bytes: a big value,
-		// copied in
-		// pieces (by the killed execution or by this one); every other key this execution
-		// wrote went type by type for the reason of the run
 		long big = summary.fallback().get("bigValue");
 		assertThat(big).isBetween(0L, 1L);
-		assertThat(summary.fallback()).containsEntry("writeMode", summary.written() - big);
+		assertThat(summary.fallback()).containsEntry(reason, summary.written() - big);
 		assertThat(target.sync().keys("*keyferry-tmp*")).as("temporary keys left").isEmpty();
-		KeyspaceComparison.assertSameContent(source, target);
 	}
 
 	/** Every type, streams with consumer groups, values in pieces, a third with a TTL. */
