@@ -38,8 +38,12 @@ public final class Restorer {
 
 	private final TargetRoute route;
 
-	/** Keys to send once to the node an {@code ASK} named, by index. */
-	private final Map<Integer, String> asked = new HashMap<>();
+	/**
+	 * Keys to send next to the node a redirection named, by index: an {@code ASK} (sent
+	 * once, after {@code ASKING}) or a {@code MOVED} (the node that serves the slot now,
+	 * even while the map read back from the cluster is older than the redirection).
+	 */
+	private final Map<Integer, Redirect> redirects = new HashMap<>();
 
 	private final Endpoint endpoint;
 
@@ -241,9 +245,9 @@ public final class Restorer {
 				}
 			}
 		}
-		this.asked.clear();
+		this.redirects.clear();
 		int retries = 0;
-		int redirects = 0;
+		int redirected = 0;
 		while (!pending.isEmpty()) {
 			Attempt attempt = attemptOnce(dumps, pending, results, byTypes);
 			if (pending.isEmpty()) {
@@ -252,17 +256,22 @@ public final class Restorer {
 			if (attempt.redirected() || attempt.failure() != null) {
 				this.route.refresh();
 			}
-			if (attempt.failure() == null) {
-				// only redirected: sent again at once to the node now serving the keys
-				if (++redirects > MAX_REDIRECTS) {
-					throw RedisFailures.describe("target", this.endpoint, new RedisException(
-							"keys were redirected (MOVED/ASK) " + MAX_REDIRECTS + " times in a row"));
+			Throwable failure = attempt.failure();
+			if (failure == null) {
+				// only redirected: sent again at once to the node named; a slot map that
+				// keeps changing (nodes that do not agree yet, during a failover) is then
+				// waited for like a failure
+				if (++redirected <= MAX_REDIRECTS) {
+					continue;
 				}
-				continue;
+				failure = new RedisException("keys were redirected (MOVED/ASK) " + redirected
+						+ " times in a row, the last ones after pauses: the cluster's nodes do not agree on which serves their slots");
 			}
-			redirects = 0;
+			else {
+				redirected = 0;
+			}
 			if (++retries > this.options.backoff().retries()) {
-				throw RedisFailures.describe("target", this.endpoint, attempt.failure());
+				throw RedisFailures.describe("target", this.endpoint, failure);
 			}
 			this.options.backoff().pause(retries, this.stopping);
 		}
@@ -369,6 +378,15 @@ public final class Restorer {
 	private record Attempt(Throwable failure, boolean redirected) {
 	}
 
+	/**
+	 * Where a redirection sends a key next.
+	 *
+	 * @param address the node's {@code host:port}
+	 * @param asking whether it was an {@code ASK} (sent once, after {@code ASKING})
+	 */
+	private record Redirect(String address, boolean asking) {
+	}
+
 	/** A key's command in the batch of the node it was sent to. */
 	private record Sent(int index, Pipeline batch, int reply) {
 	}
@@ -388,12 +406,12 @@ public final class Restorer {
 				results[i] = RestoreResult.filtered(dump);
 				continue;
 			}
-			String askedNode = this.asked.remove(i);
+			Redirect redirect = this.redirects.remove(i);
 			// the key's name in the target decides its slot too
 			byte[] targetKey = this.options.renames().targetKey(dump.key());
 			StatefulRedisConnection<byte[], byte[]> connection;
 			try {
-				connection = (askedNode != null) ? this.route.connectionAt(askedNode)
+				connection = (redirect != null) ? this.route.connectionAt(redirect.address())
 						: this.route.connectionFor(targetKey);
 			}
 			catch (RedisException ex) {
@@ -403,7 +421,7 @@ public final class Restorer {
 				continue;
 			}
 			Pipeline batch = batches.computeIfAbsent(connection, (c) -> new Pipeline(pending.size()));
-			if (askedNode != null) {
+			if (redirect != null && redirect.asking()) {
 				batch.add(CommandType.ASKING, new StatusOutput<>(CODEC));
 			}
 			sent.add(new Sent(i, batch, batch.replies().size()));
@@ -455,8 +473,8 @@ public final class Restorer {
 					// MOVED <slot> <host:port>: the slot has a new owner; ASK: this key
 					// is already in the importing node, the slot not yet
 					String[] parts = message.trim().split(" ");
-					if (code.equals("ASK") && parts.length >= 3) {
-						this.asked.put(i, parts[2]);
+					if (parts.length >= 3) {
+						this.redirects.put(i, new Redirect(parts[2], code.equals("ASK")));
 					}
 					redirected = true;
 					pending.add(i);
