@@ -153,6 +153,62 @@ class VerifyExtraIntegrationTests {
 	}
 
 	/**
+	 * A cluster source: each target key is looked up, under every source name it can have
+	 * been copied from, on the master serving that name's slot; keys deleted from several
+	 * masters after the copy are extra, the copied ones are not.
+	 */
+	@Test
+	void extraKeysOfAClusterSourceAreLookedUpOnTheMastersOfTheirSourceNames(RedisServer target) {
+		String[] filter = { "--match", "old:*", "--rename-prefix", "old:=new:" };
+		List<String> keys = new ArrayList<>();
+		for (int i = 0; i < 60; i++) {
+			keys.add("old:" + i);
+			this.cluster.sync().set("old:" + i, "value " + i);
+		}
+		this.cluster.sync().set("other:q", "not copied");
+		CliRun.copy(this.home, this.cluster.seedUri(), target.uri(), filter).assertExitCode(ExitCode.OK);
+		assertThat(target.sync().dbsize()).isEqualTo(keys.size());
+		// deleted from the source after the copy: one key of each master
+		Map<String, String> deleted = new LinkedHashMap<>();
+		for (String key : keys) {
+			deleted.putIfAbsent(this.cluster.masterOf(key.getBytes(StandardCharsets.UTF_8)).id(), key);
+		}
+		assertThat(deleted).as("a deleted key on each master").hasSize(this.cluster.masters().size());
+		deleted.values().forEach((key) -> this.cluster.sync().del(key));
+		target.sync().set("new:stray", "only in the target");
+		target.sync().set("other:q", "outside the filter");
+		Set<String> extra = new HashSet<>(Set.of("new:stray"));
+		deleted.values().forEach((key) -> extra.add("new:" + key.substring("old:".length())));
+
+		CliRun run = verifyFrom(this.cluster.seedUri(), target.uri(), filter, "--extra", "--pass-pause", "10ms")
+			.assertExitCode(ExitCode.DIFFERENT);
+
+		Map<String, Object> summary = JsonDocument.object(run.out());
+		assertThat(summary).containsEntry("checked", (long) keys.size() - deleted.size())
+			.containsEntry("equal", (long) keys.size() - deleted.size())
+			.containsEntry("extra", (long) extra.size())
+			.containsEntry("differences", (long) extra.size());
+		assertThat(differences(summary).keySet()).containsExactlyInAnyOrderElementsOf(extra);
+
+		Map<String, Object> fixed = JsonDocument.object(verifyFrom(this.cluster.seedUri(), target.uri(), filter,
+				"--extra", "--fix", "--delete-extra", "--pass-pause", "10ms")
+			.assertExitCode(ExitCode.OK)
+			.out());
+
+		assertThat(fixed).containsEntry("deleted", (long) extra.size())
+			.containsEntry("extra", 0L)
+			.containsEntry("differences", 0L);
+		assertThat(target.sync().exists(extra.toArray(String[]::new))).isZero();
+		assertThat(target.sync().get("other:q")).isEqualTo("outside the filter");
+		KeyspaceComparison comparison = KeyspaceComparison.compare(Keyspace.of(this.cluster), Keyspace.of(target),
+				KeyspaceComparison.DEFAULT_TTL_TOLERANCE, renamed(filter[3]));
+		assertThat(
+				comparison.differences().stream().map((difference) -> KeyspaceComparison.printable(difference.key())))
+			.as(comparison::report)
+			.containsExactlyInAnyOrder("other:q");
+	}
+
+	/**
 	 * A copy under a rename, then: {@code new:z} (no {@code old:z} in the source) is
 	 * extra; {@code new:a} and {@code new:b} (copied) are not, nor {@code other:q} and
 	 * {@code old:z} (no rule writes them: outside the filter's image); the fix deletes
@@ -199,7 +255,11 @@ class VerifyExtraIntegrationTests {
 	}
 
 	private CliRun verify(RedisServer source, String target, String[] filter, String... options) {
-		List<String> args = new ArrayList<>(List.of("verify", "--home", this.home.toString(), "--source", source.uri(),
+		return verifyFrom(source.uri(), target, filter, options);
+	}
+
+	private CliRun verifyFrom(String source, String target, String[] filter, String... options) {
+		List<String> args = new ArrayList<>(List.of("verify", "--home", this.home.toString(), "--source", source,
 				"--target", target, "--json", "--progress", "off"));
 		args.addAll(List.of(filter));
 		args.addAll(List.of(options));
