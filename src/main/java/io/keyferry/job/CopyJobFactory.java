@@ -16,13 +16,7 @@ import org.springframework.batch.core.job.builder.JobBuilder;
 import org.springframework.batch.core.job.builder.SimpleJobBuilder;
 import org.springframework.batch.core.listener.JobExecutionListener;
 import org.springframework.batch.core.repository.JobRepository;
-import org.springframework.batch.core.job.JobInterruptedException;
-import org.springframework.batch.core.partition.support.TaskExecutorPartitionHandler;
-import org.springframework.batch.core.step.Step;
-import org.springframework.batch.core.step.StepExecution;
 import org.springframework.batch.core.step.builder.StepBuilder;
-import org.springframework.core.task.SimpleAsyncTaskExecutor;
-import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
 import org.springframework.transaction.PlatformTransactionManager;
 
 /**
@@ -89,21 +83,6 @@ public class CopyJobFactory {
 	}
 
 	/**
-	 * Stops a partition at a chunk boundary when this process was asked to stop (signal)
-	 * or the repository says so (another process, synchronized at each commit). It must
-	 * mark the step terminate-only: a step whose chunk loop merely ends would be recorded
-	 * COMPLETED and never resumed.
-	 */
-	private void checkStop(StepExecution stepExecution) throws JobInterruptedException {
-		if (this.monitor.isStopRequested() || stepExecution.isTerminateOnly()
-				|| Thread.currentThread().isInterrupted()) {
-			TestHalt.at("stopping");
-			stepExecution.setTerminateOnly();
-			throw new JobInterruptedException("stop requested");
-		}
-	}
-
-	/**
 	 * Builds the job.
 	 * @param settings the run's settings
 	 * @return the job; its executors shut down when it ends
@@ -121,46 +100,12 @@ public class CopyJobFactory {
 	 * @return the job; its executors shut down when it ends
 	 */
 	public Job create(CopySettings settings, java.util.SortedMap<Integer, Long> otherDatabases) {
-		SourceLayout layout = this.layouts.apply(settings);
-		// partitions running at once: every slice of every master the source has now
-		// (none when an --all-databases source is empty; later passes may add some)
-		int partitionCount = Math.max(1, layout.partition(0).size());
-		ThreadPoolTaskExecutor processing = new ThreadPoolTaskExecutor();
-		processing.setCorePoolSize(settings.threads() * partitionCount);
-		processing.setMaxPoolSize(settings.threads() * partitionCount);
-		processing.setThreadNamePrefix("keyferry-dump-");
-		processing.setDaemon(true);
-		processing.initialize();
-		SimpleAsyncTaskExecutor partitions = new SimpleAsyncTaskExecutor("keyferry-partition-");
-		partitions.setConcurrencyLimit(partitionCount);
-		partitions.setDaemon(true);
-
-		// a finished partition runs again on every pass and every resume: its reader
-		// decides
-		// whether its checkpoint still holds (same source and target processes) and
-		// returns
-		// at once when it does
-		Step partitionStep = new StepBuilder(JobNames.PARTITION_STEP, this.jobRepository).allowStartIfComplete(true)
-			.<KeyBatch, DumpBatch>chunk(settings.batchesPerChunk())
-			.transactionManager(this.transactionManager)
-			.reader(this.reader)
-			.processor(this.processor)
-			.writer(this.writer)
-			.stream(this.fence)
-			.taskExecutor(processing)
-			.interruptionPolicy(this::checkStop)
-			.listener(new StopOnRequest(this.monitor))
-			.build();
-		TaskExecutorPartitionHandler handler = new TaskExecutorPartitionHandler();
-		handler.setStep(partitionStep);
-		handler.setTaskExecutor(partitions);
-		handler.setGridSize(partitionCount);
-		Step step = new StepBuilder(JobNames.STEP, this.jobRepository).partitioner(JobNames.PARTITION_STEP, layout)
-			.step(partitionStep)
-			.partitionHandler(new RescanningPartitionHandler(handler, layout, settings.backoff(), this.monitor))
-			.allowStartIfComplete(true)
-			.build();
-		SimpleJobBuilder job = new JobBuilder(JobNames.JOB, this.jobRepository).start(step);
+		PartitionedScan scan = PartitionedScan.build(
+				new PartitionedScan.Parts<KeyBatch, DumpBatch>(JobNames.STEP, JobNames.PARTITION_STEP, "keyferry-dump-",
+						this.reader, this.processor, this.writer),
+				this.layouts.apply(settings), PartitionedScan.Shape.of(settings), this.jobRepository,
+				this.transactionManager, this.fence, this.monitor);
+		SimpleJobBuilder job = new JobBuilder(JobNames.JOB, this.jobRepository).start(scan.step());
 		if (settings.deleteMissing()) {
 			DeleteMissingScan delete = new DeleteMissingScan(this.credentials.apply(settings), this.connector,
 					this.monitor);
@@ -191,7 +136,7 @@ public class CopyJobFactory {
 
 				@Override
 				public void afterJob(JobExecution jobExecution) {
-					processing.shutdown();
+					scan.processing().shutdown();
 				}
 			})
 			.build();

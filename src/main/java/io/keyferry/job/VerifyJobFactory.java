@@ -11,17 +11,11 @@ import io.keyferry.redis.RedisConnector;
 import io.keyferry.repository.Differences;
 import org.springframework.batch.core.job.Job;
 import org.springframework.batch.core.job.JobExecution;
-import org.springframework.batch.core.job.JobInterruptedException;
 import org.springframework.batch.core.job.builder.JobBuilder;
 import org.springframework.batch.core.job.builder.SimpleJobBuilder;
 import org.springframework.batch.core.listener.JobExecutionListener;
-import org.springframework.batch.core.partition.support.TaskExecutorPartitionHandler;
 import org.springframework.batch.core.repository.JobRepository;
-import org.springframework.batch.core.step.Step;
-import org.springframework.batch.core.step.StepExecution;
 import org.springframework.batch.core.step.builder.StepBuilder;
-import org.springframework.core.task.SimpleAsyncTaskExecutor;
-import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
 import org.springframework.transaction.PlatformTransactionManager;
 
 /**
@@ -77,62 +71,26 @@ public class VerifyJobFactory {
 		this.credentials = credentials;
 	}
 
-	private void checkStop(StepExecution stepExecution) throws JobInterruptedException {
-		if (this.monitor.isStopRequested() || stepExecution.isTerminateOnly()
-				|| Thread.currentThread().isInterrupted()) {
-			stepExecution.setTerminateOnly();
-			throw new JobInterruptedException("stop requested");
-		}
-	}
-
 	/**
 	 * Builds the job.
 	 * @param settings the run's settings, with credentials
 	 * @return the job; its executors shut down when it ends
 	 */
 	public Job create(VerifySettings settings) {
-		SourceLayout layout = this.layouts.apply(settings.copy());
-		int partitionCount = layout.partition(0).size();
-		ThreadPoolTaskExecutor processing = new ThreadPoolTaskExecutor();
-		processing.setCorePoolSize(settings.copy().threads() * partitionCount);
-		processing.setMaxPoolSize(settings.copy().threads() * partitionCount);
-		processing.setThreadNamePrefix("keyferry-verify-");
-		processing.setDaemon(true);
-		processing.initialize();
-		SimpleAsyncTaskExecutor partitions = new SimpleAsyncTaskExecutor("keyferry-partition-");
-		partitions.setConcurrencyLimit(partitionCount);
-		partitions.setDaemon(true);
-
-		Step partitionStep = new StepBuilder(JobNames.VERIFY_PARTITION_STEP, this.jobRepository)
-			.allowStartIfComplete(true)
-			.<KeyBatch, VerdictBatch>chunk(settings.copy().batchesPerChunk())
-			.transactionManager(this.transactionManager)
-			.reader(this.reader)
-			.processor(this.processor)
-			.writer(this.writer)
-			.stream(this.fence)
-			.taskExecutor(processing)
-			.interruptionPolicy(this::checkStop)
-			.listener(new StopOnRequest(this.monitor))
-			.build();
-		TaskExecutorPartitionHandler handler = new TaskExecutorPartitionHandler();
-		handler.setStep(partitionStep);
-		handler.setTaskExecutor(partitions);
-		handler.setGridSize(partitionCount);
-		Step scan = new StepBuilder(JobNames.VERIFY_STEP, this.jobRepository)
-			.partitioner(JobNames.VERIFY_PARTITION_STEP, layout)
-			.step(partitionStep)
-			.partitionHandler(new RescanningPartitionHandler(handler, layout, settings.copy().backoff(), this.monitor))
-			.allowStartIfComplete(true)
-			.build();
+		PartitionedScan scan = PartitionedScan.build(
+				new PartitionedScan.Parts<KeyBatch, VerdictBatch>(JobNames.VERIFY_STEP, JobNames.VERIFY_PARTITION_STEP,
+						"keyferry-verify-", this.reader, this.processor, this.writer),
+				this.layouts.apply(settings.copy()), PartitionedScan.Shape.of(settings.copy()), this.jobRepository,
+				this.transactionManager, this.fence, this.monitor);
 		VerifySettings resolved = settings.withCopy(settings.copy()
 			.withEndpoints(this.credentials.resolve(settings.copy().source()),
 					this.credentials.resolve(settings.copy().target())));
-		SimpleJobBuilder job = new JobBuilder(JobNames.VERIFY_JOB, this.jobRepository).start(scan);
+		SimpleJobBuilder job = new JobBuilder(JobNames.VERIFY_JOB, this.jobRepository).start(scan.step());
 		if (settings.extra()) {
 			VerifyExtraScan extra = new VerifyExtraScan(resolved, this.connector, this.differences, this.monitor);
 			job.next(new StepBuilder(JobNames.VERIFY_EXTRA_STEP, this.jobRepository)
 				.tasklet(extra, this.transactionManager)
+				.stream(this.fence)
 				.listener(extra)
 				.build());
 		}
@@ -140,11 +98,13 @@ public class VerifyJobFactory {
 				this.monitor);
 		job.next(new StepBuilder(JobNames.VERIFY_RECHECK_STEP, this.jobRepository)
 			.tasklet(passes, this.transactionManager)
+			.stream(this.fence)
 			.listener(passes)
 			.build());
 		if (settings.fix()) {
 			VerifyFix fix = new VerifyFix(resolved, this.connector, this.differences, this.jobRepository, this.monitor);
 			job.next(new StepBuilder(JobNames.VERIFY_FIX_STEP, this.jobRepository).tasklet(fix, this.transactionManager)
+				.stream(this.fence)
 				.listener(fix)
 				.build());
 		}
@@ -158,7 +118,7 @@ public class VerifyJobFactory {
 
 				@Override
 				public void afterJob(JobExecution jobExecution) {
-					processing.shutdown();
+					scan.processing().shutdown();
 				}
 			})
 			.build();

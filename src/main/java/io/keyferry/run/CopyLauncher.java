@@ -440,7 +440,8 @@ public class CopyLauncher {
 					settings.toJobParameters());
 		}
 		catch (Exception ex) {
-			throw new KeyferryException("could not start the run: " + ex.getMessage(),
+			throw new KeyferryException(
+					"could not start the run: " + ((ex.getMessage() != null) ? ex.getMessage() : ex.toString()),
 					"check the job repository; see the log in $KEYFERRY_HOME/logs", ex);
 		}
 		finally {

@@ -196,7 +196,8 @@ public class VerifyLauncher {
 			execution = this.jobOperator.start(this.jobFactory.create(settings), settings.toJobParameters());
 		}
 		catch (Exception ex) {
-			throw new KeyferryException("could not start the verify run: " + ex.getMessage(),
+			throw new KeyferryException(
+					"could not start the verify run: " + ((ex.getMessage() != null) ? ex.getMessage() : ex.toString()),
 					"check the job repository; see the log in $KEYFERRY_HOME/logs", ex);
 		}
 		finally {

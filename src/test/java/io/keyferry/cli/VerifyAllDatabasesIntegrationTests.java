@@ -94,6 +94,36 @@ class VerifyAllDatabasesIntegrationTests {
 				194L);
 	}
 
+	/**
+	 * A source without keys in any database: the scan has no partition (the copy's job
+	 * runs one that finds nothing), so the verify compares nothing, and with
+	 * {@code --extra} finds what the target holds in every database.
+	 */
+	@Test
+	void anEmptySourceIsVerifiedAndTheTargetsKeysAreExtra(RedisServer source, RedisServer target) {
+		CliRun.copy(this.home, source.uri(), target.uri(), "--all-databases", "--verify").assertExitCode(ExitCode.OK);
+		Map<String, Object> empty = summary(verify(source, target));
+		assertThat(empty).containsEntry("status", "COMPLETED")
+			.containsEntry("checked", 0L)
+			.containsEntry("differences", 0L)
+			.containsEntry("exitCode", (long) ExitCode.OK);
+		target.sync().set("extra:0", "x");
+		Databases.inDatabase(3, () -> target.sync().set("extra:3", "x"), target);
+
+		CliRun run = verify(source, target, "--extra", "--pass-pause", "10ms");
+
+		run.assertExitCode(ExitCode.DIFFERENT);
+		assertThat(summary(run)).containsEntry("checked", 0L)
+			.containsEntry("extra", 2L)
+			.containsEntry("differences", 2L);
+		Map<String, Object> fixed = summary(
+				verify(source, target, "--extra", "--fix", "--delete-extra", "--pass-pause", "10ms")
+					.assertExitCode(ExitCode.OK));
+		assertThat(fixed).containsEntry("deleted", 2L).containsEntry("differences", 0L);
+		assertThat(target.sync().dbsize()).isZero();
+		Databases.inDatabase(3, () -> assertThat(target.sync().dbsize()).isZero(), target);
+	}
+
 	@Test
 	void aConfigFileTurnsItOnAndWithoutItOnlyTheUrisDatabaseIsCompared(RedisServer source, RedisServer target)
 			throws IOException {
