@@ -128,6 +128,7 @@ public class CopyLauncher {
 		this.credentials.register(requested.source());
 		this.credentials.register(requested.target());
 		long sourceKeys = (checks != null) ? checks.join() : preflight(requested);
+		refuseEmptyMirror(requested, sourceKeys);
 		RunLease.Holder previous = acquire(requested.copyKey(), requested);
 		try {
 			this.rereadable = !fresh;
@@ -323,6 +324,7 @@ public class CopyLauncher {
 		CopySettings settings = stored.withEndpoints(this.credentials.resolve(resolvedSource),
 				this.credentials.resolve(resolvedTarget));
 		long sourceKeys = preflight(settings);
+		refuseEmptyMirror(settings, sourceKeys);
 		return launch(settings, last, sourceKeys);
 	}
 
@@ -555,6 +557,25 @@ public class CopyLauncher {
 
 	private static boolean isResumable(BatchStatus status) {
 		return status == BatchStatus.FAILED || status == BatchStatus.STOPPED;
+	}
+
+	/**
+	 * Refuses {@code --delete-missing} when the source holds no keys at all: that is
+	 * nearly always a source restarted without persistence, or the wrong server or
+	 * database, and mirroring it would empty the target, the copy that was meant to
+	 * survive such an accident. Nothing is written; a dry run only reports.
+	 * @param settings the run's settings
+	 * @param sourceKeys the source's key count (every database or master copied)
+	 */
+	static void refuseEmptyMirror(CopySettings settings, long sourceKeys) {
+		if (settings.deleteMissing() && !settings.dryRun() && sourceKeys == 0) {
+			throw new KeyferryException(
+					"the source " + settings.source().redacted()
+							+ " holds no keys: --delete-missing would delete every key of the filter from the target "
+							+ settings.target().redacted() + "; nothing was written",
+					"check that --source names the right server and database (a source restarted without persistence comes back empty); "
+							+ "to empty the target on purpose, delete its keys there yourself");
+		}
 	}
 
 	/**

@@ -84,6 +84,39 @@ class DeleteMissingIntegrationTests {
 		assertThat(target.sync().keys("*")).containsExactlyInAnyOrder("s:kept", "s:hash");
 	}
 
+	/**
+	 * A source with no keys at all (restarted without persistence, the wrong server) is
+	 * not mirrored: the target keeps every key, the copy fails with a hint and write
+	 * nothing; a dry run reports what would go; once the source has keys again the same
+	 * command mirrors it.
+	 */
+	@Test
+	void anEmptySourceIsNotMirroredOntoTheTarget(RedisServer source, RedisServer target) {
+		source.sync().set("s:kept", "x");
+		CliRun.copy(this.home, source.uri(), target.uri(), "--delete-missing").assertExitCode(ExitCode.OK);
+		target.sync().set("s:only-in-target", "x");
+		source.sync().flushall();
+
+		CliRun refused = CliRun.copy(this.home, source.uri(), target.uri(), "--delete-missing")
+			.assertExitCode(ExitCode.FAILED);
+
+		assertThat(refused.err()).contains("holds no keys: --delete-missing would delete every key of the filter")
+			.contains("hint: check that --source names the right server");
+		assertThat(target.sync().keys("*")).containsExactlyInAnyOrder("s:kept", "s:only-in-target");
+		assertThat(CliRun.copy(this.home, source.uri(), target.uri(), "--delete-missing", "--dry-run")
+			.assertExitCode(ExitCode.OK)
+			.balancedSummary()
+			.field("deleted")).isEqualTo(2L);
+		assertThat(target.sync().keys("*")).hasSize(2);
+
+		source.sync().set("s:new", "y");
+		CliRun mirrored = CliRun.copy(this.home, source.uri(), target.uri(), "--delete-missing")
+			.assertExitCode(ExitCode.OK);
+
+		assertThat(mirrored.balancedSummary().field("deleted")).isEqualTo(2L);
+		KeyspaceComparison.assertSameContent(source, target);
+	}
+
 	private static String[] append(String[] options, String... more) {
 		List<String> all = new ArrayList<>(List.of(options));
 		all.addAll(List.of(more));
