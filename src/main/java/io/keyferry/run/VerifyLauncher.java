@@ -68,6 +68,7 @@ public class VerifyLauncher {
 		this.credentials.register(requested.copy().source());
 		this.credentials.register(requested.copy().target());
 		long sourceKeys = preflight(requested.copy(), requested.fix());
+		refuseEmptyMirror(requested, sourceKeys);
 		String key = requested.verifyKey();
 		RunLease.Attempt attempt = this.lease.acquire(key);
 		if (!attempt.acquired()) {
@@ -132,6 +133,7 @@ public class VerifyLauncher {
 		VerifySettings settings = stored.withCopy(stored.copy()
 			.withEndpoints(this.credentials.resolve(resolvedSource), this.credentials.resolve(resolvedTarget)));
 		long sourceKeys = preflight(settings.copy(), settings.fix());
+		refuseEmptyMirror(settings, sourceKeys);
 		// the key the run was leased and found by (the verify key, stored as its copy
 		// key)
 		String key = execution.getJobParameters().getString(JobNames.COPY_KEY, settings.verifyKey());
@@ -220,6 +222,22 @@ public class VerifyLauncher {
 			catch (Exception ex) {
 				// the stop flag alone ends the run at the next chunk boundary
 			}
+		}
+	}
+
+	/**
+	 * Refuses {@code --delete-extra} when the source holds no keys at all, as copy
+	 * refuses {@code --delete-missing} (see {@link CopyLauncher#refuseEmptyMirror}):
+	 * every key of the filter in the target would be extra.
+	 */
+	private static void refuseEmptyMirror(VerifySettings settings, long sourceKeys) {
+		if (settings.fix() && settings.deleteExtra() && sourceKeys == 0) {
+			throw new KeyferryException(
+					"the source " + settings.copy().source().redacted()
+							+ " holds no keys: --delete-extra would delete every key of the filter from the target "
+							+ settings.copy().target().redacted() + "; nothing was written",
+					"check that --source names the right server and database (a source restarted without persistence comes back empty); "
+							+ "leave out --delete-extra to report the extra keys only");
 		}
 	}
 
