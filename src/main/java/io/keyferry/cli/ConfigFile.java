@@ -29,9 +29,6 @@ final class ConfigFile {
 	/** Options that may be given several times: a YAML list in the file. */
 	private static final Set<String> REPEATABLE = Set.of("rename-prefix");
 
-	private static final Set<String> FLAGS = Set.of("dry-run", "fresh", "functions", "all-databases", "extra", "fix",
-			"delete-extra", "verify", "json", "stacktrace", "verbose", "source-insecure", "target-insecure");
-
 	private ConfigFile() {
 	}
 
@@ -39,9 +36,11 @@ final class ConfigFile {
 	 * Converts the file to arguments.
 	 * @param file the YAML file
 	 * @param allowed the long option names (without dashes) the command accepts
+	 * @param flags those of them that take no value ({@code true} or {@code false} in the
+	 * file)
 	 * @return the arguments, e.g. {@code --source redis://h:6379 --chunk-size 500}
 	 */
-	static List<String> arguments(Path file, Set<String> allowed) {
+	static List<String> arguments(Path file, Set<String> allowed, Set<String> flags) {
 		Map<?, ?> values;
 		try (Reader reader = Files.newBufferedReader(file)) {
 			Object loaded = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
@@ -78,7 +77,7 @@ final class ConfigFile {
 						"remove it from the URI and use " + name + "-password-file or KEYFERRY_"
 								+ name.toUpperCase(Locale.ROOT) + "_PASSWORD");
 			}
-			if (FLAGS.contains(name)) {
+			if (flags.contains(name)) {
 				if (Boolean.TRUE.equals(value)) {
 					arguments.add("--" + name);
 				}
@@ -123,8 +122,15 @@ final class ConfigFile {
 			return;
 		}
 		Set<String> names = new java.util.HashSet<>();
-		spec.options().forEach((option) -> names.add(option.longestName().replaceFirst("^--", "")));
-		List<String> arguments = arguments(config, names);
+		Set<String> flags = new java.util.HashSet<>();
+		spec.options().forEach((option) -> {
+			String name = option.longestName().replaceFirst("^--", "");
+			names.add(name);
+			if (option.arity().max() == 0) {
+				flags.add(name);
+			}
+		});
+		List<String> arguments = arguments(config, names, flags);
 		picocli.CommandLine fileLine = new picocli.CommandLine(new KeyferryCommand());
 		List<String> all = new java.util.ArrayList<>();
 		all.add(command);

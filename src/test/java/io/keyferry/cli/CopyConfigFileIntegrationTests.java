@@ -79,6 +79,38 @@ class CopyConfigFileIntegrationTests {
 		KeyspaceComparison.assertSameContent(source, target, KeyspaceComparison.LOOSE_TTL_TOLERANCE);
 	}
 
+	/**
+	 * Every option that takes no value is a {@code true}/{@code false} entry of the file:
+	 * {@code delete-missing: true} (the README's nightly mirror) deletes, {@code false}
+	 * does not.
+	 */
+	@Test
+	void flagsOfTheFileAreTrueOrFalse(RedisServer source, RedisServer target) throws IOException {
+		source.sync().set("a:kept", "x");
+		target.sync().set("a:gone", "x");
+		target.sync().set("b:other", "x");
+		String base = """
+				source: %s
+				target: %s
+				match: "a:*"
+				""".formatted(source.uri(), target.uri());
+
+		CopySummary off = copy("--config", config(base + "delete-missing: false\ndry-run: false\n").toString())
+			.assertExitCode(ExitCode.OK)
+			.balancedSummary();
+
+		assertThat(off.field("deleteMissing")).isEqualTo(false);
+		assertThat(target.sync().exists("a:gone")).isOne();
+
+		CopySummary on = copy("--config", config(base + "delete-missing: true\n").toString())
+			.assertExitCode(ExitCode.OK)
+			.balancedSummary();
+
+		assertThat(on.field("deleteMissing")).isEqualTo(true);
+		assertThat(on.field("deleted")).isEqualTo(1L);
+		assertThat(target.sync().keys("*")).containsExactlyInAnyOrder("a:kept", "b:other");
+	}
+
 	@Test
 	void readsPasswordsFromTheFilesTheConfigNames(@RedisServerOptions(password = SECRET) RedisServer source,
 			@RedisServerOptions(password = SECRET + "-t") RedisServer target) throws IOException {
