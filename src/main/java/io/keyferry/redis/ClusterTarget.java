@@ -32,14 +32,26 @@ public final class ClusterTarget implements TargetRoute, AutoCloseable {
 
 	private ClusterNodes topology;
 
+	/** Where the slot map is read from: the seeds, then the masters known. */
+	private final java.util.function.Supplier<ClusterNodes> views;
+
 	/**
 	 * Opens the seed's connection and reads the slot map.
 	 * @param connector opens connections
 	 * @param seed a node of the target cluster
 	 */
 	public ClusterTarget(RedisConnector connector, Endpoint seed) {
+		this(connector, seed, null);
+	}
+
+	/**
+	 * Reads the slot map from {@code views} (a node's view at some moment), or from the
+	 * nodes when it is {@code null}.
+	 */
+	ClusterTarget(RedisConnector connector, Endpoint seed, java.util.function.Supplier<ClusterNodes> views) {
 		this.connector = connector;
 		this.seed = seed;
+		this.views = (views != null) ? views : this::readTopology;
 		refresh();
 	}
 
@@ -69,7 +81,7 @@ public final class ClusterTarget implements TargetRoute, AutoCloseable {
 
 	@Override
 	public synchronized void refresh() {
-		ClusterNodes view = readTopology();
+		ClusterNodes view = this.views.get();
 		java.util.Arrays.fill(this.owners, null);
 		for (ClusterNodes.Node master : view.masters()) {
 			if (master.failed()) {
@@ -123,10 +135,28 @@ public final class ClusterTarget implements TargetRoute, AutoCloseable {
 			if (identity.length() > 0) {
 				identity.append(',');
 			}
-			String runId = master.failed() ? "failed" : RedisConnector.runId(connectionAt(master.address()));
+			String runId = master.failed() ? "failed" : runIdOfMaster(master);
 			identity.append(master.id()).append('@').append(runId);
 		}
 		return identity.toString();
+	}
+
+	/**
+	 * The {@code run_id} of a node the map names as a master, which must still be one: a
+	 * node can answer with the map from before a failover for a moment, and the old
+	 * master's identity would then hide that its keys may be lost (a forced failover to a
+	 * replica that lagged). Such a view fails like a lost connection (transient), so the
+	 * check is retried on a map read again.
+	 */
+	private String runIdOfMaster(ClusterNodes.Node master) {
+		StatefulRedisConnection<byte[], byte[]> connection = connectionAt(master.address());
+		String runId = RedisConnector.runId(connection);
+		String replication = connection.sync().info("replication");
+		if (!replication.lines().anyMatch((line) -> line.strip().equals("role:master"))) {
+			throw new RedisException("the target cluster's slot map is behind a failover: it names " + master.address()
+					+ " (node " + master.id() + ") as a master, and that node is a replica now");
+		}
+		return runId;
 	}
 
 	/**
