@@ -5,8 +5,11 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
+import io.lettuce.core.LettuceFutures;
 import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.SlotHash;
 
@@ -146,13 +149,17 @@ public final class ClusterTarget implements TargetRoute, AutoCloseable {
 	 * node can answer with the map from before a failover for a moment, and the old
 	 * master's identity would then hide that its keys may be lost (a forced failover to a
 	 * replica that lagged). Such a view fails like a lost connection (transient), so the
-	 * check is retried on a map read again.
+	 * check is retried on a map read again. Both sections are asked in one round trip.
 	 */
 	private String runIdOfMaster(ClusterNodes.Node master) {
 		StatefulRedisConnection<byte[], byte[]> connection = connectionAt(master.address());
-		String runId = RedisConnector.runId(connection);
-		String replication = connection.sync().info("replication");
-		if (!replication.lines().anyMatch((line) -> line.strip().equals("role:master"))) {
+		RedisFuture<String> server = connection.async().info("server");
+		RedisFuture<String> replication = connection.async().info("replication");
+		long timeout = connection.getTimeout().toNanos();
+		String runId = ServerInfo.parse(LettuceFutures.awaitOrCancel(server, timeout, TimeUnit.NANOSECONDS), 0).runId();
+		if (!LettuceFutures.awaitOrCancel(replication, timeout, TimeUnit.NANOSECONDS)
+			.lines()
+			.anyMatch((line) -> line.strip().equals("role:master"))) {
 			throw new RedisException("the target cluster's slot map is behind a failover: it names " + master.address()
 					+ " (node " + master.id() + ") as a master, and that node is a replica now");
 		}

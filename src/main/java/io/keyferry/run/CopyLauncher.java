@@ -567,14 +567,29 @@ public class CopyLauncher {
 	 * @param settings the run's settings
 	 * @param sourceKeys the source's key count (every database or master copied)
 	 */
-	static void refuseEmptyMirror(CopySettings settings, long sourceKeys) {
-		if (settings.deleteMissing() && !settings.dryRun() && sourceKeys == 0) {
+	private static void refuseEmptyMirror(CopySettings settings, long sourceKeys) {
+		if (settings.deleteMissing() && !settings.dryRun()) {
+			refuseEmptySource(settings, sourceKeys, "--delete-missing",
+					"to empty the target on purpose, delete its keys there yourself");
+		}
+	}
+
+	/**
+	 * Refuses an option that deletes the target's keys the source lacks when the source
+	 * holds no keys at all (see {@link #refuseEmptyMirror}).
+	 * @param settings the run's settings
+	 * @param sourceKeys the source's key count (every database or master)
+	 * @param option the deleting option
+	 * @param instead the hint's way out
+	 */
+	static void refuseEmptySource(CopySettings settings, long sourceKeys, String option, String instead) {
+		if (sourceKeys == 0) {
 			throw new KeyferryException(
-					"the source " + settings.source().redacted()
-							+ " holds no keys: --delete-missing would delete every key of the filter from the target "
-							+ settings.target().redacted() + "; nothing was written",
+					"the source " + settings.source().redacted() + " holds no keys: " + option
+							+ " would delete every key of the filter from the target " + settings.target().redacted()
+							+ "; nothing was written",
 					"check that --source names the right server and database (a source restarted without persistence comes back empty); "
-							+ "to empty the target on purpose, delete its keys there yourself");
+							+ instead);
 		}
 	}
 

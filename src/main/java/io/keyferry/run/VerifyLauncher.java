@@ -227,17 +227,13 @@ public class VerifyLauncher {
 
 	/**
 	 * Refuses {@code --delete-extra} when the source holds no keys at all, as copy
-	 * refuses {@code --delete-missing} (see {@link CopyLauncher#refuseEmptyMirror}):
+	 * refuses {@code --delete-missing} (see {@link CopyLauncher#refuseEmptySource}):
 	 * every key of the filter in the target would be extra.
 	 */
 	private static void refuseEmptyMirror(VerifySettings settings, long sourceKeys) {
-		if (settings.fix() && settings.deleteExtra() && sourceKeys == 0) {
-			throw new KeyferryException(
-					"the source " + settings.copy().source().redacted()
-							+ " holds no keys: --delete-extra would delete every key of the filter from the target "
-							+ settings.copy().target().redacted() + "; nothing was written",
-					"check that --source names the right server and database (a source restarted without persistence comes back empty); "
-							+ "leave out --delete-extra to report the extra keys only");
+		if (settings.fix() && settings.deleteExtra()) {
+			CopyLauncher.refuseEmptySource(settings.copy(), sourceKeys, "--delete-extra",
+					"leave out --delete-extra to report the extra keys only");
 		}
 	}
 

@@ -81,14 +81,9 @@ class CopyVerifyIntegrationTests {
 
 	@Test
 	void everyDatabaseIsVerifiedAndTheCopyEndsWithTheVerifysExitCode(RedisServer source, RedisServer target) {
-		TestData.keys(100).loadInto(source);
-		Databases.inDatabase(3, () -> {
-			TestData.keys(50).seed(3).prefix("db3:").loadInto(source);
-			source.sync().set("config:mode", "production");
-		}, source);
 		// a writer of the target's own, in database 3 only: under --on-conflict skip the
 		// copy keeps it
-		Databases.inDatabase(3, () -> target.sync().set("config:mode", "staging"), target);
+		Databases.loadWithTargetValue(source, target, 3);
 
 		CliRun run = copy(source, target, "--all-databases", "--verify", "--on-conflict", "skip", "--json");
 

@@ -128,13 +128,9 @@ class ScheduleCommandIntegrationTests {
 	@Test
 	void verifyWithAllDatabasesInTheConfigVerifiesEveryDatabase(RedisServer source, RedisServer target)
 			throws IOException {
-		TestData.keys(100).loadInto(source);
-		Databases.inDatabase(6, () -> {
-			TestData.keys(50).seed(6).prefix("db6:").loadInto(source);
-			source.sync().set("config:mode", "production");
-		}, source);
-		// the target's own value in database 6 only, which the copy keeps under skip
-		Databases.inDatabase(6, () -> target.sync().set("config:mode", "staging"), target);
+		// a writer of the target's own, in database 6 only: under --on-conflict skip the
+		// copy keeps it
+		Databases.loadWithTargetValue(source, target, 6);
 		Path config = config(source, target, "verify: true", "all-databases: true", "on-conflict: skip");
 
 		Output output = new Output();

@@ -119,12 +119,8 @@ class VerifyExtraIntegrationTests {
 			.containsEntry("extra", 0L)
 			.containsEntry("differences", 0L);
 		assertThat(this.cluster.sync().exists("zzz:outside", "other:outside")).isEqualTo(2);
-		KeyspaceComparison comparison = KeyspaceComparison.compare(Keyspace.of(source), Keyspace.of(this.cluster),
-				KeyspaceComparison.DEFAULT_TTL_TOLERANCE, (key) -> startsWith(key, "app:") ? key : null);
-		assertThat(
-				comparison.differences().stream().map((difference) -> KeyspaceComparison.printable(difference.key())))
-			.as(comparison::report)
-			.containsExactlyInAnyOrder("zzz:outside", "other:outside");
+		assertDifferOnly(Keyspace.of(source), Keyspace.of(this.cluster), (key) -> startsWith(key, "app:") ? key : null,
+				"zzz:outside", "other:outside");
 	}
 
 	@Test
@@ -132,24 +128,14 @@ class VerifyExtraIntegrationTests {
 		String[] filter = { "--match", "old:*", "--rename-prefix", "old:=new:" };
 		renamedKeys(source, target.uri(), filter, target.sync()::set, target.sync()::exists);
 		assertThat(target.sync().keys("*")).containsExactlyInAnyOrder("new:a", "new:b", "other:q", "old:z");
-		KeyspaceComparison comparison = KeyspaceComparison.compare(Keyspace.of(source), Keyspace.of(target),
-				KeyspaceComparison.DEFAULT_TTL_TOLERANCE, renamed(filter[3]));
-		assertThat(
-				comparison.differences().stream().map((difference) -> KeyspaceComparison.printable(difference.key())))
-			.as(comparison::report)
-			.containsExactlyInAnyOrder("other:q", "old:z");
+		assertDifferOnly(Keyspace.of(source), Keyspace.of(target), renamed(filter[3]), "other:q", "old:z");
 	}
 
 	@Test
 	void renamedKeysOfAClusterTargetAreLookedUpOnTheMastersOfTheirSourceNames(RedisServer source) {
 		String[] filter = { "--match", "old:*", "--rename-prefix", "old:=new:" };
 		renamedKeys(source, this.cluster.seedUri(), filter, this.cluster.sync()::set, this.cluster.sync()::exists);
-		KeyspaceComparison comparison = KeyspaceComparison.compare(Keyspace.of(source), Keyspace.of(this.cluster),
-				KeyspaceComparison.DEFAULT_TTL_TOLERANCE, renamed(filter[3]));
-		assertThat(
-				comparison.differences().stream().map((difference) -> KeyspaceComparison.printable(difference.key())))
-			.as(comparison::report)
-			.containsExactlyInAnyOrder("other:q", "old:z");
+		assertDifferOnly(Keyspace.of(source), Keyspace.of(this.cluster), renamed(filter[3]), "other:q", "old:z");
 	}
 
 	/**
@@ -200,12 +186,7 @@ class VerifyExtraIntegrationTests {
 			.containsEntry("differences", 0L);
 		assertThat(target.sync().exists(extra.toArray(String[]::new))).isZero();
 		assertThat(target.sync().get("other:q")).isEqualTo("outside the filter");
-		KeyspaceComparison comparison = KeyspaceComparison.compare(Keyspace.of(this.cluster), Keyspace.of(target),
-				KeyspaceComparison.DEFAULT_TTL_TOLERANCE, renamed(filter[3]));
-		assertThat(
-				comparison.differences().stream().map((difference) -> KeyspaceComparison.printable(difference.key())))
-			.as(comparison::report)
-			.containsExactlyInAnyOrder("other:q");
+		assertDifferOnly(Keyspace.of(this.cluster), Keyspace.of(target), renamed(filter[3]), "other:q");
 	}
 
 	/**
@@ -264,6 +245,21 @@ class VerifyExtraIntegrationTests {
 		args.addAll(List.of(filter));
 		args.addAll(List.of(options));
 		return CliRun.execute(args.toArray(String[]::new));
+	}
+
+	/**
+	 * Compares the source with the target (each source key under the target name
+	 * {@code mapped} gives it, {@code null} for a key the run does not copy) and asserts
+	 * that exactly the keys named differ.
+	 */
+	private static void assertDifferOnly(Keyspace source, Keyspace target,
+			java.util.function.UnaryOperator<ByteBuffer> mapped, String... differing) {
+		KeyspaceComparison comparison = KeyspaceComparison.compare(source, target,
+				KeyspaceComparison.DEFAULT_TTL_TOLERANCE, mapped);
+		assertThat(
+				comparison.differences().stream().map((difference) -> KeyspaceComparison.printable(difference.key())))
+			.as(comparison::report)
+			.containsExactlyInAnyOrder(differing);
 	}
 
 	private static java.util.function.UnaryOperator<ByteBuffer> renamed(String rule) {

@@ -41,6 +41,25 @@ public final class Databases {
 	}
 
 	/**
+	 * Loads 100 keys into database 0 of the source and 50 (prefix {@code dbN:}) with
+	 * {@code config:mode} = {@code production} into database {@code database}, and gives
+	 * the target a value of its own in that database only ({@code config:mode} =
+	 * {@code staging}): a copy under {@code --on-conflict skip} keeps it, so a verify
+	 * then finds that one key different.
+	 * @param source the source
+	 * @param target the target
+	 * @param database the second database
+	 */
+	public static void loadWithTargetValue(RedisServer source, RedisServer target, int database) {
+		TestData.keys(100).loadInto(source);
+		inDatabase(database, () -> {
+			TestData.keys(50).seed(database).prefix("db" + database + ":").loadInto(source);
+			source.sync().set("config:mode", "production");
+		}, source);
+		inDatabase(database, () -> target.sync().set("config:mode", "staging"), target);
+	}
+
+	/**
 	 * Asserts that each database holds keys in the source and the same keys, values and
 	 * expiries (within {@link KeyspaceComparison#LOOSE_TTL_TOLERANCE}) in the target.
 	 * @param source the source
