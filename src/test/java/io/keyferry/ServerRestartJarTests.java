@@ -1,5 +1,7 @@
 package io.keyferry;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,7 +38,9 @@ import static org.assertj.core.api.Assertions.fail;
  * may be gone with it (DESIGN invariants 4 and 10). Each test makes partition 0's slice
  * of the source almost empty, so that it finishes long before the three others (copies
  * are rate-limited), and changes a server after partition 0 has finished: between two
- * executions (the copy killed) and during one. Every test ends with a full comparison.
+ * executions (the copy killed) and during one; one test restarts the source as the
+ * partitions start, between connecting and their first command. Every test ends with a
+ * full comparison.
  */
 @ExtendWith(RedisServerExtension.class)
 class ServerRestartJarTests {
@@ -204,6 +208,35 @@ class ServerRestartJarTests {
 			redis.del(doomed.subList(i, Math.min(doomed.size(), i + 500)).toArray(String[]::new));
 		}
 		return redis.dbsize();
+	}
+
+	@Test
+	void sourceRestartedAsThePartitionsStartIsConnectedAgain(@RedisServerOptions(persistence = true) RedisServer source,
+			RedisServer target) throws IOException {
+		List<byte[]> keys = TestData.keys(3000).loadInto(source);
+		Path release = this.home.resolve("release");
+
+		// both partitions halted once connected to the source, before asking it anything
+		KeyferryProcess copy = this.processes.start(
+				KeyferryProcess.in(this.home)
+					.env("KEYFERRY_TEST_HALT_AT", "partition-connected")
+					.env("KEYFERRY_TEST_HALT_UNTIL", release.toString()),
+				"copy", "--source", source.uri(), "--target", target.uri(), "--json", "--partitions", "2", "--retries",
+				"10", "--progress", "off");
+		copy.awaitStderr(RUN_TIMEOUT, "keyferry: halted at partition-connected");
+		source.kill();
+		Files.createFile(release);
+		// the partitions' connections are gone and the source refuses new ones
+		copy.awaitStderr(RUN_TIMEOUT, "lost a connection while connecting to the servers");
+		source.restart();
+
+		assertThat(copy.waitFor(RUN_TIMEOUT)).as(copy::describe).isEqualTo(0);
+		assertThat(copy.stderr()).contains("trying again (1 of 10)");
+		CopySummary summary = copy.summary().assertCountsAddUp();
+		assertThat(summary.status()).isEqualTo("COMPLETED");
+		assertThat(summary.written()).isGreaterThanOrEqualTo(keys.size());
+		assertThat(source.sync().dbsize()).isEqualTo(keys.size());
+		KeyspaceComparison.assertSameContent(source, target);
 	}
 
 	private void awaitPartition0Finished(KeyferryProcess copy) {

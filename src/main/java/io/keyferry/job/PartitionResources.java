@@ -4,9 +4,10 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.OptionalInt;
 
+import io.keyferry.KeyferryException;
 import io.keyferry.redis.AccessTracking;
+import io.keyferry.redis.Backoff;
 import io.keyferry.redis.ClusterSource;
 import io.keyferry.redis.ClusterTarget;
 import io.keyferry.redis.CommandProbe;
@@ -96,14 +97,22 @@ public class PartitionResources implements DisposableBean {
 		this.settings = stored.withEndpoints(sourceEndpoint, targetEndpoint);
 		String slots = stepExecution.getExecutionContext().getString(Checkpoint.SLOTS, null);
 		this.slots = (slots != null) ? ClusterSource.parseRanges(slots) : null;
-		// without a single master serving them all, the seed: its identity then says the
-		// partition cannot be scanned now (see sourceIdentity)
-		ClusterSource.ScanNode node = (this.slots != null)
-				? ClusterSource.scanNode(connector, sourceEndpoint, this.slots, this.settings.readFrom())
-					.orElse(new ClusterSource.ScanNode(sourceEndpoint, false))
-				: new ClusterSource.ScanNode(sourceEndpoint, false);
-		this.sourceNode = node.endpoint();
-		this.replica = node.replica();
+		// a connection lost while the partition starts (a server restarted, a network
+		// blip) is tried again on new connections, as the pre-flight checks do
+		Opened opened = againOnLostConnection("connecting to the servers",
+				() -> open(connector, this.settings.source(), this.settings.target(), monitor));
+		this.sourceNode = opened.node().endpoint();
+		this.replica = opened.node().replica();
+		this.source = opened.source();
+		this.target = opened.target();
+		this.clusterTarget = opened.clusterTarget();
+		this.sourceInfo = opened.sourceInfo();
+		this.targetRdbVersion = RdbVersion.ofRedisVersion(opened.targetVersion()).orElse(-1);
+		this.targetVersion = opened.targetVersion();
+		this.sourceHasExpireTime = opened.sourceHasExpireTime();
+		this.sourceClockOffset = opened.sourceClockOffset();
+		this.targetClockOffset = opened.targetClockOffset();
+		this.accessTracking = opened.accessTracking();
 		if (this.slots != null && this.settings.readFrom() == ReadFrom.REPLICA && !this.replica) {
 			monitor.warnOnce("--read-from replica: the master " + this.sourceNode.address() + " serving slots "
 					+ ClusterSource.ranges(this.slots)
@@ -115,31 +124,53 @@ public class PartitionResources implements DisposableBean {
 			monitor.info("partition " + partitionName() + " reads replica " + this.sourceNode.address()
 					+ " of the master serving slots " + ClusterSource.ranges(this.slots));
 		}
-		RedisConnector.Connection sourceConnection = connector.connect(this.sourceNode);
+	}
+
+	/** What {@link #open} connected to and read. */
+	private record Opened(ClusterSource.ScanNode node, RedisConnector.Connection source,
+			RedisConnector.Connection target, ClusterTarget clusterTarget, ServerInfo sourceInfo, String targetVersion,
+			boolean sourceHasExpireTime, long sourceClockOffset, long targetClockOffset,
+			AccessTracking accessTracking) {
+	}
+
+	/**
+	 * Connects to the node this partition scans and to the target, and reads what the
+	 * partition needs of both; on failure, closes what it opened.
+	 */
+	private Opened open(RedisConnector connector, Endpoint sourceEndpoint, Endpoint targetEndpoint,
+			RunMonitor monitor) {
+		// without a single master serving them all, the seed: its identity then says the
+		// partition cannot be scanned now (see sourceIdentity)
+		ClusterSource.ScanNode node = (this.slots != null)
+				? ClusterSource.scanNode(connector, sourceEndpoint, this.slots, this.settings.readFrom())
+					.orElse(new ClusterSource.ScanNode(sourceEndpoint, false))
+				: new ClusterSource.ScanNode(sourceEndpoint, false);
+		Endpoint scanned = node.endpoint();
+		RedisConnector.Connection sourceConnection = connector.connect(scanned);
 		RedisConnector.Connection targetConnection = null;
 		ClusterTarget targetNodes = null;
 		try {
-			if (this.replica) {
+			TestHalt.at("partition-connected");
+			if (node.replica()) {
 				// a replica of a cluster redirects keyed commands (DUMP, PTTL) to its
 				// master without READONLY; Lettuce sends it again after a reconnection
-				readOnly(sourceConnection, this.sourceNode);
+				readOnly(sourceConnection, scanned);
 			}
 			targetConnection = connector.connect(targetEndpoint);
-			this.sourceInfo = RedisConnector.info(sourceConnection.connection(), this.sourceNode);
+			ServerInfo sourceInfo = RedisConnector.info(sourceConnection.connection(), scanned);
 			ServerInfo targetInfo = RedisConnector.info(targetConnection.connection(), targetEndpoint);
 			if (targetInfo.clusterEnabled()) {
 				targetNodes = new ClusterTarget(connector, targetEndpoint);
 			}
-			OptionalInt rdb = RdbVersion.ofRedisVersion(targetInfo.version());
-			this.targetRdbVersion = rdb.orElse(-1);
-			this.targetVersion = targetInfo.version();
-			this.sourceHasExpireTime = RdbVersion.ofRedisVersion(this.sourceInfo.version()).orElse(0) >= 10;
+			boolean sourceHasExpireTime = RdbVersion.ofRedisVersion(sourceInfo.version()).orElse(0) >= 10;
 			// the source's clock only matters for PEXPIRETIME; PTTL is relative (and a
 			// user of an older source need not be granted TIME)
-			this.sourceClockOffset = this.sourceHasExpireTime ? clockOffset(sourceConnection, sourceEndpoint) : 0;
-			this.targetClockOffset = clockOffset(targetConnection, targetEndpoint);
-			this.accessTracking = accessTracking(sourceConnection, this.sourceNode, this.sourceInfo.version(),
-					targetConnection, targetEndpoint, monitor);
+			long sourceClockOffset = sourceHasExpireTime ? clockOffset(sourceConnection, sourceEndpoint) : 0;
+			long targetClockOffset = clockOffset(targetConnection, targetEndpoint);
+			AccessTracking tracking = accessTracking(sourceConnection, scanned, sourceInfo.version(), targetConnection,
+					targetEndpoint, monitor);
+			return new Opened(node, sourceConnection, targetConnection, targetNodes, sourceInfo, targetInfo.version(),
+					sourceHasExpireTime, sourceClockOffset, targetClockOffset, tracking);
 		}
 		catch (RuntimeException ex) {
 			sourceConnection.close();
@@ -151,9 +182,36 @@ public class PartitionResources implements DisposableBean {
 			}
 			throw ex;
 		}
-		this.source = sourceConnection;
-		this.target = targetConnection;
-		this.clusterTarget = targetNodes;
+	}
+
+	/**
+	 * Runs a step of the partition's start, again with the back-off of {@code --retries}
+	 * while it fails because a connection was lost (the run fails, resumably, once they
+	 * are used up); any other failure ends it at once.
+	 */
+	private <T> T againOnLostConnection(String doing, java.util.function.Supplier<T> attempt) {
+		Backoff backoff = this.settings.backoff();
+		for (int retry = 1;; retry++) {
+			try {
+				return attempt.get();
+			}
+			catch (RuntimeException ex) {
+				// the servers answered the pre-flight checks: a refused connection now
+				// is a server restarting
+				if (!RedisFailures.isLostConnection(ex) && !RedisFailures.isRefused(ex)) {
+					throw ex;
+				}
+				if (retry > backoff.retries()) {
+					throw (ex instanceof KeyferryException) ? ex : new KeyferryException(
+							"lost a connection while starting partition " + partitionName() + ": " + ex,
+							"check that both servers are up and reachable; the run is resumable: run the same command again",
+							ex);
+				}
+				this.monitor.warn("partition " + partitionName() + ": lost a connection while " + doing + " ("
+						+ ex.getMessage() + "); trying again (" + retry + " of " + backoff.retries() + ")");
+				backoff.pause(retry, this.monitor::isStopRequested);
+			}
+		}
 	}
 
 	/**
@@ -265,7 +323,8 @@ public class PartitionResources implements DisposableBean {
 	 */
 	public synchronized long bigValueBytes() {
 		if (this.bigValueBytes < 0) {
-			this.bigValueBytes = decideBigValueBytes();
+			this.bigValueBytes = againOnLostConnection("asking which commands the servers allow",
+					this::decideBigValueBytes);
 		}
 		return this.bigValueBytes;
 	}

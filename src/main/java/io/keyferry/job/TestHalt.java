@@ -11,16 +11,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * test can kill (or signal) the packaged jar at a chosen instant. Points:
  * {@code before-execution} (the run's job instance exists, its execution does not yet),
  * {@code before-owner} (the execution exists, its owner is not recorded yet),
- * {@code stopping} (a stop was requested and a partition is about to end),
- * {@code chunk-commit} (a chunk's transaction has written to the job repository and is
- * about to commit), {@code fix-page} ({@code verify --fix} has written a page of keys and
- * not yet committed its position), {@code delete-marked} ({@code copy --delete-missing}
- * committed a page's keys to delete and is about to check them against the source again),
- * {@code delete-unlinked} ({@code copy --delete-missing} deleted a page's keys and has
- * not committed their count), {@code extra-recorded} ({@code verify --extra} recorded the
- * extra keys of a page that is not its unit's first, and has not committed them with the
- * scan's position). When {@value #UNTIL_VARIABLE} names a file, the halt ends once that
- * file exists instead. Does nothing when the variable is unset. Thread-safe.
+ * {@code partition-connected} (a partition has connected to the node it scans and has
+ * asked it nothing yet), {@code stopping} (a stop was requested and a partition is about
+ * to end), {@code chunk-commit} (a chunk's transaction has written to the job repository
+ * and is about to commit), {@code fix-page} ({@code verify --fix} has written a page of
+ * keys and not yet committed its position), {@code delete-marked}
+ * ({@code copy --delete-missing} committed a page's keys to delete and is about to check
+ * them against the source again), {@code delete-unlinked} ({@code copy --delete-missing}
+ * deleted a page's keys and has not committed their count), {@code extra-recorded}
+ * ({@code verify --extra} recorded the extra keys of a page that is not its unit's first,
+ * and has not committed them with the scan's position). When {@value #UNTIL_VARIABLE}
+ * names a file, the halt ends once that file exists instead. Does nothing when the
+ * variable is unset. Thread-safe.
  */
 public final class TestHalt {
 

@@ -76,6 +76,39 @@ public final class RedisFailures {
 	}
 
 	/**
+	 * Whether a failure is a connection lost or never made (worth trying again on the
+	 * connection Lettuce reconnects, or on a new one), rather than a refusal, a reply or
+	 * a timeout.
+	 * @param failure the failure, described ({@link KeyferryException} with Lettuce's
+	 * exception as its cause) or as Lettuce threw it
+	 * @return true for a lost connection
+	 */
+	public static boolean isLostConnection(RuntimeException failure) {
+		if (failure instanceof KeyferryException known && known.isUsage()) {
+			return false;
+		}
+		Throwable cause = unwrap((failure instanceof KeyferryException) ? failure.getCause() : failure);
+		return cause instanceof RedisException && !(cause instanceof RedisCommandExecutionException)
+				&& !(cause instanceof RedisCommandTimeoutException);
+	}
+
+	/**
+	 * Whether a connection could not be made because nothing listens at the address (a
+	 * server restarting, or stopped): a usage error before a run starts, worth trying
+	 * again once the run has reached the server.
+	 * @param failure the failure
+	 * @return true when a {@link java.net.ConnectException} caused it
+	 */
+	public static boolean isRefused(Throwable failure) {
+		for (Throwable t = failure; t != null && t.getCause() != t; t = t.getCause()) {
+			if (t instanceof java.net.ConnectException) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	/**
 	 * The error code of a reply: its first word, upper case.
 	 * @param message the reply
 	 * @return the code, e.g. {@code OOM}

@@ -28,8 +28,6 @@ import io.keyferry.job.CopySettings;
 import io.keyferry.job.KeyferryProperties;
 import io.lettuce.core.KeyScanArgs;
 import io.lettuce.core.RedisCommandExecutionException;
-import io.lettuce.core.RedisCommandTimeoutException;
-import io.lettuce.core.RedisException;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.api.sync.RedisCommands;
 import org.springframework.boot.convert.DurationStyle;
@@ -138,7 +136,7 @@ public final class Preflight {
 				// after
 				// connecting, also by calls that do not describe their failures) is
 				// retried on new connections; timeouts, replies and refusals are not
-				if (!isLostConnection(ex)) {
+				if (!RedisFailures.isLostConnection(ex)) {
 					throw ex;
 				}
 				if (retry > settings.backoff().retries()) {
@@ -149,21 +147,6 @@ public final class Preflight {
 				settings.backoff().pause(retry, () -> false);
 			}
 		}
-	}
-
-	/**
-	 * Whether a failure of the checks is a connection lost (and worth checking again on
-	 * new connections), rather than a refusal, a reply or a timeout.
-	 * @param failure the failure, described or as Lettuce threw it
-	 * @return true for a lost connection
-	 */
-	static boolean isLostConnection(RuntimeException failure) {
-		if (failure instanceof KeyferryException known && known.isUsage()) {
-			return false;
-		}
-		Throwable cause = (failure instanceof KeyferryException) ? failure.getCause() : failure;
-		return cause instanceof RedisException && !(cause instanceof RedisCommandExecutionException)
-				&& !(cause instanceof RedisCommandTimeoutException);
 	}
 
 	private static long checkOnce(RedisConnector connector, CopySettings settings) {
