@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -299,11 +300,15 @@ class PartitionedCopyIntegrationTests {
 	/**
 	 * Writes to the source on a thread of its own until stopped: updates the values of
 	 * existing keys (of every type), deletes some, changes or removes the TTL of others,
-	 * and, once the target has keys (the copy is writing), adds new keys. Each existing
-	 * key is touched at most once, and at most a quarter of them. Remembers every key it
-	 * touched. Its sets are read by the test thread once {@link #stop} returned.
+	 * and, once the target has keys (the copy is writing), adds 1,200 new keys at once,
+	 * then more one by one. Each existing key is touched at most once, and at most a
+	 * quarter of them. Remembers every key it touched. Its sets are read by the test
+	 * thread once {@link #stop} returned.
 	 */
 	private static final class SourceWriter implements Runnable {
+
+		/** Keys added as soon as the copy writes: 32,000 + 1,200 > 32,768. */
+		private static final int GROWTH = 1200;
 
 		private final RedisServer source;
 
@@ -355,15 +360,18 @@ class PartitionedCopyIntegrationTests {
 				while (this.running) {
 					if (!copying) {
 						copying = targetConnection.sync().dbsize() > 0;
+						if (copying) {
+							// at once, whatever the machine's load: the table grows past
+							// 32,768 entries (a rehash) while the copy scans
+							addKeys(commands, random, GROWTH);
+						}
 					}
 					boolean touchExisting = touchedExisting() < this.keys / 4 && (!copying || random.nextInt(10) < 6);
 					if (touchExisting) {
 						touchExisting(commands, random);
 					}
 					else if (copying) {
-						byte[] key = ascii("new:" + this.added.size());
-						commands.set(key, ascii("v" + random.nextLong()));
-						this.added.add(ByteBuffer.wrap(key));
+						addKeys(commands, random, 1);
 					}
 					ops++;
 					if (copying) {
@@ -383,6 +391,18 @@ class PartitionedCopyIntegrationTests {
 			}
 			catch (Throwable ex) {
 				this.failure.set(ex);
+			}
+		}
+
+		/** Adds {@code count} new keys, in {@code MSET}s of up to 100. */
+		private void addKeys(RedisCommands<byte[], byte[]> commands, SplittableRandom random, int count) {
+			for (int done = 0; done < count;) {
+				Map<byte[], byte[]> batch = new LinkedHashMap<>();
+				for (; done < count && batch.size() < 100; done++) {
+					batch.put(ascii("new:" + (this.added.size() + batch.size())), ascii("v" + random.nextLong()));
+				}
+				commands.mset(batch);
+				batch.keySet().forEach((key) -> this.added.add(ByteBuffer.wrap(key)));
 			}
 		}
 

@@ -41,14 +41,16 @@ import io.lettuce.core.resource.DefaultClientResources;
 /**
  * A real Redis Cluster of local redis-server processes on free loopback ports: masters
  * and replicas, each a {@link RedisServer} with {@code --cluster-enabled yes}, its own
- * directory and {@code nodes.conf}, created with {@code redis-cli --cluster create}.
- * Every operation (creation, failover, resharding, migration, kill, restart) returns once
- * the cluster has settled: every running node agrees on roles and slots, flags no running
- * node and every stopped one as failing, reports {@code cluster_state:ok} when every slot
- * has a running master, every replica's link to its master is up, and only the migrations
- * this fixture opened are open. It polls for that with a generous deadline and fails with
- * each node's {@code CLUSTER NODES} when it does not happen. Nodes are only ever
- * signalled through their own process handles. Not thread-safe: one test owns it.
+ * directory and {@code nodes.conf}, created the way {@code redis-cli --cluster create}
+ * creates one (its pauses left out); resharding, adding and removing nodes use
+ * {@code redis-cli --cluster}. Every operation (creation, failover, resharding,
+ * migration, kill, restart) returns once the cluster has settled: every running node
+ * agrees on roles and slots, flags no running node and every stopped one as failing,
+ * reports {@code cluster_state:ok} when every slot has a running master, every replica's
+ * link to its master is up, and only the migrations this fixture opened are open. It
+ * polls for that with a generous deadline and fails with each node's
+ * {@code CLUSTER NODES} when it does not happen. Nodes are only ever signalled through
+ * their own process handles. Not thread-safe: one test owns it.
  * <p>
  * For example, with {@link RedisClusterExtension} injecting a 3+1 source and a 4-master
  * target:<pre>{@code
@@ -629,11 +631,49 @@ public final class RedisCluster implements AutoCloseable {
 		return owners;
 	}
 
+	/**
+	 * Creates the cluster as {@code redis-cli --cluster create} does, without its pauses
+	 * (a second before waiting for the join, then a check a second): the first
+	 * {@code masters} nodes share the slots in ranges and get distinct config epochs, the
+	 * first node meets every other, and once every node knows every other the rest
+	 * replicate the masters in turn.
+	 */
 	private void create(int masters, int replicas) {
-		List<String> args = new ArrayList<>(List.of("create"));
-		this.nodes.forEach((node) -> args.add(node.cliAddress()));
-		args.addAll(List.of("--cluster-replicas", Integer.toString(replicas), "--cluster-yes"));
-		redisCli(args.toArray(String[]::new));
+		List<Node> masterNodes = this.nodes.subList(0, masters);
+		for (int i = 0; i < this.nodes.size(); i++) {
+			RedisCommands<String, String> node = this.nodes.get(i).server().sync();
+			if (i < masters) {
+				int first = i * ClusterView.SLOTS / masters;
+				int last = (i + 1) * ClusterView.SLOTS / masters - 1;
+				node.clusterAddSlotsRange(io.lettuce.core.Range.create(first, last));
+			}
+			node.clusterSetConfigEpoch(i + 1);
+		}
+		Node first = this.nodes.get(0);
+		for (Node other : this.nodes.subList(1, this.nodes.size())) {
+			String busPort = other.server().sync().configGet("cluster-port").get("cluster-port");
+			int bus = (busPort == null || "0".equals(busPort)) ? other.port() + 10000 : Integer.parseInt(busPort);
+			first.server()
+				.sync()
+				.dispatch(io.lettuce.core.protocol.CommandType.CLUSTER,
+						new io.lettuce.core.output.StatusOutput<>(StringCodec.UTF8),
+						new io.lettuce.core.protocol.CommandArgs<>(StringCodec.UTF8).add("MEET")
+							.add(RedisServer.HOST)
+							.add(other.port())
+							.add(bus));
+		}
+		awaitSettled("every node of a new cluster meeting every other", (view) -> {
+			for (Node node : this.nodes) {
+				int known = ClusterView.parse(node.server().sync().clusterNodes()).entries().size();
+				if (known != this.nodes.size()) {
+					return node + " knows " + known + " of " + this.nodes.size() + " nodes";
+				}
+			}
+			return null;
+		}, false);
+		for (int i = masters; i < this.nodes.size(); i++) {
+			this.nodes.get(i).server().sync().clusterReplicate(masterNodes.get((i - masters) % masters).id);
+		}
 		awaitSettled("a new cluster of " + masters + " masters with " + replicas + " replicas each", (view) -> {
 			List<Entry> masterEntries = view.entries().values().stream().filter(Entry::master).toList();
 			if (masterEntries.size() != masters || view.assignedSlots() != ClusterView.SLOTS) {
@@ -657,6 +697,14 @@ public final class RedisCluster implements AutoCloseable {
 	 * still missing, or {@code null}).
 	 */
 	private ClusterView awaitSettled(String awaited, Function<ClusterView, String> condition) {
+		return awaitSettled(awaited, condition, true);
+	}
+
+	/**
+	 * Polls until {@code condition} holds, and with {@code settled} the cluster has
+	 * settled too.
+	 */
+	private ClusterView awaitSettled(String awaited, Function<ClusterView, String> condition, boolean settled) {
 		checkOpen();
 		long deadline = deadline();
 		while (true) {
@@ -664,7 +712,7 @@ public final class RedisCluster implements AutoCloseable {
 			ClusterView view = null;
 			try {
 				view = view();
-				problem = new ClusterSettleCheck(this.nodes, this.migrations.values()).problem(view);
+				problem = settled ? new ClusterSettleCheck(this.nodes, this.migrations.values()).problem(view) : null;
 				if (problem == null) {
 					problem = condition.apply(view);
 				}
