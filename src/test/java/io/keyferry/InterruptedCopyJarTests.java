@@ -156,14 +156,19 @@ class InterruptedCopyJarTests {
 	}
 
 	@Test
-	void refusesSecondCopyWhileFirstRuns(RedisServer source, RedisServer target) {
+	void refusesSecondCopyWhileFirstRuns(RedisServer source, RedisServer target) throws IOException {
 		TestData.keys(20_000).loadInto(source);
 		long total = source.sync().dbsize();
-		// 20 s of copying: the second JVM must reach the owner check on a loaded machine
-		String[] copy = copy(source, target, 1000);
+		String[] copy = copy(source, target, 0);
+		Path release = this.home.resolve("release");
 
-		KeyferryProcess first = start(copy);
-		this.repository.awaitCommittedChunks(first, 5, PROGRESS_TIMEOUT);
+		// the first copy owns its run and stays halted as its partitions start (no
+		// repository transaction open) for as long as the second JVM takes to reach the
+		// owner check, however loaded the machine
+		KeyferryProcess first = this.processes.start(KeyferryProcess.in(this.home)
+			.env("KEYFERRY_TEST_HALT_AT", "partition-connected")
+			.env("KEYFERRY_TEST_HALT_UNTIL", release.toString()), copy);
+		first.awaitStderr(PROGRESS_TIMEOUT, "keyferry: halted at partition-connected");
 		KeyferryProcess second = start(copy);
 		assertThat(second.waitFor(RUN_TIMEOUT)).as(second::describe).isEqualTo(EXIT_FAILED);
 		assertThat(first.isAlive()).as("the first copy still runs when the second is refused").isTrue();
@@ -172,6 +177,7 @@ class InterruptedCopyJarTests {
 		assertThat(JsonDocument.object(second.stdout())).as("the --json copy's only output")
 			.containsEntry("status", "ERROR")
 			.containsEntry("exitCode", (long) EXIT_FAILED);
+		Files.createFile(release);
 
 		assertThat(first.waitFor(RUN_TIMEOUT)).as(first::describe).isEqualTo(EXIT_OK);
 		CopySummary summary = first.summary().assertCountsAddUp();
