@@ -19,6 +19,7 @@ import io.keyferry.testsupport.Keyspace;
 import io.keyferry.testsupport.KeyspaceComparison;
 import io.keyferry.testsupport.RedisServer;
 import io.keyferry.testsupport.RedisServerExtension;
+import io.keyferry.testsupport.RedisServerOptions;
 import io.keyferry.testsupport.RepositoryProbe;
 import io.keyferry.testsupport.TestData;
 import org.junit.jupiter.api.Test;
@@ -37,7 +38,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * left out; {@code verify --all-databases} and its fix, each killed once, resume and
  * report and repair the damage of each database. A database is compared by swapping it
  * with database 0 of both servers ({@code SWAPDB}, which keeps TTLs) while no copy runs,
- * the fixtures reading database 0.
+ * the fixtures reading database 0. A source that restarts as the run lays out its
+ * partitions from the source's databases is read again.
  */
 @ExtendWith(RedisServerExtension.class)
 class AllDatabasesJarTests {
@@ -73,6 +75,34 @@ class AllDatabasesJarTests {
 		assertThat(written(summary)).isEqualTo(sizes);
 		assertThat(copy.stderr()).doesNotContain("does not copy");
 		assertThat(Databases.of(target)).as("databases of the target").containsExactly("db0", "db3", "db15");
+		Databases.assertSameDatabases(source, target, DATABASES);
+	}
+
+	@Test
+	void sourceRestartedAsTheRunStartsIsReadAgain(@RedisServerOptions(persistence = true) RedisServer source,
+			RedisServer target) throws IOException {
+		Map<Integer, Long> sizes = load(source, 700);
+		Path release = this.home.resolve("release");
+
+		// halted once the execution exists, before its partitions are laid out from the
+		// source's databases (INFO keyspace)
+		KeyferryProcess copy = this.processes.start(
+				KeyferryProcess.in(this.home)
+					.env("KEYFERRY_TEST_HALT_AT", "before-owner")
+					.env("KEYFERRY_TEST_HALT_UNTIL", release.toString()),
+				"copy", "--source", source.uri(), "--target", target.uri(), "--all-databases", "--retries", "10",
+				"--json", "--progress", "off");
+		copy.awaitStderr(RUN_TIMEOUT, "keyferry: halted at before-owner");
+		source.kill();
+		Files.createFile(release);
+		copy.awaitStderr(RUN_TIMEOUT, "lost a connection while reading the source's databases");
+		source.restart();
+
+		assertThat(copy.waitFor(RUN_TIMEOUT)).as(copy::describe).isEqualTo(0);
+		assertThat(copy.stderr()).contains("trying again (1 of 10)");
+		CopySummary summary = copy.summary().assertCountsAddUp();
+		assertThat(summary.status()).isEqualTo("COMPLETED");
+		assertThat(written(summary)).isEqualTo(sizes);
 		Databases.assertSameDatabases(source, target, DATABASES);
 	}
 

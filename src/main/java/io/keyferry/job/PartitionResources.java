@@ -186,31 +186,29 @@ public class PartitionResources implements DisposableBean {
 
 	/**
 	 * Runs a step of the partition's start, again with the back-off of {@code --retries}
-	 * while it fails because a connection was lost (the run fails, resumably, once they
-	 * are used up); any other failure ends it at once.
+	 * while it fails because a connection was lost or refused (the servers answered the
+	 * pre-flight checks: a refused connection now is a server restarting); the run fails,
+	 * resumably, once they are used up, and at once on any other failure.
 	 */
 	private <T> T againOnLostConnection(String doing, java.util.function.Supplier<T> attempt) {
 		Backoff backoff = this.settings.backoff();
-		for (int retry = 1;; retry++) {
-			try {
-				return attempt.get();
+		try {
+			return backoff
+				.againOnLostConnection(attempt, this.monitor::isStopRequested,
+						(ex, retry) -> this.monitor.warn("partition " + partitionName() + ": lost a connection while "
+								+ doing + " (" + ex.getMessage() + "); trying again (" + retry + " of "
+								+ backoff.retries() + ")"));
+		}
+		catch (KeyferryException ex) {
+			throw ex;
+		}
+		catch (RuntimeException ex) {
+			if (!RedisFailures.isLostConnection(ex)) {
+				throw ex;
 			}
-			catch (RuntimeException ex) {
-				// the servers answered the pre-flight checks: a refused connection now
-				// is a server restarting
-				if (!RedisFailures.isLostConnection(ex) && !RedisFailures.isRefused(ex)) {
-					throw ex;
-				}
-				if (retry > backoff.retries()) {
-					throw (ex instanceof KeyferryException) ? ex : new KeyferryException(
-							"lost a connection while starting partition " + partitionName() + ": " + ex,
-							"check that both servers are up and reachable; the run is resumable: run the same command again",
-							ex);
-				}
-				this.monitor.warn("partition " + partitionName() + ": lost a connection while " + doing + " ("
-						+ ex.getMessage() + "); trying again (" + retry + " of " + backoff.retries() + ")");
-				backoff.pause(retry, this.monitor::isStopRequested);
-			}
+			throw new KeyferryException("lost a connection while starting partition " + partitionName() + ": " + ex,
+					"check that both servers are up and reachable; the run is resumable: run the same command again",
+					ex);
 		}
 	}
 

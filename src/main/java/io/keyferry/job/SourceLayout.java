@@ -47,18 +47,57 @@ public class SourceLayout implements Partitioner {
 
 	private final RedisConnector connector;
 
+	private final RunMonitor monitor;
+
 	private final boolean cluster;
 
 	/**
 	 * Creates the layout of a run.
 	 * @param settings the run's settings, endpoints with their credentials
 	 * @param connector opens connections
+	 * @param monitor the run's stop requests and warnings
 	 * @param cluster whether the source is a Redis Cluster
 	 */
-	public SourceLayout(CopySettings settings, RedisConnector connector, boolean cluster) {
+	SourceLayout(CopySettings settings, RedisConnector connector, RunMonitor monitor, boolean cluster) {
 		this.settings = settings;
 		this.connector = connector;
+		this.monitor = monitor;
 		this.cluster = cluster;
+	}
+
+	/**
+	 * The layout of a run's source as it is now, which tells a Redis Cluster from a
+	 * standalone server.
+	 * @param settings the run's settings, endpoints with their credentials
+	 * @param connector opens connections
+	 * @param monitor the run's stop requests and warnings
+	 * @return the layout
+	 */
+	public static SourceLayout of(CopySettings settings, RedisConnector connector, RunMonitor monitor) {
+		Endpoint source = settings.source();
+		boolean cluster = read(settings, monitor, "what the source is", () -> {
+			try (RedisConnector.Connection connection = connector.connect(source)) {
+				return RedisConnector.info(connection.connection(), source).clusterEnabled();
+			}
+		});
+		return new SourceLayout(settings, connector, monitor, cluster);
+	}
+
+	/**
+	 * Reads the source's state on connections of its own, again with the back-off of
+	 * {@code --retries} while a connection is lost or refused: the run has reached the
+	 * source in its pre-flight checks, so that is a server restarting or a network blip.
+	 */
+	private static <T> T read(CopySettings settings, RunMonitor monitor, String what,
+			java.util.function.Supplier<T> attempt) {
+		return settings.backoff()
+			.againOnLostConnection(attempt, monitor::isStopRequested,
+					(ex, retry) -> monitor.warn("lost a connection while reading " + what + " (" + ex.getMessage()
+							+ "); trying again (" + retry + " of " + settings.backoff().retries() + ")"));
+	}
+
+	private <T> T read(String what, java.util.function.Supplier<T> attempt) {
+		return read(this.settings, this.monitor, what, attempt);
 	}
 
 	public boolean isCluster() {
@@ -101,7 +140,7 @@ public class SourceLayout implements Partitioner {
 	 * @return key counts by database, ascending
 	 */
 	java.util.SortedMap<Integer, Long> databases() {
-		return this.connector.keyspace(this.settings.source());
+		return read("the source's databases", () -> this.connector.keyspace(this.settings.source()));
 	}
 
 	/**
@@ -188,7 +227,7 @@ public class SourceLayout implements Partitioner {
 	 * @return the topology
 	 */
 	ClusterNodes topology() {
-		return ClusterSource.nodes(this.connector, this.settings.source());
+		return read("the source cluster's nodes", () -> ClusterSource.nodes(this.connector, this.settings.source()));
 	}
 
 	/**
@@ -209,8 +248,9 @@ public class SourceLayout implements Partitioner {
 			BitSet slots = ClusterSource.parseRanges(partition.getString(Checkpoint.SLOTS, ""));
 			// the node the partition would scan now: if it is not the one its checkpoint
 			// was made on, the identities differ and the partition is scanned again
-			Optional<ClusterSource.ScanNode> node = ClusterSource.scanNode(this.connector, source, slots,
-					this.settings.readFrom());
+			Endpoint seed = source;
+			Optional<ClusterSource.ScanNode> node = read("the source cluster's nodes",
+					() -> ClusterSource.scanNode(this.connector, seed, slots, this.settings.readFrom()));
 			if (node.isEmpty()) {
 				sourceId = () -> ClusterSource.UNSTABLE + "no single master serves slots "
 						+ ClusterSource.ranges(slots);
@@ -245,13 +285,16 @@ public class SourceLayout implements Partitioner {
 			ClusterNodes topology = topology();
 			BitSet unserved = topology.unserved();
 			// a node reports the slots it migrates or imports only about itself
-			BitSet moving = new BitSet(ClusterNodes.SLOTS);
-			for (ClusterNodes.Node master : topology.masters()) {
-				try (RedisConnector.Connection node = this.connector
-					.connect(ClusterSource.endpointOf(this.settings.source(), master))) {
-					ClusterSource.nodes(node.connection()).myself().ifPresent((me) -> moving.or(me.moving()));
+			BitSet moving = read("the slots the source cluster's masters migrate", () -> {
+				BitSet migrating = new BitSet(ClusterNodes.SLOTS);
+				for (ClusterNodes.Node master : topology.masters()) {
+					try (RedisConnector.Connection node = this.connector
+						.connect(ClusterSource.endpointOf(this.settings.source(), master))) {
+						ClusterSource.nodes(node.connection()).myself().ifPresent((me) -> migrating.or(me.moving()));
+					}
 				}
-			}
+				return migrating;
+			});
 			if (moving.isEmpty() && unserved.isEmpty()) {
 				return;
 			}

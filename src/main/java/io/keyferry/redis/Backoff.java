@@ -77,6 +77,33 @@ public record Backoff(int retries, Duration initial, Duration max) {
 		}
 	}
 
+	/**
+	 * Runs an attempt that opens connections or reads a server's state once a run has
+	 * reached its servers, again while it fails because a connection was lost or refused
+	 * (a server restarting, a network blip); any other failure, and the last one once the
+	 * retries are used up, is thrown as it is.
+	 * @param <T> the result type
+	 * @param attempt the attempt, which opens what it needs and closes it on failure
+	 * @param stopping whether a stop was requested (checked between attempts)
+	 * @param retrying told of each failure tried again, with the retry's number from 1
+	 * @return the result
+	 */
+	public <T> T againOnLostConnection(java.util.function.Supplier<T> attempt, BooleanSupplier stopping,
+			java.util.function.ObjIntConsumer<RuntimeException> retrying) {
+		for (int retry = 1;; retry++) {
+			try {
+				return attempt.get();
+			}
+			catch (RuntimeException ex) {
+				if (!(RedisFailures.isLostConnection(ex) || RedisFailures.isRefused(ex)) || retry > this.retries) {
+					throw ex;
+				}
+				retrying.accept(ex, retry);
+				pause(retry, stopping);
+			}
+		}
+	}
+
 	/** Thrown when a retry is abandoned because the run is stopping. */
 	public static final class StopRequestedException extends KeyferryException {
 

@@ -15,7 +15,6 @@ import io.keyferry.job.item.VerifyProcessor;
 import io.keyferry.repository.Differences;
 import io.keyferry.job.item.RestoreWriter;
 import io.keyferry.job.item.ScanKeyReader;
-import io.keyferry.redis.Endpoint;
 import io.keyferry.redis.RedisConnector;
 import io.keyferry.repository.RepositorySchema;
 import org.springframework.batch.core.launch.JobOperator;
@@ -47,10 +46,9 @@ class RunConfiguration {
 			ScanKeyReader scanKeyReader, DumpProcessor dumpProcessor, RestoreWriter restoreWriter, RunOwners runOwners,
 			RunLease runLease, RunMonitor runMonitor, RedisConnector connector, EndpointCredentials credentials) {
 		return new CopyJobFactory(jobRepository, transactionManager, scanKeyReader, dumpProcessor, restoreWriter,
-				runOwners, new LeaseFence(runLease::confirm), runMonitor, (settings) -> {
-					CopySettings resolved = resolved(settings, credentials);
-					return new SourceLayout(resolved, connector, isCluster(connector, resolved.source()));
-				}, connector, (settings) -> resolved(settings, credentials));
+				runOwners, new LeaseFence(runLease::confirm), runMonitor,
+				(settings) -> SourceLayout.of(resolved(settings, credentials), connector, runMonitor), connector,
+				(settings) -> resolved(settings, credentials));
 	}
 
 	private static CopySettings resolved(CopySettings settings, EndpointCredentials credentials) {
@@ -63,11 +61,9 @@ class RunConfiguration {
 			RunOwners runOwners, RunLease runLease, RunMonitor runMonitor, RedisConnector connector,
 			EndpointCredentials credentials, Differences differences) {
 		return new VerifyJobFactory(jobRepository, transactionManager, scanKeyReader, verifyProcessor, differenceWriter,
-				runOwners, new LeaseFence(runLease::confirm), runMonitor, (settings) -> {
-					CopySettings resolved = settings.withEndpoints(credentials.resolve(settings.source()),
-							credentials.resolve(settings.target()));
-					return new SourceLayout(resolved, connector, isCluster(connector, resolved.source()));
-				}, connector, differences, credentials);
+				runOwners, new LeaseFence(runLease::confirm), runMonitor,
+				(settings) -> SourceLayout.of(resolved(settings, credentials), connector, runMonitor), connector,
+				differences, credentials);
 	}
 
 	@Bean
@@ -76,12 +72,6 @@ class RunConfiguration {
 			RedisConnector connector, RunMonitor monitor, DataSource dataSource, RepositorySchema schema) {
 		return new VerifyLauncher(jobOperator, jobRepository, verifyJobFactory, runOwners, runLease, credentials,
 				connector, monitor, new JdbcTemplate(dataSource));
-	}
-
-	private static boolean isCluster(RedisConnector connector, Endpoint source) {
-		try (RedisConnector.Connection connection = connector.connect(source)) {
-			return RedisConnector.info(connection.connection(), source).clusterEnabled();
-		}
 	}
 
 	@Bean
