@@ -14,6 +14,7 @@ import io.keyferry.testsupport.KeyspaceComparison;
 import io.keyferry.testsupport.RedisPipe;
 import io.keyferry.testsupport.RedisServer;
 import io.keyferry.testsupport.RedisServerExtension;
+import io.keyferry.testsupport.RedisServerOptions;
 import io.keyferry.testsupport.RepositoryProbe;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -116,6 +117,44 @@ class VerifyJarTests {
 			.satisfies((difference) -> assertThat(difference.printableKey()).isEqualTo("real:1"));
 		target.sync().set("real:1", "the source's value");
 		KeyspaceComparison.assertSameContent(source, target);
+	}
+
+	/**
+	 * The target restarts as the verify's second pass connects to both servers (held at
+	 * {@code before-pass}, then killed, then let go): the pass connects again once the
+	 * target is back, and reports the key that really differs.
+	 */
+	@Test
+	void targetRestartedAsTheSecondPassConnectsIsConnectedAgain(RedisServer source,
+			@RedisServerOptions(persistence = true) RedisServer target) throws Exception {
+		int keys = 2000;
+		RedisPipe.keys(keys).loadInto(source, target);
+		source.sync().set("real:1", "the source's value");
+		target.sync().set("real:1", "a damaged value");
+		Path release = this.home.resolve("release-passes");
+
+		KeyferryProcess verify = this.processes.start(
+				KeyferryProcess.in(this.home)
+					.env("KEYFERRY_TEST_HALT_AT", "before-pass")
+					.env("KEYFERRY_TEST_HALT_UNTIL", release.toString()),
+				"verify", "--source", source.uri(), "--target", target.uri(), "--json", "--pass-pause", "0s",
+				"--retries", "10", "--progress", "off");
+		verify.awaitStderr(PROGRESS_TIMEOUT, "keyferry: halted at before-pass");
+		target.kill();
+		Files.createFile(release);
+		verify.awaitStderr(PROGRESS_TIMEOUT, "lost a connection while connecting to the servers");
+		target.restart();
+
+		assertThat(verify.waitFor(RUN_TIMEOUT)).as(verify::describe).isEqualTo(4);
+		assertThat(verify.stderr()).contains("trying again (1 of 10)");
+		CopySummary summary = verify.summary();
+		assertThat(summary.status()).isEqualTo("COMPLETED");
+		assertThat(number(summary, "checked")).isEqualTo(keys + 1);
+		assertThat(number(summary, "differentValue")).isEqualTo(1);
+		assertThat(number(summary, "differences")).isEqualTo(1);
+		assertThat(KeyspaceComparison.compare(source, target, KeyspaceComparison.DEFAULT_TTL_TOLERANCE).differences())
+			.singleElement()
+			.satisfies((difference) -> assertThat(difference.printableKey()).isEqualTo("real:1"));
 	}
 
 	/**

@@ -7,7 +7,6 @@ import java.util.Locale;
 
 import io.keyferry.KeyferryException;
 import io.keyferry.redis.AccessTracking;
-import io.keyferry.redis.Backoff;
 import io.keyferry.redis.ClusterSource;
 import io.keyferry.redis.ClusterTarget;
 import io.keyferry.redis.CommandProbe;
@@ -191,13 +190,9 @@ public class PartitionResources implements DisposableBean {
 	 * resumably, once they are used up, and at once on any other failure.
 	 */
 	private <T> T againOnLostConnection(String doing, java.util.function.Supplier<T> attempt) {
-		Backoff backoff = this.settings.backoff();
 		try {
-			return backoff
-				.againOnLostConnection(attempt, this.monitor::isStopRequested,
-						(ex, retry) -> this.monitor.warn("partition " + partitionName() + ": lost a connection while "
-								+ doing + " (" + ex.getMessage() + "); trying again (" + retry + " of "
-								+ backoff.retries() + ")"));
+			return this.monitor.againOnLostConnection(this.settings.backoff(),
+					"partition " + partitionName() + ": lost a connection while " + doing, attempt);
 		}
 		catch (KeyferryException ex) {
 			throw ex;

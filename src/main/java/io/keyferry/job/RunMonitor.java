@@ -67,6 +67,24 @@ public final class RunMonitor implements ItemMonitor {
 		}
 	}
 
+	/**
+	 * Runs an attempt that connects to a server or reads its state, again with the
+	 * back-off while a connection is lost or refused (see
+	 * {@link io.keyferry.redis.Backoff#againOnLostConnection}), warning before each retry
+	 * and giving up when a stop is requested.
+	 * @param <T> the result type
+	 * @param backoff the run's back-off
+	 * @param lost what the warning says was lost, e.g. {@code lost a connection while
+	 * reading the source's databases}
+	 * @param attempt the attempt
+	 * @return the result
+	 */
+	public <T> T againOnLostConnection(io.keyferry.redis.Backoff backoff, String lost,
+			java.util.function.Supplier<T> attempt) {
+		return backoff.againOnLostConnection(attempt, this::isStopRequested, (ex, retry) -> warn(
+				lost + " (" + ex.getMessage() + "); trying again (" + retry + " of " + backoff.retries() + ")"));
+	}
+
 	public void info(String message) {
 		this.warnings.println(message);
 		this.warnings.flush();

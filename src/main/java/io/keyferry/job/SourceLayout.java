@@ -90,10 +90,7 @@ public class SourceLayout implements Partitioner {
 	 */
 	private static <T> T read(CopySettings settings, RunMonitor monitor, String what,
 			java.util.function.Supplier<T> attempt) {
-		return settings.backoff()
-			.againOnLostConnection(attempt, monitor::isStopRequested,
-					(ex, retry) -> monitor.warn("lost a connection while reading " + what + " (" + ex.getMessage()
-							+ "); trying again (" + retry + " of " + settings.backoff().retries() + ")"));
+		return monitor.againOnLostConnection(settings.backoff(), "lost a connection while reading " + what, attempt);
 	}
 
 	private <T> T read(String what, java.util.function.Supplier<T> attempt) {

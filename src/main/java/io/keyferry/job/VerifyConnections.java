@@ -194,16 +194,20 @@ final class VerifyConnections implements AutoCloseable {
 
 		private final RedisConnector connector;
 
+		private final RunMonitor monitor;
+
 		/** By database; the key {@code null} for the endpoints' databases. */
 		private final Map<Integer, VerifyConnections> connections = new HashMap<>();
 
-		OnDemand(VerifySettings settings, RedisConnector connector) {
+		OnDemand(VerifySettings settings, RedisConnector connector, RunMonitor monitor) {
 			this.settings = settings;
 			this.connector = connector;
+			this.monitor = monitor;
 		}
 
 		/**
-		 * The connections of a database, opened now if they are not.
+		 * The connections of a database, opened now if they are not (again with the
+		 * back-off while a connection is lost or refused).
 		 * @param database the database ({@code --all-databases}), {@code null} for the
 		 * endpoints' databases
 		 * @return the connections
@@ -211,7 +215,12 @@ final class VerifyConnections implements AutoCloseable {
 		VerifyConnections get(Integer database) {
 			VerifyConnections open = this.connections.get(database);
 			if (open == null) {
-				open = new VerifyConnections(inDatabase(this.settings, database), this.connector);
+				VerifySettings settings = inDatabase(this.settings, database);
+				// the servers answered the pre-flight checks: a connection lost or
+				// refused now is a server restarting or a network blip
+				open = this.monitor.againOnLostConnection(settings.copy().backoff(),
+						"lost a connection while connecting to the servers",
+						() -> new VerifyConnections(settings, this.connector));
 				this.connections.put(database, open);
 			}
 			return open;

@@ -68,7 +68,7 @@ final class VerifyFix implements Tasklet, StepExecutionListener {
 	VerifyFix(VerifySettings settings, RedisConnector connector, Differences differences, JobRepository jobRepository,
 			RunMonitor monitor) {
 		this.settings = settings;
-		this.connections = new VerifyConnections.OnDemand(settings, connector);
+		this.connections = new VerifyConnections.OnDemand(settings, connector, monitor);
 		this.differences = differences;
 		this.jobRepository = jobRepository;
 		this.monitor = monitor;

@@ -56,7 +56,7 @@ final class VerifyPasses implements Tasklet, StepExecutionListener {
 	VerifyPasses(VerifySettings settings, RedisConnector connector, Differences differences,
 			JobRepository jobRepository, RunMonitor monitor) {
 		this.settings = settings;
-		this.connections = new VerifyConnections.OnDemand(settings, connector);
+		this.connections = new VerifyConnections.OnDemand(settings, connector, monitor);
 		this.differences = differences;
 		this.jobRepository = jobRepository;
 		this.monitor = monitor;

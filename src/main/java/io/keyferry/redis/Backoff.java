@@ -52,7 +52,9 @@ public record Backoff(int retries, Duration initial, Duration max) {
 
 	/**
 	 * Runs an attempt, retrying transient failures; fatal ones and exhausted retries are
-	 * handed to {@code failure} for a message.
+	 * handed to {@code failure} for a message. A failure the attempt described already
+	 * ({@link KeyferryException}) is retried when it is a connection lost or refused (the
+	 * attempt opened a connection to a server that is restarting), and thrown as it is.
 	 * @param <T> the result type
 	 * @param attempt the attempt
 	 * @param stopping whether a stop was requested (checked between attempts)
@@ -66,7 +68,12 @@ public record Backoff(int retries, Duration initial, Duration max) {
 				return attempt.get();
 			}
 			catch (KeyferryException ex) {
-				throw ex;
+				// described already: retried only when a connection was lost or refused
+				// (a new connection to a server restarting), never a refusal or a stop
+				if (!(RedisFailures.isLostConnection(ex) || RedisFailures.isRefused(ex)) || retry > this.retries) {
+					throw ex;
+				}
+				pause(retry, stopping);
 			}
 			catch (RuntimeException ex) {
 				if (RedisFailures.classify(ex) != RedisFailures.Kind.TRANSIENT || retry > this.retries) {
