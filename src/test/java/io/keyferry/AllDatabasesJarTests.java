@@ -80,23 +80,17 @@ class AllDatabasesJarTests {
 
 	@Test
 	void sourceRestartedAsTheRunStartsIsReadAgain(@RedisServerOptions(persistence = true) RedisServer source,
-			RedisServer target) throws IOException {
+			RedisServer target) {
 		Map<Integer, Long> sizes = load(source, 700);
 		Path release = this.home.resolve("release");
 
 		// halted once the execution exists, before its partitions are laid out from the
 		// source's databases (INFO keyspace)
-		KeyferryProcess copy = this.processes.start(
-				KeyferryProcess.in(this.home)
-					.env("KEYFERRY_TEST_HALT_AT", "before-owner")
-					.env("KEYFERRY_TEST_HALT_UNTIL", release.toString()),
+		KeyferryProcess copy = this.processes.start(KeyferryProcess.in(this.home).haltAt("before-owner", release),
 				"copy", "--source", source.uri(), "--target", target.uri(), "--all-databases", "--retries", "10",
 				"--json", "--progress", "off");
 		copy.awaitStderr(RUN_TIMEOUT, "keyferry: halted at before-owner");
-		source.kill();
-		Files.createFile(release);
-		copy.awaitStderr(RUN_TIMEOUT, "lost a connection while reading the source's databases");
-		source.restart();
+		copy.restartWhileHeld(source, release, "lost a connection while reading the source's databases", RUN_TIMEOUT);
 
 		assertThat(copy.waitFor(RUN_TIMEOUT)).as(copy::describe).isEqualTo(0);
 		assertThat(copy.stderr()).contains("trying again (1 of 10)");

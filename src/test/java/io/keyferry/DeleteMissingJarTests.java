@@ -96,9 +96,7 @@ class DeleteMissingJarTests {
 		Path release = this.home.resolve("release");
 
 		// halted once a:back is marked for deletion, before the source is asked again
-		KeyferryProcess copy = start(KeyferryProcess.in(this.home)
-			.env("KEYFERRY_TEST_HALT_AT", "delete-marked")
-			.env("KEYFERRY_TEST_HALT_UNTIL", release.toString()), source, target);
+		KeyferryProcess copy = start(KeyferryProcess.in(this.home).haltAt("delete-marked", release), source, target);
 		copy.awaitStderr(RUN_TIMEOUT, "keyferry: halted at delete-marked");
 		source.sync().set("a:back", "written again");
 		Files.createFile(release);

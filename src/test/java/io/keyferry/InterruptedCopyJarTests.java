@@ -165,9 +165,8 @@ class InterruptedCopyJarTests {
 		// the first copy owns its run and stays halted as its partitions start (no
 		// repository transaction open) for as long as the second JVM takes to reach the
 		// owner check, however loaded the machine
-		KeyferryProcess first = this.processes.start(KeyferryProcess.in(this.home)
-			.env("KEYFERRY_TEST_HALT_AT", "partition-connected")
-			.env("KEYFERRY_TEST_HALT_UNTIL", release.toString()), copy);
+		KeyferryProcess first = this.processes
+			.start(KeyferryProcess.in(this.home).haltAt("partition-connected", release), copy);
 		first.awaitStderr(PROGRESS_TIMEOUT, "keyferry: halted at partition-connected");
 		KeyferryProcess second = start(copy);
 		assertThat(second.waitFor(RUN_TIMEOUT)).as(second::describe).isEqualTo(EXIT_FAILED);

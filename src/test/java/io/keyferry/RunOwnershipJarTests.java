@@ -254,9 +254,8 @@ class RunOwnershipJarTests {
 			RedisServer.pause(50);
 		}
 		Path go = this.home.resolve("go");
-		KeyferryProcess copy = this.processes.start(KeyferryProcess.in(this.home)
-			.env("KEYFERRY_TEST_HALT_AT", "chunk-commit")
-			.env("KEYFERRY_TEST_HALT_UNTIL", go.toString()), copy(source, target, 0));
+		KeyferryProcess copy = this.processes.start(KeyferryProcess.in(this.home).haltAt("chunk-commit", go),
+				copy(source, target, 0));
 		copy.awaitStderr(PROGRESS_TIMEOUT, "keyferry: halted at chunk-commit");
 		serving.terminate();
 		assertThat(serving.waitFor(RUN_TIMEOUT)).as(serving::describe).isEqualTo(EXIT_OK);
@@ -315,8 +314,7 @@ class RunOwnershipJarTests {
 	 * @return the builder
 	 */
 	static KeyferryProcess.Builder holdWinner(KeyferryProcess.Builder builder, Path released) {
-		return builder.env("KEYFERRY_TEST_HALT_AT", "before-owner")
-			.env("KEYFERRY_TEST_HALT_UNTIL", released.toString());
+		return builder.haltAt("before-owner", released);
 	}
 
 	/**

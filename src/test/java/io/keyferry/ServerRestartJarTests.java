@@ -1,7 +1,5 @@
 package io.keyferry;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -212,23 +210,17 @@ class ServerRestartJarTests {
 
 	@Test
 	void sourceRestartedAsThePartitionsStartIsConnectedAgain(@RedisServerOptions(persistence = true) RedisServer source,
-			RedisServer target) throws IOException {
+			RedisServer target) {
 		List<byte[]> keys = TestData.keys(3000).loadInto(source);
 		Path release = this.home.resolve("release");
 
 		// both partitions halted once connected to the source, before asking it anything
 		KeyferryProcess copy = this.processes.start(
-				KeyferryProcess.in(this.home)
-					.env("KEYFERRY_TEST_HALT_AT", "partition-connected")
-					.env("KEYFERRY_TEST_HALT_UNTIL", release.toString()),
-				"copy", "--source", source.uri(), "--target", target.uri(), "--json", "--partitions", "2", "--retries",
-				"10", "--progress", "off");
+				KeyferryProcess.in(this.home).haltAt("partition-connected", release), "copy", "--source", source.uri(),
+				"--target", target.uri(), "--json", "--partitions", "2", "--retries", "10", "--progress", "off");
 		copy.awaitStderr(RUN_TIMEOUT, "keyferry: halted at partition-connected");
-		source.kill();
-		Files.createFile(release);
 		// the partitions' connections are gone and the source refuses new ones
-		copy.awaitStderr(RUN_TIMEOUT, "lost a connection while connecting to the servers");
-		source.restart();
+		copy.restartWhileHeld(source, release, "lost a connection while connecting to the servers", RUN_TIMEOUT);
 
 		assertThat(copy.waitFor(RUN_TIMEOUT)).as(copy::describe).isEqualTo(0);
 		assertThat(copy.stderr()).contains("trying again (1 of 10)");

@@ -3,6 +3,7 @@ package io.keyferry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -79,18 +80,8 @@ class VerifyJarTests {
 	@Test
 	void stopAndResumeWithoutAnIdFindTheVerifyRun(RedisServer source, RedisServer target) throws Exception {
 		int keys = 2000;
-		RedisPipe.keys(keys).loadInto(source, target);
-		source.sync().set("real:1", "the source's value");
-		target.sync().set("real:1", "a damaged value");
 		Path release = this.home.resolve("release-passes");
-
-		KeyferryProcess verify = this.processes.start(
-				KeyferryProcess.in(this.home)
-					.env("KEYFERRY_TEST_HALT_AT", "before-pass")
-					.env("KEYFERRY_TEST_HALT_UNTIL", release.toString()),
-				"verify", "--source", source.uri(), "--target", target.uri(), "--json", "--pass-pause", "0s",
-				"--progress", "off");
-		verify.awaitStderr(PROGRESS_TIMEOUT, "keyferry: halted at before-pass");
+		KeyferryProcess verify = heldBeforeThePasses(source, target, keys, release);
 
 		KeyferryProcess stop = start("stop");
 		stop.awaitStderr(PROGRESS_TIMEOUT, "stop requested for execution");
@@ -108,13 +99,7 @@ class VerifyJarTests {
 		assertThat(summary.field("job")).isEqualTo("verify");
 		assertThat(summary.runId()).isEqualTo(stopped.runId());
 		assertThat(number(summary, "executionChecked")).as("the first pass was over before the stop").isZero();
-		assertThat(number(summary, "checked")).isEqualTo(keys + 1);
-		assertThat(number(summary, "differentValue")).isEqualTo(1);
-		assertThat(number(summary, "differences")).isEqualTo(1);
-
-		assertThat(KeyspaceComparison.compare(source, target, KeyspaceComparison.DEFAULT_TTL_TOLERANCE).differences())
-			.singleElement()
-			.satisfies((difference) -> assertThat(difference.printableKey()).isEqualTo("real:1"));
+		assertOnlyTheRealKeyDiffers(summary, keys, source, target);
 		target.sync().set("real:1", "the source's value");
 		KeyspaceComparison.assertSameContent(source, target);
 	}
@@ -128,33 +113,15 @@ class VerifyJarTests {
 	void targetRestartedAsTheSecondPassConnectsIsConnectedAgain(RedisServer source,
 			@RedisServerOptions(persistence = true) RedisServer target) throws Exception {
 		int keys = 2000;
-		RedisPipe.keys(keys).loadInto(source, target);
-		source.sync().set("real:1", "the source's value");
-		target.sync().set("real:1", "a damaged value");
 		Path release = this.home.resolve("release-passes");
-
-		KeyferryProcess verify = this.processes.start(
-				KeyferryProcess.in(this.home)
-					.env("KEYFERRY_TEST_HALT_AT", "before-pass")
-					.env("KEYFERRY_TEST_HALT_UNTIL", release.toString()),
-				"verify", "--source", source.uri(), "--target", target.uri(), "--json", "--pass-pause", "0s",
-				"--retries", "10", "--progress", "off");
-		verify.awaitStderr(PROGRESS_TIMEOUT, "keyferry: halted at before-pass");
-		target.kill();
-		Files.createFile(release);
-		verify.awaitStderr(PROGRESS_TIMEOUT, "lost a connection while connecting to the servers");
-		target.restart();
+		KeyferryProcess verify = heldBeforeThePasses(source, target, keys, release, "--retries", "10");
+		verify.restartWhileHeld(target, release, "lost a connection while connecting to the servers", PROGRESS_TIMEOUT);
 
 		assertThat(verify.waitFor(RUN_TIMEOUT)).as(verify::describe).isEqualTo(4);
 		assertThat(verify.stderr()).contains("trying again (1 of 10)");
 		CopySummary summary = verify.summary();
 		assertThat(summary.status()).isEqualTo("COMPLETED");
-		assertThat(number(summary, "checked")).isEqualTo(keys + 1);
-		assertThat(number(summary, "differentValue")).isEqualTo(1);
-		assertThat(number(summary, "differences")).isEqualTo(1);
-		assertThat(KeyspaceComparison.compare(source, target, KeyspaceComparison.DEFAULT_TTL_TOLERANCE).differences())
-			.singleElement()
-			.satisfies((difference) -> assertThat(difference.printableKey()).isEqualTo("real:1"));
+		assertOnlyTheRealKeyDiffers(summary, keys, source, target);
 	}
 
 	/**
@@ -190,10 +157,7 @@ class VerifyJarTests {
 		Path release = this.home.resolve("release-passes");
 		writer.start();
 		try {
-			KeyferryProcess verify = this.processes.start(
-					KeyferryProcess.in(this.home)
-						.env("KEYFERRY_TEST_HALT_AT", "before-pass")
-						.env("KEYFERRY_TEST_HALT_UNTIL", release.toString()),
+			KeyferryProcess verify = this.processes.start(KeyferryProcess.in(this.home).haltAt("before-pass", release),
 					"verify", "--source", source.uri(), "--target", target.uri(), "--json", "--chunk-size", "100",
 					"--scan-count", "100", "--passes", "3", "--pass-pause", "0s", "--progress", "off");
 			verify.awaitStderr(PROGRESS_TIMEOUT, "keyferry: halted at before-pass");
@@ -242,6 +206,40 @@ class VerifyJarTests {
 
 	private KeyferryProcess start(String... args) {
 		return this.processes.start(KeyferryProcess.in(this.home), args);
+	}
+
+	/**
+	 * Loads the same {@code keys} keys into both servers and one that differs
+	 * ({@code real:1}), and starts a verify that stops before its second pass until
+	 * {@code release} exists.
+	 * @return the verify, halted
+	 */
+	private KeyferryProcess heldBeforeThePasses(RedisServer source, RedisServer target, int keys, Path release,
+			String... more) {
+		RedisPipe.keys(keys).loadInto(source, target);
+		source.sync().set("real:1", "the source's value");
+		target.sync().set("real:1", "a damaged value");
+		List<String> args = new ArrayList<>(List.of("verify", "--source", source.uri(), "--target", target.uri(),
+				"--json", "--pass-pause", "0s", "--progress", "off"));
+		args.addAll(List.of(more));
+		KeyferryProcess verify = this.processes.start(KeyferryProcess.in(this.home).haltAt("before-pass", release),
+				args.toArray(String[]::new));
+		verify.awaitStderr(PROGRESS_TIMEOUT, "keyferry: halted at before-pass");
+		return verify;
+	}
+
+	/**
+	 * The verify of {@link #heldBeforeThePasses} checked every key once and reported
+	 * {@code real:1} only, which is the one key that differs.
+	 */
+	private static void assertOnlyTheRealKeyDiffers(CopySummary summary, int keys, RedisServer source,
+			RedisServer target) {
+		assertThat(number(summary, "checked")).isEqualTo(keys + 1);
+		assertThat(number(summary, "differentValue")).isEqualTo(1);
+		assertThat(number(summary, "differences")).isEqualTo(1);
+		assertThat(KeyspaceComparison.compare(source, target, KeyspaceComparison.DEFAULT_TTL_TOLERANCE).differences())
+			.singleElement()
+			.satisfies((difference) -> assertThat(difference.printableKey()).isEqualTo("real:1"));
 	}
 
 }

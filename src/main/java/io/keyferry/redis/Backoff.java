@@ -63,24 +63,18 @@ public record Backoff(int retries, Duration initial, Duration max) {
 	 */
 	public <T> T call(java.util.function.Supplier<T> attempt, BooleanSupplier stopping,
 			java.util.function.Function<Throwable, RuntimeException> failure) {
-		for (int retry = 1;; retry++) {
-			try {
-				return attempt.get();
-			}
-			catch (KeyferryException ex) {
-				// described already: retried only when a connection was lost or refused
-				// (a new connection to a server restarting), never a refusal or a stop
-				if (!(RedisFailures.isLostConnection(ex) || RedisFailures.isRefused(ex)) || retry > this.retries) {
-					throw ex;
-				}
-				pause(retry, stopping);
-			}
-			catch (RuntimeException ex) {
-				if (RedisFailures.classify(ex) != RedisFailures.Kind.TRANSIENT || retry > this.retries) {
-					throw failure.apply(ex);
-				}
-				pause(retry, stopping);
-			}
+		try {
+			// described already: retried only when a connection was lost or refused (a
+			// new connection to a server restarting), never a refusal or a stop
+			return retrying(attempt, stopping, (ex) -> (ex instanceof KeyferryException) ? lostOrRefused(ex)
+					: RedisFailures.classify(ex) == RedisFailures.Kind.TRANSIENT, (ex, retry) -> {
+					});
+		}
+		catch (KeyferryException ex) {
+			throw ex;
+		}
+		catch (RuntimeException ex) {
+			throw failure.apply(ex);
 		}
 	}
 
@@ -97,15 +91,25 @@ public record Backoff(int retries, Duration initial, Duration max) {
 	 */
 	public <T> T againOnLostConnection(java.util.function.Supplier<T> attempt, BooleanSupplier stopping,
 			java.util.function.ObjIntConsumer<RuntimeException> retrying) {
+		return retrying(attempt, stopping, Backoff::lostOrRefused, retrying);
+	}
+
+	private static boolean lostOrRefused(RuntimeException failure) {
+		return RedisFailures.isLostConnection(failure) || RedisFailures.isRefused(failure);
+	}
+
+	private <T> T retrying(java.util.function.Supplier<T> attempt, BooleanSupplier stopping,
+			java.util.function.Predicate<RuntimeException> retried,
+			java.util.function.ObjIntConsumer<RuntimeException> before) {
 		for (int retry = 1;; retry++) {
 			try {
 				return attempt.get();
 			}
 			catch (RuntimeException ex) {
-				if (!(RedisFailures.isLostConnection(ex) || RedisFailures.isRefused(ex)) || retry > this.retries) {
+				if (!retried.test(ex) || retry > this.retries) {
 					throw ex;
 				}
-				retrying.accept(ex, retry);
+				before.accept(ex, retry);
 				pause(retry, stopping);
 			}
 		}

@@ -193,6 +193,28 @@ public final class KeyferryProcess implements AutoCloseable {
 	}
 
 	/**
+	 * Restarts a server under a process halted with {@link Builder#haltAt}: kills the
+	 * server (its data survives only with persistence), lets the process go on, waits
+	 * until it says {@code retrying} (it found the server gone and tries again), then
+	 * starts the server again.
+	 * @param server the server
+	 * @param release the file the process waits for
+	 * @param retrying what the process prints once it tries again
+	 * @param timeout how long to wait for that
+	 */
+	public void restartWhileHeld(RedisServer server, Path release, String retrying, Duration timeout) {
+		server.kill();
+		try {
+			java.nio.file.Files.createFile(release);
+		}
+		catch (java.io.IOException ex) {
+			throw new java.io.UncheckedIOException(ex);
+		}
+		awaitStderr(timeout, retrying);
+		server.restart();
+	}
+
+	/**
 	 * What the process wrote on stdout so far.
 	 * @return the text
 	 */
@@ -301,6 +323,18 @@ public final class KeyferryProcess implements AutoCloseable {
 		public Builder env(String name, String value) {
 			this.environment.put(name, value);
 			return this;
+		}
+
+		/**
+		 * Halts the process at a test point of the jar ({@code TestHalt}: it prints
+		 * {@code keyferry: halted at POINT} and every thread that reaches the point
+		 * waits) until the file {@code until} exists.
+		 * @param point the point, e.g. {@code partition-connected}
+		 * @param until the file whose creation lets the process go on
+		 * @return this builder
+		 */
+		public Builder haltAt(String point, Path until) {
+			return env("KEYFERRY_TEST_HALT_AT", point).env("KEYFERRY_TEST_HALT_UNTIL", until.toString());
 		}
 
 		/**
