@@ -95,7 +95,7 @@ public record Backoff(int retries, Duration initial, Duration max) {
 	}
 
 	private static boolean lostOrRefused(RuntimeException failure) {
-		return RedisFailures.isLostConnection(failure) || RedisFailures.isRefused(failure);
+		return RedisFailures.isLostConnection(failure) || RedisFailures.isRestarting(failure);
 	}
 
 	private <T> T retrying(java.util.function.Supplier<T> attempt, BooleanSupplier stopping,

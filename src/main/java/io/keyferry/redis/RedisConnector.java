@@ -273,6 +273,12 @@ public final class RedisConnector implements AutoCloseable {
 									+ RedisFailures.grant(endpoint, java.util.List.of(command)),
 							failure);
 				}
+				if (code.equals("LOADING")) {
+					// a server that restarted reads its data set back before it serves
+					return new KeyferryException(where + " is loading its data set (it has just started): " + message,
+							"wait until it has loaded (INFO persistence: loading:0), then run the same command again",
+							failure);
+				}
 				if (message.contains("SELECT is not allowed in cluster mode")) {
 					return KeyferryException.usage(
 							"the " + endpoint.role() + " " + endpoint.redacted()

@@ -93,15 +93,17 @@ public final class RedisFailures {
 	}
 
 	/**
-	 * Whether a connection could not be made because nothing listens at the address (a
-	 * server restarting, or stopped): a usage error before a run starts, worth trying
-	 * again once the run has reached the server.
+	 * Whether a server is restarting: it refused the connection (nothing listens at the
+	 * address yet) or answered {@code LOADING} (it is reading its data set back). A usage
+	 * error before a run starts, worth trying again once the run has reached the server.
 	 * @param failure the failure
-	 * @return true when a {@link java.net.ConnectException} caused it
+	 * @return true when a {@link java.net.ConnectException} or a {@code LOADING} reply
+	 * caused it
 	 */
-	public static boolean isRefused(Throwable failure) {
+	public static boolean isRestarting(Throwable failure) {
 		for (Throwable t = failure; t != null && t.getCause() != t; t = t.getCause()) {
-			if (t instanceof java.net.ConnectException) {
+			if (t instanceof java.net.ConnectException || (t instanceof RedisCommandExecutionException reply
+					&& "LOADING".equals(code(String.valueOf(reply.getMessage()))))) {
 				return true;
 			}
 		}

@@ -45,14 +45,21 @@ class RedisFailuresLostConnectionTests {
 	}
 
 	@Test
-	void aRefusedConnectionIsToldFromOtherConnectFailures() {
+	void aServerRestartingIsToldFromOtherConnectFailures() {
 		RedisConnectionException refused = new RedisConnectionException("Unable to connect to 127.0.0.1:1",
 				new java.net.ConnectException("Connection refused"));
-		assertThat(RedisFailures.isRefused(KeyferryException.usage("cannot connect", "hint", refused))).isTrue();
-		assertThat(RedisFailures.isRefused(new RedisConnectionException("Unable to connect",
+		assertThat(RedisFailures.isRestarting(KeyferryException.usage("cannot connect", "hint", refused))).isTrue();
+		assertThat(RedisFailures.isRestarting(new RedisConnectionException("Unable to connect",
 				new RedisCommandExecutionException("WRONGPASS invalid username-password pair"))))
 			.isFalse();
-		assertThat(RedisFailures.isRefused(new RedisException("Currently not connected. Commands are rejected.")))
+		assertThat(RedisFailures.isRestarting(new RedisException("Currently not connected. Commands are rejected.")))
+			.isFalse();
+		assertThat(RedisFailures.isRestarting(KeyferryException.usage("cannot use the source", "hint",
+				new RedisConnectionException("Unable to connect",
+						new RedisCommandExecutionException("LOADING Redis is loading the dataset in memory")))))
+			.isTrue();
+		assertThat(RedisFailures
+			.isRestarting(new RedisCommandExecutionException("NOPERM this user has no permissions to run 'info'")))
 			.isFalse();
 	}
 
