@@ -5,7 +5,6 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.Locale;
 
-import io.keyferry.KeyferryException;
 import io.keyferry.redis.AccessTracking;
 import io.keyferry.redis.ClusterSource;
 import io.keyferry.redis.ClusterTarget;
@@ -36,26 +35,12 @@ public class PartitionResources implements DisposableBean {
 
 	private final CopySettings settings;
 
-	private final RedisConnector.Connection source;
-
-	private final RedisConnector.Connection target;
-
-	/** The target's masters, {@code null} for a standalone target. */
-	private final ClusterTarget clusterTarget;
-
-	private final ServerInfo sourceInfo;
-
-	private final int targetRdbVersion;
-
-	private final String targetVersion;
-
-	private final long sourceClockOffset;
-
-	private final long targetClockOffset;
-
-	private final boolean sourceHasExpireTime;
-
-	private final AccessTracking accessTracking;
+	/**
+	 * The connections and what the partition read of both servers as it started; the node
+	 * it scans is the source, or the master serving its slots, or one of that master's
+	 * replicas.
+	 */
+	private final Opened servers;
 
 	private final StepExecution stepExecution;
 
@@ -69,15 +54,6 @@ public class PartitionResources implements DisposableBean {
 	 * standalone.
 	 */
 	private final BitSet slots;
-
-	/**
-	 * The server this partition scans: the source, or the master serving its slots, or
-	 * one of that master's replicas.
-	 */
-	private final Endpoint sourceNode;
-
-	/** Whether {@link #sourceNode} is a replica of the master serving the slots. */
-	private final boolean replica;
 
 	public PartitionResources(StepExecution stepExecution, EndpointCredentials credentials, RedisConnector connector,
 			RunMonitor monitor) {
@@ -98,34 +74,36 @@ public class PartitionResources implements DisposableBean {
 		this.slots = (slots != null) ? ClusterSource.parseRanges(slots) : null;
 		// a connection lost while the partition starts (a server restarted, a network
 		// blip) is tried again on new connections, as the pre-flight checks do
-		Opened opened = againOnLostConnection("connecting to the servers",
+		this.servers = againOnLostConnection("connecting to the servers",
 				() -> open(connector, this.settings.source(), this.settings.target(), monitor));
-		this.sourceNode = opened.node().endpoint();
-		this.replica = opened.node().replica();
-		this.source = opened.source();
-		this.target = opened.target();
-		this.clusterTarget = opened.clusterTarget();
-		this.sourceInfo = opened.sourceInfo();
-		this.targetRdbVersion = RdbVersion.ofRedisVersion(opened.targetVersion()).orElse(-1);
-		this.targetVersion = opened.targetVersion();
-		this.sourceHasExpireTime = opened.sourceHasExpireTime();
-		this.sourceClockOffset = opened.sourceClockOffset();
-		this.targetClockOffset = opened.targetClockOffset();
-		this.accessTracking = opened.accessTracking();
-		if (this.slots != null && this.settings.readFrom() == ReadFrom.REPLICA && !this.replica) {
-			monitor.warnOnce("--read-from replica: the master " + this.sourceNode.address() + " serving slots "
-					+ ClusterSource.ranges(this.slots)
+		if (this.slots != null && this.settings.readFrom() == ReadFrom.REPLICA && !this.servers.node().replica()) {
+			monitor.warnOnce("--read-from replica: the master " + this.servers.node().endpoint().address()
+					+ " serving slots " + ClusterSource.ranges(this.slots)
 					+ " has no replica whose link to it is up; its partitions read from the master");
 		}
-		if (this.replica) {
+		if (this.servers.node().replica()) {
 			// what show prints for the partition: the node it read
-			stepExecution.getExecutionContext().putString(Checkpoint.NODE, this.sourceNode.address() + " (replica)");
-			monitor.info("partition " + partitionName() + " reads replica " + this.sourceNode.address()
+			stepExecution.getExecutionContext()
+				.putString(Checkpoint.NODE, this.servers.node().endpoint().address() + " (replica)");
+			monitor.info("partition " + partitionName() + " reads replica " + this.servers.node().endpoint().address()
 					+ " of the master serving slots " + ClusterSource.ranges(this.slots));
 		}
 	}
 
-	/** What {@link #open} connected to and read. */
+	/**
+	 * What {@link #open} connected to and read.
+	 *
+	 * @param node the node the partition scans, and whether it is a replica
+	 * @param source the connection to that node, shared by the reader and the processor
+	 * @param target the connection to the target (its seed for a cluster)
+	 * @param clusterTarget the target's masters, {@code null} for a standalone target
+	 * @param sourceInfo the scanned node's identity and version
+	 * @param targetVersion the target's Redis version
+	 * @param sourceHasExpireTime whether the source has {@code PEXPIRETIME}
+	 * @param sourceClockOffset the source's clock minus this machine's (ms)
+	 * @param targetClockOffset the target's clock minus this machine's (ms)
+	 * @param accessTracking what of the keys' use the copy carries
+	 */
 	private record Opened(ClusterSource.ScanNode node, RedisConnector.Connection source,
 			RedisConnector.Connection target, ClusterTarget clusterTarget, ServerInfo sourceInfo, String targetVersion,
 			boolean sourceHasExpireTime, long sourceClockOffset, long targetClockOffset,
@@ -190,21 +168,8 @@ public class PartitionResources implements DisposableBean {
 	 * resumably, once they are used up, and at once on any other failure.
 	 */
 	private <T> T againOnLostConnection(String doing, java.util.function.Supplier<T> attempt) {
-		try {
-			return this.monitor.againOnLostConnection(this.settings.backoff(),
-					"partition " + partitionName() + ": lost a connection while " + doing, attempt);
-		}
-		catch (KeyferryException ex) {
-			throw ex;
-		}
-		catch (RuntimeException ex) {
-			if (!RedisFailures.isLostConnection(ex)) {
-				throw ex;
-			}
-			throw new KeyferryException("lost a connection while starting partition " + partitionName() + ": " + ex,
-					"check that both servers are up and reachable; the run is resumable: run the same command again",
-					ex);
-		}
+		return this.monitor.againOnLostConnection(this.settings.backoff(),
+				"partition " + partitionName() + ": lost a connection while " + doing, attempt);
 	}
 
 	/**
@@ -282,7 +247,7 @@ public class PartitionResources implements DisposableBean {
 	 * replica
 	 */
 	public Endpoint sourceNode() {
-		return this.sourceNode;
+		return this.servers.node().endpoint();
 	}
 
 	/**
@@ -293,8 +258,8 @@ public class PartitionResources implements DisposableBean {
 	 * @return the identity
 	 */
 	public String sourceIdentity() {
-		return (this.slots != null) ? ClusterSource.readerIdentity(this.source.connection(), this.slots, this.replica)
-				: RedisConnector.runId(this.source.connection());
+		return (this.slots != null) ? ClusterSource.readerIdentity(this.servers.source().connection(), this.slots,
+				this.servers.node().replica()) : RedisConnector.runId(this.servers.source().connection());
 
 	}
 
@@ -328,12 +293,13 @@ public class PartitionResources implements DisposableBean {
 		List<String> targetCommands = new ArrayList<>();
 		if (!settings.dryRun()) {
 			sourceCommands.addAll(TypeWriter.sourceCommands(settings.type()));
-			targetCommands
-				.addAll(TypeWriter.targetCommands(settings.type(), settings.onConflict(), this.targetVersion));
+			targetCommands.addAll(
+					TypeWriter.targetCommands(settings.type(), settings.onConflict(), this.servers.targetVersion()));
 		}
 		List<String> refused = new ArrayList<>();
 		List<String> sourceRefused = CommandProbe
-			.refusals(this.source.connection(), this.sourceNode, sourceCommands, settings.timeout())
+			.refusals(this.servers.source().connection(), this.servers.node().endpoint(), sourceCommands,
+					settings.timeout())
 			.stream()
 			.map(CommandProbe.Refusal::command)
 			.toList();
@@ -341,7 +307,8 @@ public class PartitionResources implements DisposableBean {
 			refused.add("the source refuses " + String.join(" ", sourceRefused));
 		}
 		List<String> targetRefused = targetCommands.isEmpty() ? List.of()
-				: CommandProbe.refusals(this.target.connection(), settings.target(), targetCommands, settings.timeout())
+				: CommandProbe
+					.refusals(this.servers.target().connection(), settings.target(), targetCommands, settings.timeout())
 					.stream()
 					.map(CommandProbe.Refusal::command)
 					.toList();
@@ -362,7 +329,8 @@ public class PartitionResources implements DisposableBean {
 	 * @return the target connection, or the master serving each key's slot
 	 */
 	public TargetRoute targetRoute() {
-		return (this.clusterTarget != null) ? this.clusterTarget : TargetRoute.single(this.target.connection());
+		return (this.servers.clusterTarget() != null) ? this.servers.clusterTarget()
+				: TargetRoute.single(this.servers.target().connection());
 	}
 
 	/**
@@ -372,8 +340,8 @@ public class PartitionResources implements DisposableBean {
 	 * @return the identity
 	 */
 	public String targetIdentity() {
-		return (this.clusterTarget != null) ? this.clusterTarget.identity()
-				: RedisConnector.runId(this.target.connection());
+		return (this.servers.clusterTarget() != null) ? this.servers.clusterTarget().identity()
+				: RedisConnector.runId(this.servers.target().connection());
 	}
 
 	private static long clockOffset(RedisConnector.Connection connection, Endpoint endpoint) {
@@ -390,19 +358,19 @@ public class PartitionResources implements DisposableBean {
 	}
 
 	public RedisConnector.Connection source() {
-		return this.source;
+		return this.servers.source();
 	}
 
 	public RedisConnector.Connection target() {
-		return this.target;
+		return this.servers.target();
 	}
 
 	public ServerInfo sourceInfo() {
-		return this.sourceInfo;
+		return this.servers.sourceInfo();
 	}
 
 	public int targetRdbVersion() {
-		return this.targetRdbVersion;
+		return RdbVersion.ofRedisVersion(this.servers.targetVersion()).orElse(-1);
 	}
 
 	/**
@@ -410,7 +378,7 @@ public class PartitionResources implements DisposableBean {
 	 * @return e.g. {@code 7.0.15}, {@code null} when unknown
 	 */
 	public String targetVersion() {
-		return this.targetVersion;
+		return this.servers.targetVersion();
 	}
 
 	/**
@@ -418,7 +386,7 @@ public class PartitionResources implements DisposableBean {
 	 * @return milliseconds
 	 */
 	public long sourceClockOffset() {
-		return this.sourceClockOffset;
+		return this.servers.sourceClockOffset();
 	}
 
 	/**
@@ -426,7 +394,7 @@ public class PartitionResources implements DisposableBean {
 	 * @return milliseconds
 	 */
 	public long targetClockOffset() {
-		return this.targetClockOffset;
+		return this.servers.targetClockOffset();
 	}
 
 	/**
@@ -436,7 +404,7 @@ public class PartitionResources implements DisposableBean {
 	 * source can tell
 	 */
 	public AccessTracking accessTracking() {
-		return this.accessTracking;
+		return this.servers.accessTracking();
 	}
 
 	/**
@@ -444,7 +412,7 @@ public class PartitionResources implements DisposableBean {
 	 * @return true for an absolute expiry
 	 */
 	public boolean sourceHasExpireTime() {
-		return this.sourceHasExpireTime;
+		return this.servers.sourceHasExpireTime();
 	}
 
 	public StepExecution stepExecution() {
@@ -464,8 +432,8 @@ public class PartitionResources implements DisposableBean {
 	@Override
 	public void destroy() {
 		try {
-			if (this.clusterTarget != null) {
-				this.clusterTarget.close();
+			if (this.servers.clusterTarget() != null) {
+				this.servers.clusterTarget().close();
 			}
 		}
 		finally {
@@ -475,10 +443,10 @@ public class PartitionResources implements DisposableBean {
 
 	private void destroyConnections() {
 		try {
-			this.target.close();
+			this.servers.target().close();
 		}
 		finally {
-			this.source.close();
+			this.servers.source().close();
 		}
 	}
 

@@ -1,5 +1,6 @@
 package io.keyferry.job;
 
+import io.keyferry.KeyferryException;
 import io.keyferry.job.item.KeyCounts;
 import io.keyferry.job.item.ItemMonitor;
 import java.io.PrintStream;
@@ -71,7 +72,8 @@ public final class RunMonitor implements ItemMonitor {
 	 * Runs an attempt that connects to a server or reads its state, again with the
 	 * back-off while a connection is lost or refused (see
 	 * {@link io.keyferry.redis.Backoff#againOnLostConnection}), warning before each retry
-	 * and giving up when a stop is requested.
+	 * and giving up when a stop is requested. A lost connection that Lettuce reported
+	 * undescribed ends the run, once the retries are used up, with a message and a hint.
 	 * @param <T> the result type
 	 * @param backoff the run's back-off
 	 * @param lost what the warning says was lost, e.g. {@code lost a connection while
@@ -81,8 +83,21 @@ public final class RunMonitor implements ItemMonitor {
 	 */
 	public <T> T againOnLostConnection(io.keyferry.redis.Backoff backoff, String lost,
 			java.util.function.Supplier<T> attempt) {
-		return backoff.againOnLostConnection(attempt, this::isStopRequested, (ex, retry) -> warn(
-				lost + " (" + ex.getMessage() + "); trying again (" + retry + " of " + backoff.retries() + ")"));
+		try {
+			return backoff.againOnLostConnection(attempt, this::isStopRequested, (ex, retry) -> warn(
+					lost + " (" + ex.getMessage() + "); trying again (" + retry + " of " + backoff.retries() + ")"));
+		}
+		catch (KeyferryException ex) {
+			throw ex;
+		}
+		catch (RuntimeException ex) {
+			if (!io.keyferry.redis.RedisFailures.isLostConnection(ex)) {
+				throw ex;
+			}
+			throw new KeyferryException(lost + ": " + ex,
+					"check that both servers are up and reachable; the run is resumable: run the same command again",
+					ex);
+		}
 	}
 
 	public void info(String message) {

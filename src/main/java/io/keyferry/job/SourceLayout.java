@@ -75,11 +75,12 @@ public class SourceLayout implements Partitioner {
 	 */
 	public static SourceLayout of(CopySettings settings, RedisConnector connector, RunMonitor monitor) {
 		Endpoint source = settings.source();
-		boolean cluster = read(settings, monitor, "what the source is", () -> {
-			try (RedisConnector.Connection connection = connector.connect(source)) {
-				return RedisConnector.info(connection.connection(), source).clusterEnabled();
-			}
-		});
+		boolean cluster = monitor.againOnLostConnection(settings.backoff(),
+				"lost a connection while reading what the source is", () -> {
+					try (RedisConnector.Connection connection = connector.connect(source)) {
+						return RedisConnector.info(connection.connection(), source).clusterEnabled();
+					}
+				});
 		return new SourceLayout(settings, connector, monitor, cluster);
 	}
 
@@ -88,13 +89,9 @@ public class SourceLayout implements Partitioner {
 	 * {@code --retries} while a connection is lost or refused: the run has reached the
 	 * source in its pre-flight checks, so that is a server restarting or a network blip.
 	 */
-	private static <T> T read(CopySettings settings, RunMonitor monitor, String what,
-			java.util.function.Supplier<T> attempt) {
-		return monitor.againOnLostConnection(settings.backoff(), "lost a connection while reading " + what, attempt);
-	}
-
 	private <T> T read(String what, java.util.function.Supplier<T> attempt) {
-		return read(this.settings, this.monitor, what, attempt);
+		return this.monitor.againOnLostConnection(this.settings.backoff(), "lost a connection while reading " + what,
+				attempt);
 	}
 
 	public boolean isCluster() {
